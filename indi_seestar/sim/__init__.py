@@ -1,0 +1,1 @@
+"""The fake Seestar: the real wire protocol on loopback sockets (imports protocol/ only)."""
