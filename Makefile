@@ -34,10 +34,14 @@ apt:
 
 venv: $(STAMP)
 
+# pyindi-client is libindi's own client (the parser KStars and PHD2 use), installed as its
+# manylinux wheel with --no-deps: its declared runtime deps (dbus-python, bottle, requests)
+# serve indiweb, not the client, and dbus-python does not build on a bare Debian.
 $(STAMP): pyproject.toml
 	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[test]'
+	$(VPY) -m pip install -q --no-deps --only-binary :all: pyindi-client==2.3.0
 	@touch $(STAMP)
 
 run: deps
