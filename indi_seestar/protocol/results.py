@@ -1,0 +1,222 @@
+"""Typed views of reply results (get_device_state, coordinates, view state, ...).
+
+Layer: protocol (sans-I/O). Parsing is tolerant of missing keys (firmware differs) and strict
+about types: a value of the wrong type raises RemoteProtocolError naming the key.
+`parse_result(method, result)` maps every reply to a typed value; unknown methods keep the raw
+JSON value in `Generic`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ..errors import RemoteProtocolError
+from .methods import Method
+
+T = TypeVar("T")
+
+#: Seestar `debayer_pattern` (first two letters) -> the four-letter CFA name INDI uses.
+_CFA = {"GR": "GRBG", "RG": "RGGB", "GB": "GBRG", "BG": "BGGR"}
+
+
+def _get(obj: dict[str, Any], key: str, kind: type[T] | tuple[type, ...], default: T) -> T:
+    value = obj.get(key, default)
+    if value is None:
+        return default
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # type: ignore[return-value]
+    if isinstance(value, bool) and kind in (int, float):
+        raise RemoteProtocolError(f"{key}: expected {kind}, got a boolean")
+    if not isinstance(value, kind):
+        raise RemoteProtocolError(f"{key}: expected {kind}, got {type(value).__name__}")
+    return value  # type: ignore[return-value]
+
+
+def _obj(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    return _get(obj, key, dict, {})
+
+
+def _pair(obj: dict[str, Any], key: str, default: tuple[float, float]) -> tuple[float, float]:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        raise RemoteProtocolError(f"{key}: expected a pair of numbers")
+    return float(value[0]), float(value[1])
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """The parts of `get_device_state` the driver uses."""
+
+    product_model: str = ""
+    firmware_ver_int: int = 0
+    firmware_ver_string: str = ""
+    is_verified: bool = False
+    focal_length_mm: float = 0.0
+    f_number: float = 0.0
+    chip_width_px: int = 1080
+    chip_height_px: int = 1920
+    pixel_size_um: float = 2.9
+    cfa: str = "GRBG"
+    focuser_max_steps: int = 2600
+    focuser_position_steps: int = 0
+    focuser_moving: bool = False
+    mount_moving: bool = False
+    parked: bool = False
+    tracking: bool = False
+    equ_mode: bool = False
+    lon_deg: float = 0.0
+    lat_deg: float = 0.0
+    continuous_exposure_ms: int = 500
+    heater_enabled: bool = False
+    lp_filter: bool = False
+    board_temp_c: float | None = None
+    is_master: bool | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def aperture_mm(self) -> float:
+        """Aperture from focal length and f-number (250 mm f/5 -> 50 mm)."""
+        return self.focal_length_mm / self.f_number if self.f_number else 0.0
+
+
+def parse_device_state(result: Any) -> DeviceState:
+    """Typed view of a `get_device_state` result."""
+    if not isinstance(result, dict):
+        raise RemoteProtocolError("get_device_state: result is not an object")
+    device, camera = _obj(result, "device"), _obj(result, "camera")
+    focuser, mount = _obj(result, "focuser"), _obj(result, "mount")
+    setting, pi_status, client = _obj(result, "setting"), _obj(result, "pi_status"), _obj(result, "client")
+    chip = result.get("camera", {}).get("chip_size") if isinstance(result.get("camera"), dict) else None
+    width, height = (1080, 1920)
+    if isinstance(chip, list) and len(chip) == 2 and all(isinstance(v, int) for v in chip):
+        width, height = chip
+    lon, lat = _pair(result, "location_lon_lat", (0.0, 0.0))
+    exp_ms = _obj(setting, "exp_ms")
+    temp = pi_status.get("temp")
+    master = client.get("is_master")
+    return DeviceState(
+        product_model=_get(device, "product_model", str, ""),
+        firmware_ver_int=_get(device, "firmware_ver_int", int, 0),
+        firmware_ver_string=_get(device, "firmware_ver_string", str, ""),
+        is_verified=_get(device, "is_verified", bool, False),
+        focal_length_mm=_get(device, "focal_len", float, 0.0),
+        f_number=_get(device, "fnumber", float, 0.0),
+        chip_width_px=width,
+        chip_height_px=height,
+        pixel_size_um=_get(camera, "pixel_size_um", float, 2.9),
+        cfa=_CFA.get(_get(camera, "debayer_pattern", str, "GR")[:2].upper(), "GRBG"),
+        focuser_max_steps=_get(focuser, "max_step", int, 2600),
+        focuser_position_steps=_get(focuser, "step", int, 0),
+        focuser_moving=_get(focuser, "state", str, "idle") != "idle",
+        mount_moving=_get(mount, "move_type", str, "none") != "none",
+        parked=_get(mount, "close", bool, False),
+        tracking=_get(mount, "tracking", bool, False),
+        equ_mode=_get(mount, "equ_mode", bool, False),
+        lon_deg=lon,
+        lat_deg=lat,
+        continuous_exposure_ms=int(_get(exp_ms, "continuous", (int, float), 500)),
+        heater_enabled=_get(setting, "heater_enable", bool, False),
+        lp_filter=_get(setting, "stack_lenhance", bool, False),
+        board_temp_c=float(temp) if isinstance(temp, (int, float)) and not isinstance(temp, bool) else None,
+        is_master=master if isinstance(master, bool) else None,
+        raw=result,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EquCoord:
+    """Pointing, JNow."""
+
+    ra_hours: float
+    dec_deg: float
+
+
+def parse_equ_coord(result: Any) -> EquCoord:
+    """`scope_get_equ_coord` -> {ra: hours, dec: degrees}."""
+    if not isinstance(result, dict):
+        raise RemoteProtocolError("scope_get_equ_coord: result is not an object")
+    return EquCoord(_get(result, "ra", float, 0.0), _get(result, "dec", float, 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class HorizCoord:
+    """Pointing, horizontal."""
+
+    alt_deg: float
+    az_deg: float
+
+
+def parse_horiz_coord(result: Any) -> HorizCoord:
+    """`scope_get_horiz_coord` -> [alt, az] degrees."""
+    alt, az = _pair({"v": result}, "v", (0.0, 0.0))
+    return HorizCoord(alt, az)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    """`get_view_state`: the View session and its current stage."""
+
+    state: str = "idle"
+    mode: str = "none"
+    stage: str = ""
+    stage_state: str = ""
+    target_name: str = ""
+    gain: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def parse_view_state(result: Any) -> ViewState:
+    """Typed view of a `get_view_state` result (`{"View": {...}}`)."""
+    if not isinstance(result, dict):
+        raise RemoteProtocolError("get_view_state: result is not an object")
+    view = _obj(result, "View")
+    stage = _get(view, "stage", str, "")
+    stage_obj = view.get(stage) if stage else None
+    gain = view.get("gain")
+    return ViewState(
+        state=_get(view, "state", str, "idle"),
+        mode=_get(view, "mode", str, "none"),
+        stage=stage,
+        stage_state=str(stage_obj.get("state", "")) if isinstance(stage_obj, dict) else "",
+        target_name=_get(view, "target_name", str, ""),
+        gain=gain if isinstance(gain, int) and not isinstance(gain, bool) else None,
+        raw=result,
+    )
+
+
+def parse_int(method: str, result: Any) -> int:
+    """A bare integer result (focuser position, wheel slot), also `{step: n}`."""
+    if isinstance(result, dict) and "step" in result:
+        result = result["step"]
+    if isinstance(result, bool) or not isinstance(result, (int, float)):
+        raise RemoteProtocolError(f"{method}: expected an integer result")
+    return int(result)
+
+
+@dataclass(frozen=True, slots=True)
+class Generic:
+    """A result we keep as raw JSON."""
+
+    method: str
+    value: Any
+
+
+def parse_result(method: str | None, result: Any) -> Any:
+    """The typed value for a reply's result; RemoteProtocolError when its shape is wrong."""
+    match method:
+        case Method.GET_DEVICE_STATE:
+            return parse_device_state(result)
+        case Method.SCOPE_GET_EQU_COORD:
+            return parse_equ_coord(result)
+        case Method.SCOPE_GET_HORIZ_COORD:
+            return parse_horiz_coord(result)
+        case Method.GET_VIEW_STATE:
+            return parse_view_state(result)
+        case Method.GET_FOCUSER_POSITION | Method.GET_WHEEL_POSITION:
+            return parse_int(method, result)
+        case _:
+            return Generic(method or "", result)
