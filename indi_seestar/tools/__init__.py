@@ -1,0 +1,1 @@
+"""Developer tools (`make run`); not imported by the driver."""
