@@ -1,4 +1,4 @@
-"""Astronomy helpers for the mount and camera devices (pure: math + erfa; never astropy, never the network).
+"""Astronomy helpers for the mount and camera devices (pure: math + erfa; no astropy, no network).
 
 Conventions shared by every function:
 
@@ -113,7 +113,7 @@ def j2000_to_jnow(ra_hours: float, dec_deg: float, utc: datetime) -> tuple[float
 
 
 def jnow_to_j2000(ra_hours: float, dec_deg: float, utc: datetime) -> tuple[float, float]:
-    """JNow apparent place -> J2000 (ICRS) place (ra_hours in [0, 24), dec_deg); inverts j2000_to_jnow."""
+    """JNow apparent place -> J2000 (ICRS) (ra_hours in [0, 24), dec_deg); undoes j2000_to_jnow."""
     m, t = _precession_nutation(utc)
     qx, qy, qz = _unit(ra_hours * _HOUR, dec_deg * _DEG)
     ax = m[0][0] * qx + m[1][0] * qy + m[2][0] * qz  # transpose: true of date -> GCRS
@@ -139,7 +139,7 @@ def hour_angle_hours(ra_hours_jnow: float, utc: datetime, lon_east_deg: float) -
 def equatorial_to_horizontal(
     ra_hours_jnow: float, dec_deg_jnow: float, utc: datetime, lat_deg: float, lon_east_deg: float
 ) -> tuple[float, float]:
-    """JNow place -> (alt_deg, az_deg): geometric altitude, azimuth in [0, 360) from north through east."""
+    """JNow place -> (alt_deg, az_deg): no refraction; azimuth in [0, 360) north through east."""
     ha = _last_rad(utc, lon_east_deg) - ra_hours_jnow * _HOUR
     az, alt = erfa.hd2ae(ha, dec_deg_jnow * _DEG, lat_deg * _DEG)
     return math.degrees(alt), math.degrees(az)
@@ -157,7 +157,7 @@ def horizontal_to_equatorial(
 def parallactic_angle_deg(
     ra_hours: float, dec_deg: float, utc: datetime, lat_deg: float, lon_east_deg: float
 ) -> float:
-    """Parallactic angle of a JNow place in (-180, 180]: erfa.hd2pa, the position angle of the zenith.
+    """Parallactic angle of a JNow place in (-180, 180]: erfa.hd2pa, the zenith's position angle.
 
     Measured from north through east: positive west of the meridian (zenith to the east of the
     object), negative east of it, 0 on the meridian south of the zenith (northern sites).
@@ -167,7 +167,7 @@ def parallactic_angle_deg(
 
 
 def airmass(alt_deg: float, scale: float = AIRMASS_SCALE) -> float:
-    """Airmass of a homogeneous spherical atmosphere, libnova's ln_get_airmass(alt_deg, 750) as libindi writes it.
+    """Airmass of a homogeneous spherical atmosphere (libnova ln_get_airmass, scale 750: libindi).
 
     1 at the zenith, ~2.0 at 30 degrees, ~38.7 on the horizon; defined (and growing) below it.
     """

@@ -1,4 +1,4 @@
-"""indi_seestar.fits: the file read back by astropy.io.fits, card forms, FITS_HEADER typing, copies."""
+"""indi_seestar.fits: the file read back by astropy.io.fits, cards, FITS_HEADER typing, copies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tracemalloc
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -31,8 +31,18 @@ from indi_seestar.fits import (
     sexagesimal,
 )
 
-START = datetime(2024, 3, 1, 21, 5, 7, 123_999, tzinfo=timezone.utc)
-STRUCTURAL = {"SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "NAXIS3", "EXTEND", "BZERO", "BSCALE"}
+START = datetime(2024, 3, 1, 21, 5, 7, 123_999, tzinfo=UTC)
+STRUCTURAL = {
+    "SIMPLE",
+    "BITPIX",
+    "NAXIS",
+    "NAXIS1",
+    "NAXIS2",
+    "NAXIS3",
+    "EXTEND",
+    "BZERO",
+    "BSCALE",
+}
 
 
 def minimal_meta(**changes: object) -> FrameMeta:
@@ -157,7 +167,16 @@ def test_mount_block_is_for_light_frames_only_and_dark_has_darktime() -> None:
     header = read_back(fits_bytes(raw_frame(), full_meta(frame_type=FrameType.DARK)))[0].header
     assert header["FRAME"] == "Dark" and header["IMAGETYP"] == "Dark Frame"
     assert header["DARKTIME"] == 10.0
-    for keyword in ("OBJCTRA", "OBJCTDEC", "RA", "DEC", "EQUINOX", "SITELAT", "AIRMASS", "PIERSIDE"):
+    for keyword in (
+        "OBJCTRA",
+        "OBJCTDEC",
+        "RA",
+        "DEC",
+        "EQUINOX",
+        "SITELAT",
+        "AIRMASS",
+        "PIERSIDE",
+    ):
         assert keyword not in header, keyword
     for frame_type, name in ((FrameType.BIAS, "Bias"), (FrameType.FLAT, "Flat")):
         header = read_back(fits_bytes(raw_frame(), minimal_meta(frame_type=frame_type)))[0].header
@@ -220,7 +239,9 @@ def test_client_record_types_values_like_libindi() -> None:
         ("OBJECT", "'" * 35, ""),
     ],
 )
-def test_client_record_rejects_what_a_header_cannot_hold(name: str, value: str, comment: str) -> None:
+def test_client_record_rejects_what_a_header_cannot_hold(
+    name: str, value: str, comment: str
+) -> None:
     with pytest.raises(ValueRejected):
         client_record(name, value, comment)
 
@@ -254,7 +275,9 @@ def test_sexagesimal_matches_libindi_fs_sexa(value: float, text: str) -> None:
 
 def test_date_obs_is_utc_with_truncated_milliseconds() -> None:
     local = START.astimezone(timezone(timedelta(hours=-5)))
-    header = read_back(fits_bytes(np.zeros((2, 2), np.uint16), minimal_meta(exposure_start_utc=local)))
+    header = read_back(
+        fits_bytes(np.zeros((2, 2), np.uint16), minimal_meta(exposure_start_utc=local))
+    )
     assert header[0].header["DATE-OBS"] == "2024-03-01T21:05:07.123"
 
 

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import astropy.units as u
 import numpy as np
@@ -28,11 +28,11 @@ pytestmark = [
 ]
 
 DATES = [
-    datetime(2000, 1, 1, 12, 0, tzinfo=timezone.utc),
-    datetime(2010, 6, 15, 3, 30, tzinfo=timezone.utc),
-    datetime(2019, 11, 2, 18, 45, 30, 500_000, tzinfo=timezone.utc),
-    datetime(2024, 3, 1, 21, 5, 7, tzinfo=timezone.utc),
-    datetime(2041, 12, 31, 23, 59, tzinfo=timezone.utc),
+    datetime(2000, 1, 1, 12, 0, tzinfo=UTC),
+    datetime(2010, 6, 15, 3, 30, tzinfo=UTC),
+    datetime(2019, 11, 2, 18, 45, 30, 500_000, tzinfo=UTC),
+    datetime(2024, 3, 1, 21, 5, 7, tzinfo=UTC),
+    datetime(2041, 12, 31, 23, 59, tzinfo=UTC),
 ]
 SITES = [  # (lat_deg, lon_east_deg)
     (48.14, 11.58),
@@ -89,7 +89,7 @@ def separation_arcsec(ra1_h: float, dec1: float, ra2_h: float, dec2: float) -> f
 @pytest.mark.parametrize("utc", DATES)
 def test_j2000_to_jnow_matches_astropy_tete_within_an_arcsecond(utc: datetime) -> None:
     tete = stars_icrs().transform_to(TETE(obstime=astropy_time(utc)))
-    for (ra, dec), ra_ref, dec_ref in zip(STARS, tete.ra.hour, tete.dec.deg):
+    for (ra, dec), ra_ref, dec_ref in zip(STARS, tete.ra.hour, tete.dec.deg, strict=True):
         ra_now, dec_now = sky.j2000_to_jnow(ra, dec, utc)
         assert 0.0 <= ra_now < 24.0
         assert separation_arcsec(ra_now, dec_now, ra_ref, dec_ref) < 1.0
@@ -106,7 +106,9 @@ def test_jnow_and_j2000_round_trip(utc: datetime) -> None:
 
 @pytest.mark.parametrize("utc", DATES)
 @pytest.mark.parametrize(("lat", "lon"), SITES)
-def test_local_sidereal_time_matches_astropy_within_0_1_s(utc: datetime, lat: float, lon: float) -> None:
+def test_local_sidereal_time_matches_astropy_within_0_1_s(
+    utc: datetime, lat: float, lon: float
+) -> None:
     reference = astropy_time(utc).sidereal_time("apparent", longitude=lon * u.deg).hour
     ours = sky.local_sidereal_time_hours(utc, lon)
     assert 0.0 <= ours < 24.0
@@ -120,7 +122,9 @@ def test_alt_az_matches_astropy_within_0_01_deg(utc: datetime, lat: float, lon: 
     t = astropy_time(utc)
     site = EarthLocation.from_geodetic(lon * u.deg, lat * u.deg, 0.0 * u.m)
     horizontal = stars_icrs().transform_to(AltAz(obstime=t, location=site, pressure=0.0 * u.hPa))
-    for (ra, dec), alt_ref, az_ref in zip(STARS, horizontal.alt.deg, horizontal.az.deg):
+    for (ra, dec), alt_ref, az_ref in zip(
+        STARS, horizontal.alt.deg, horizontal.az.deg, strict=True
+    ):
         alt, az = sky.equatorial_to_horizontal(*sky.j2000_to_jnow(ra, dec, utc), utc, lat, lon)
         assert 0.0 <= az < 360.0
         ours = SkyCoord(az * u.deg, alt * u.deg, frame="altaz")
@@ -152,7 +156,7 @@ def test_parallactic_angle_is_the_position_angle_of_the_zenith(
     zenith = SkyCoord(az=0.0 * u.deg, alt=90.0 * u.deg, frame=frame).transform_to(TETE(obstime=t))
     stars = stars_icrs().transform_to(TETE(obstime=t))
     altitudes = stars.transform_to(frame).alt.deg
-    for star, alt in zip(stars, altitudes):
+    for star, alt in zip(stars, altitudes, strict=True):
         if alt > 88.0:  # the angle is undefined at the zenith
             continue
         reference = star.position_angle(zenith).deg

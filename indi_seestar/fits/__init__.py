@@ -1,4 +1,4 @@
-"""FITS files for the camera's CCD1 BLOB (pure: numpy only; never imports indi/, seestar/, devices/, sim/).
+"""FITS files for the camera's CCD1 BLOB (pure: numpy only; never imports indi/, seestar/, sim/).
 
     fits_parts(pixels, meta) -> [header, pixels, tail]   the hot path, nothing joined
     fits_bytes(pixels, meta) -> bytes                      the same, joined (tests, files)
@@ -12,7 +12,15 @@ writer (the file).  astropy is never imported here; the tests read the result ba
 from __future__ import annotations
 
 from .cards import date_obs, format_card, format_float, sexagesimal
-from .keywords import ARCSEC_PER_UM_PER_MM, GENERATED_BY, TABLE, FrameMeta, FrameType, KeywordSpec, PierSide
+from .keywords import (
+    ARCSEC_PER_UM_PER_MM,
+    GENERATED_BY,
+    TABLE,
+    FrameMeta,
+    FrameType,
+    KeywordSpec,
+    PierSide,
+)
 from .records import CLEAR_KEYWORD, RESERVED_KEYWORDS, FitsRecord, client_record
 from .writer import fits_bytes, fits_parts, header_block, image_axes
 

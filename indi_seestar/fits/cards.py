@@ -1,9 +1,9 @@
-"""FITS header cards as bytes: value formatting, commentary cards, libindi's text forms (pure, stdlib + numpy)."""
+"""FITS header cards as bytes: values, commentary cards, libindi's text forms (pure: numpy only)."""
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def format_comment_cards(text: str, keyword: str = "COMMENT") -> list[bytes]:
 
 
 def sexagesimal(value: float) -> str:
-    """libindi's fs_sexa(value, 2, 360000) with ':' made ' ': ' 5 30 00.00', '-0 30 00.00', '45 00 00.00'."""
+    """libindi's fs_sexa(value, 2, 360000) with ':' made ' ': ' 5 30 00.00', '-0 30 00.00'."""
     negative = value < 0
     n = int(abs(value) * 360000 + 0.5)
     whole, frac = divmod(n, 360000)
@@ -87,8 +87,8 @@ def sexagesimal(value: float) -> str:
 
 
 def date_obs(utc: datetime) -> str:
-    """DATE-OBS text YYYY-MM-DDTHH:MM:SS.mmm in UTC, milliseconds truncated (libindi); naive = UTC."""
-    t = utc.astimezone(timezone.utc) if utc.tzinfo is not None else utc
+    """DATE-OBS text YYYY-MM-DDTHH:MM:SS.mmm in UTC, ms truncated (as libindi); naive = UTC."""
+    t = utc.astimezone(UTC) if utc.tzinfo is not None else utc
     return (
         f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
         f".{t.microsecond // 1000:03d}"

@@ -1,4 +1,4 @@
-"""Custom header records from the client's FITS_HEADER property, typed as libindi types them (pure)."""
+"""Custom header records from the client's FITS_HEADER property, typed as libindi does (pure)."""
 
 from __future__ import annotations
 

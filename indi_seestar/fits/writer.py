@@ -1,4 +1,4 @@
-"""The FITS file for one frame, as parts ready for the BLOB writer (pure: numpy only, no astropy)."""
+"""The FITS file for one frame, as parts ready for the BLOB writer (pure: numpy, no astropy)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def header_block(meta: FrameMeta, naxes: tuple[int, ...]) -> bytes:
         format_card("BITPIX", 16, "number of bits per data pixel"),
         format_card("NAXIS", len(naxes), "number of data axes"),
     ]
-    cards += [format_card(f"NAXIS{i}", n, f"length of data axis {i}") for i, n in enumerate(naxes, 1)]
+    cards += [
+        format_card(f"NAXIS{i}", n, f"length of data axis {i}") for i, n in enumerate(naxes, 1)
+    ]
     cards += [
         format_card("EXTEND", True, "FITS dataset may contain extensions"),
         format_card("BZERO", 32768, "offset data range to that of unsigned short"),
