@@ -145,7 +145,7 @@ def settle(st: MountState, t_s: float, lst: LstFn) -> MountState:
 
 def bake(st: MountState, t_s: float, lst: LstFn) -> MountState:
     """Freeze the pointing at `t_s` into a motionless anchor of the current tracking kind."""
-    ra, dec = radec_at(st, t_s, lst)
+    ra, dec = _eval_radec(st, t_s, lst)
     if st.tracking and not st.parked:
         anchor: SkyAnchor | AxisAnchor = SkyAnchor(ra, dec, t_s, *st.drift)
     else:
@@ -155,22 +155,29 @@ def bake(st: MountState, t_s: float, lst: LstFn) -> MountState:
 
 def radec_at(st: MountState, t_s: float, lst: LstFn) -> tuple[float, float]:
     """True pointing (RA h, Dec deg) at `t_s`."""
-    st = settle(st, t_s, lst)
+    return _eval_radec(settle(st, t_s, lst), t_s, lst)
+
+
+def _eval_radec(st: MountState, t_s: float, lst: LstFn) -> tuple[float, float]:
+    """Pointing of `st` at `t_s`, motions taken as they are (a finished move saturates)."""
     if st.slew is not None:
         return sky.slerp_radec(st.slew.start, st.slew.target, st.slew.fraction(t_s))
     if st.manual is None or t_s <= st.manual.t0_s:
         if isinstance(st.anchor, SkyAnchor):
             return st.anchor.at(t_s)
         return axes_to_sky(st, st.anchor.a1_deg, st.anchor.a2_deg, t_s, lst)
-    a1, a2 = axes_at(st, t_s, lst)
+    a1, a2 = _eval_axes(st, t_s, lst)
     return axes_to_sky(st, a1, a2, t_s, lst)
 
 
 def axes_at(st: MountState, t_s: float, lst: LstFn) -> tuple[float, float]:
     """Axis positions at `t_s` (anchor plus the speed-move offset so far)."""
-    st = settle(st, t_s, lst)
+    return _eval_axes(settle(st, t_s, lst), t_s, lst)
+
+
+def _eval_axes(st: MountState, t_s: float, lst: LstFn) -> tuple[float, float]:
     if st.slew is not None:
-        return sky_to_axes(st, *radec_at(st, t_s, lst), t_s, lst)
+        return sky_to_axes(st, *_eval_radec(st, t_s, lst), t_s, lst)
     if isinstance(st.anchor, SkyAnchor):
         a1, a2 = sky_to_axes(st, *st.anchor.at(t_s), t_s, lst)
     else:
