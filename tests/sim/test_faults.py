@@ -104,6 +104,6 @@ def test_sim_thread_for_synchronous_code():
         with socket.create_connection(("127.0.0.1", fake.control_port), timeout=5) as sock:
             sock.sendall(json.dumps({"method": "get_wheel_position", "params": ["verify"], "id": 5}).encode() + b"\r\n")
             line = sock.makefile("rb").readline()
-        assert json.loads(line)["result"] == 1
-        fake.faults.fail_next(Method.GET_WHEEL_POSITION, 207)  # knobs are thread-safe
-        assert fake.faults.drop_control() == 0
+            assert json.loads(line)["result"] == 1
+            fake.faults.fail_next(Method.GET_WHEEL_POSITION, 207)  # knobs are thread-safe
+            assert fake.faults.drop_control() == 1

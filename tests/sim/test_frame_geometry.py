@@ -122,7 +122,7 @@ async def test_defocus_widens_stars(fake_factory, client_factory):
     done = await ctl.event("FocuserMove", lambda e: e.state == "complete", timeout_s=10)
     assert done.get("position") == pos + 300
     blurred = linear_green(await frame_after(fake, img))
-    assert sharp.max() > 8 * blurred.max()
+    assert sharp.max() > 4 * blurred.max()
     assert sharp.sum() == pytest.approx(blurred.sum(), rel=0.3)
 
 
