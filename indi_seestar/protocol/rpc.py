@@ -156,7 +156,7 @@ class RpcDecoder:
             if self._discarding:
                 self._discarding = False
             elif len(self._buf) + (nl - start) > self._max:
-                out.append(Malformed(bytes(self._buf[:200]), f"line longer than {self._max} bytes"))
+                out.append(self._too_long(data[start:nl]))
             else:
                 self._buf += data[start:nl]
                 self._decode_line(bytes(self._buf), out)
@@ -164,12 +164,17 @@ class RpcDecoder:
             start = nl + 1
         if not self._discarding:
             if len(self._buf) + (len(data) - start) > self._max:
-                out.append(Malformed(bytes(self._buf[:200]), f"line longer than {self._max} bytes"))
+                out.append(self._too_long(data[start:]))
                 self._buf.clear()
                 self._discarding = True
             else:
                 self._buf += data[start:]
         return out
+
+    def _too_long(self, tail: bytes) -> Malformed:
+        # The line's first 200 bytes, however it was split across reads.
+        head = bytes(self._buf[:200]) + tail[: max(0, 200 - len(self._buf))]
+        return Malformed(head, f"line longer than {self._max} bytes")
 
     @staticmethod
     def _decode_line(line: bytes, out: list[Message]) -> None:
