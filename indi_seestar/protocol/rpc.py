@@ -103,14 +103,15 @@ def classify(obj: Any, raw: bytes = b"") -> Message:
         ts = obj.get("Timestamp")
         fields = {k: v for k, v in obj.items() if k not in ("Event", "Timestamp")}
         return Event(str(name), ts if isinstance(ts, str) else None, fields)
-    if "method" in obj and "jsonrpc" not in obj and "code" not in obj and "result" not in obj:
+    if "method" in obj and _REPLY_KEYS.isdisjoint(obj):
         method = obj["method"]
         if not isinstance(method, str):
             return Malformed(raw, "method is not a string")
         return Request(_id_of(obj.get("id")), method, obj.get("params", NO_PARAMS))
-    if "id" in obj or "jsonrpc" in obj or "code" in obj:
-        code = obj.get("code", 0)
+    if "id" in obj or not _REPLY_KEYS.isdisjoint(obj):
+        code = obj.get("code")
         if isinstance(code, bool) or not isinstance(code, int):
+            # An error text without a usable code is still a failure, never a success.
             code = -1 if "error" in obj else 0
         error = obj.get("error")
         method = obj.get("method")
@@ -125,6 +126,10 @@ def classify(obj: Any, raw: bytes = b"") -> Message:
             raw=obj,
         )
     return Malformed(raw, "neither an event, a reply nor a request")
+
+
+#: Keys only a reply carries; a `method` object with any of them is a reply, not a request.
+_REPLY_KEYS = frozenset({"jsonrpc", "code", "result", "error"})
 
 
 def _id_of(value: Any) -> int | str | None:
