@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .rpc import NO_PARAMS
+from ._params import NO_PARAMS
 
 
 class Method(enum.StrEnum):
@@ -80,6 +80,10 @@ class Method(enum.StrEnum):
     GET_USER_LOCATION = "get_user_location"
     PI_SET_TIME = "pi_set_time"
     PI_GET_TIME = "pi_get_time"
+
+
+#: The login handshake (§6.2): never carries the verify marker.
+LOGIN_METHODS = frozenset({Method.GET_VERIFY_STR, Method.VERIFY_CLIENT, Method.PI_IS_VERIFIED})
 
 
 class Stage(enum.StrEnum):

@@ -13,21 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LocalProtocolError
+from ._params import NO_PARAMS, _NoParams  # noqa: F401  (NO_PARAMS is public here)
+from .methods import LOGIN_METHODS
 
 #: Largest control line we buffer; real replies reach ~50 kB (comet data), proxies cap at 1 MB.
 MAX_LINE_BYTES = 1 << 20
 
-
-
-class _NoParams(enum.Enum):
-    NO_PARAMS = "no params"
-
-
-#: `params` absent from a request (distinct from `None`, which is JSON null).
-NO_PARAMS = _NoParams.NO_PARAMS
-
 #: Methods that never carry the verify marker (the login handshake itself).
-_AUTH_METHODS = frozenset({"get_verify_str", "verify_client", "pi_is_verified"})
+_AUTH_METHODS = LOGIN_METHODS
 
 VERIFY = "verify"
 
