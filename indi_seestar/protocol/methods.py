@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ._params import NO_PARAMS
@@ -353,7 +353,12 @@ def set_user_location(lat_deg: float, lon_deg: float) -> Call:
 
 
 def pi_set_time(utc: datetime, time_zone: str = "UTC") -> Call:
-    """Set the scope's clock; the object wrapped in a list as the app does."""
+    """Set the scope's clock; the object wrapped in a list as the app does.
+
+    A naive `utc` is taken as UTC; an aware one is converted to UTC first.
+    """
+    if utc.tzinfo is not None:
+        utc = utc.astimezone(timezone.utc)
     return Call(
         Method.PI_SET_TIME,
         [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -111,6 +111,15 @@ def test_every_builder_is_covered_by_the_table() -> None:
 def test_set_setting_keeps_keyword_order() -> None:
     call = methods.set_setting(stack_lenhance=True, auto_af=False)
     assert list(call.params) == ["stack_lenhance", "auto_af"]
+
+
+def test_pi_set_time_sends_utc_fields_for_an_aware_datetime() -> None:
+    paris_summer = timezone(timedelta(hours=2))
+    call = methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=paris_summer))
+    assert call.params == [{"year": 2026, "mon": 6, "day": 30, "hour": 22, "min": 30, "sec": 5,
+                            "time_zone": "UTC"}]
+    assert methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=timezone.utc)) == \
+        methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5))
 
 
 # On the wire with the marker policy (fw > 2582), as §7.3, §7.5, §9 and ALP show them.
