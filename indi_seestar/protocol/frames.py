@@ -224,7 +224,7 @@ class FrameDecoder:
                 if not self._sync():
                     return out
                 try:
-                    self._header = parse_header(self._buf)
+                    self._header = parse_header(self._buf, self._max)
                 except (BadFrame, FrameTooLarge) as exc:
                     del self._buf[:2]  # drop this magic; resync from the next byte
                     self.skipped_bytes += 2
