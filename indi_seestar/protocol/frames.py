@@ -12,6 +12,7 @@ import enum
 import io
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,17 @@ _MAGIC_BYTES = struct.pack(">H", MAGIC)
 _HEADER = struct.Struct(">HHHIHBBBBHHHHHHH50x")
 _ZIP_SIGNATURE = b"PK\x03\x04"
 _RAW_MEMBER = "raw_data"
+
+try:  # zipfile uses lzma only when Python was built with it
+    from lzma import LZMAError as _LZMAError
+except ImportError:  # pragma: no cover
+    class _LZMAError(Exception):  # type: ignore[no-redef]
+        """Stand-in: never raised."""
+
+#: What zipfile raises on a corrupted archive: its own errors, plus those of the decompressor
+#: the (corruptible) method field selects: zlib.error, OSError (bz2), LZMAError.
+_ZIP_ERRORS = (zipfile.BadZipFile, KeyError, EOFError, OSError, NotImplementedError, RuntimeError,
+               ValueError, zlib.error, _LZMAError)
 
 
 class ImageType(enum.IntEnum):
@@ -164,8 +176,7 @@ def decode_stack_zip(payload: bytes | memoryview, width: int, height: int) -> np
                 raise BadFrame(f"stacked image of {width}x{height} needs {expected} bytes, "
                                f"raw_data holds {info.file_size}")
             data = archive.read(info)
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, NotImplementedError,
-            RuntimeError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         if isinstance(exc, BadFrame):
             raise
         raise BadFrame(f"bad stacked-image ZIP: {str(exc)[:100]}") from exc

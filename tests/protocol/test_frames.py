@@ -340,6 +340,45 @@ def test_not_a_zip_or_truncated_is_a_bad_frame(payload: bytes) -> None:
         frames.decode_stack_zip(payload, 2, 3)
 
 
+def test_every_corrupted_byte_gives_the_image_or_a_bad_frame() -> None:
+    """Flip each byte of a real-size-structured ZIP in turn: the CRC or the parser must catch it."""
+    rgb = np.random.default_rng(5).integers(0, 65536, size=(12, 16, 3), dtype=np.uint16)
+    payload = frames.encode_stack_zip(rgb)
+    for i in range(len(payload)):
+        for flip in (0x01, 0xFF):
+            corrupted = bytearray(payload)
+            corrupted[i] ^= flip
+            try:
+                decoded = frames.decode_stack_zip(bytes(corrupted), 16, 12)
+            except BadFrame:
+                continue
+            assert np.array_equal(decoded, rgb), (i, flip)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA, 99])
+def test_compression_method_rewritten_in_the_headers(method: int) -> None:
+    """A corrupted method field makes zipfile use another decompressor on deflate data."""
+    payload = bytearray(_ZIP)
+    payload[8:10] = struct.pack("<H", method)  # local file header
+    cd = payload.rfind(b"PK\x01\x02")
+    payload[cd + 10:cd + 12] = struct.pack("<H", method)  # central directory
+    with pytest.raises(BadFrame):
+        frames.decode_stack_zip(bytes(payload), 2, 3)
+
+
+def test_lzma_method_with_invalid_properties() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as archive:
+        # zip LZMA header: version, properties size 5, then a properties byte > 224 (invalid)
+        archive.writestr("raw_data", b"\x09\x14\x05\x00\xff\x00\x00\x01\x00" + bytes(27))
+    payload = bytearray(buf.getvalue())
+    payload[8:10] = struct.pack("<H", zipfile.ZIP_LZMA)
+    cd = payload.rfind(b"PK\x01\x02")
+    payload[cd + 10:cd + 12] = struct.pack("<H", zipfile.ZIP_LZMA)
+    with pytest.raises(BadFrame):
+        frames.decode_stack_zip(bytes(payload), 2, 3)
+
+
 def test_largest_known_stack_size_is_accepted() -> None:
     """3840 x 2160 drizzled/4K stacks (~50 MB of RGB) must still decode (checked on the size guard only)."""
     header_dims = (3840, 2160)
