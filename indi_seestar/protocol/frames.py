@@ -24,6 +24,9 @@ HEADER_SIZE = 80
 VERSION = 2
 #: Largest payload accepted; drizzled 4K stacks are ~24 MB compressed, proxies refuse > 50 MB.
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+#: Largest stacked image we inflate: 7680 x 4320 RGB (a 2x-drizzled 3840 x 2160 stack, ~199 MB).
+#: A 64 MiB deflate payload could otherwise inflate to the 25 GB a 65535 x 65535 header allows.
+_MAX_STACK_RAW_BYTES = 7680 * 4320 * 3 * 2
 _MAGIC_BYTES = struct.pack(">H", MAGIC)
 _HEADER = struct.Struct(">HHHIHBBBBHHHHHHH50x")
 _ZIP_SIGNATURE = b"PK\x03\x04"
@@ -168,10 +171,12 @@ def encode_raw(pixels: np.ndarray) -> bytes:
 
 def decode_stack_zip(payload: bytes | memoryview, width: int, height: int) -> np.ndarray:
     """ZIP payload holding `raw_data` as a (height, width, 3) uint16 RGB array."""
+    expected = width * height * 3 * 2
+    if expected > _MAX_STACK_RAW_BYTES:
+        raise FrameTooLarge(expected, _MAX_STACK_RAW_BYTES)
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             info = archive.getinfo(_RAW_MEMBER)
-            expected = width * height * 3 * 2
             if info.file_size != expected:
                 raise BadFrame(f"stacked image of {width}x{height} needs {expected} bytes, "
                                f"raw_data holds {info.file_size}")

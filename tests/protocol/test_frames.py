@@ -379,9 +379,42 @@ def test_lzma_method_with_invalid_properties() -> None:
         frames.decode_stack_zip(bytes(payload), 2, 3)
 
 
-def test_largest_known_stack_size_is_accepted() -> None:
-    """3840 x 2160 drizzled/4K stacks (~50 MB of RGB) must still decode (checked on the size guard only)."""
-    header_dims = (3840, 2160)
+@pytest.fixture(scope="module")
+def zip_bomb() -> tuple[bytes, int, int]:
+    """~200 kB of ZIP that inflates to 8192 x 4320 x 3 x 2 bytes (212 MB) of zeros."""
+    width, height = 8192, 4320
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("raw_data", "w", force_zip64=True) as member:
+            block, left = bytes(1 << 20), width * height * 6
+            while left:
+                member.write(block[:min(left, len(block))])
+                left -= min(left, len(block))
+    return buf.getvalue(), width, height
+
+
+def test_stack_zip_bomb_is_refused_before_inflating(zip_bomb: tuple[bytes, int, int]) -> None:
+    payload, width, height = zip_bomb
+    assert len(payload) < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(FrameTooLarge):
+            frames.decode_stack_zip(payload, width, height)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+@pytest.mark.parametrize("width, height", [(1080, 1920), (3840, 2160), (2160, 3840), (7680, 4320)])
+def test_known_stack_sizes_pass_the_size_guard(width: int, height: int) -> None:
+    """1080x1920, 4K and 2x-drizzled 4K stacks get past the guard (here to fail on their content)."""
     payload = frames.encode_stack_zip(np.zeros((2, 2, 3), dtype=np.uint16))
-    with pytest.raises(BadFrame, match="raw_data holds 24"):  # passes the size guard, fails on content
-        frames.decode_stack_zip(payload, *header_dims)
+    with pytest.raises(BadFrame, match="raw_data holds 24"):
+        frames.decode_stack_zip(payload, width, height)
+
+
+def test_stack_larger_than_the_guard_is_refused() -> None:
+    with pytest.raises(FrameTooLarge) as info:
+        frames.decode_stack_zip(b"PK\x03\x04", 7681, 4320)
+    assert info.value.size == 7681 * 4320 * 6
