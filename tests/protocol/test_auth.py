@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from indi_seestar.errors import ConfigError
+from indi_seestar.errors import ConfigError, RemoteProtocolError
 from indi_seestar.protocol import auth
 
 CHALLENGE = "3f9c2a71e4b0d8a5"
@@ -59,6 +60,14 @@ def test_non_ascii_challenge_is_signed_as_utf8(key: rsa.RSAPrivateKey) -> None:
     signature = auth.sign_challenge(key, "d\u00e9fi-\u661f")
     assert auth.verify_signature(key.public_key(), "d\u00e9fi-\u661f", signature)
     assert not auth.verify_signature(key.public_key(), "defi-?", signature)
+
+
+def test_challenge_with_a_lone_surrogate_is_a_protocol_error(key: rsa.RSAPrivateKey) -> None:
+    """JSON may carry "\\ud800"; such a challenge has no UTF-8 bytes to sign."""
+    challenge = json.loads('{"str":"ab\\ud800"}')["str"]
+    with pytest.raises(RemoteProtocolError):
+        auth.sign_challenge(key, challenge)
+    assert auth.verify_signature(key.public_key(), challenge, auth.sign_challenge(key, "ab")) is False
 
 
 def test_wrong_challenge_bad_base64_and_wrong_key_are_false(key: rsa.RSAPrivateKey) -> None:
