@@ -93,9 +93,11 @@ def classify(obj: Any, raw: bytes = b"") -> Message:
         return Malformed(raw, f"not a JSON object: {type(obj).__name__}")
     if "Event" in obj:
         name = obj["Event"]
+        if not isinstance(name, str):
+            return Malformed(raw, "event name is not a string")
         ts = obj.get("Timestamp")
         fields = {k: v for k, v in obj.items() if k not in ("Event", "Timestamp")}
-        return Event(str(name), ts if isinstance(ts, str) else None, fields)
+        return Event(name, ts if isinstance(ts, str) else None, fields)
     if "method" in obj and _REPLY_KEYS.isdisjoint(obj):
         method = obj["method"]
         if not isinstance(method, str):

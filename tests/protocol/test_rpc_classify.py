@@ -32,6 +32,17 @@ def test_event_non_string_timestamp_and_state_are_not_trusted() -> None:
     assert message.state is None and message.get("state") == 3
 
 
+def test_unknown_event_names_are_kept() -> None:
+    assert rpc.classify({"Event": "Simu_Stack", "x": 1}) == rpc.Event("Simu_Stack", None)
+
+
+@pytest.mark.parametrize("name", [None, 5, True, ["View"], {"n": "View"}])
+def test_event_name_that_is_not_a_string_is_malformed(name: object) -> None:
+    """Dispatching on "None" or "['View']" would be wrong; the line is reported instead."""
+    message = rpc.classify({"Event": name, "Timestamp": "1.0", "id": 3}, b"line")
+    assert message == rpc.Malformed(b"line", "event name is not a string")
+
+
 def test_success_reply() -> None:
     obj = {"jsonrpc": "2.0", "Timestamp": "4436.299656866", "method": "get_focuser_position",
            "result": 1517, "code": 0, "id": 100131}
