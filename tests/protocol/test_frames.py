@@ -8,6 +8,7 @@ import random
 import struct
 import tracemalloc
 import zipfile
+from typing import Any
 
 import numpy as np
 import pytest
@@ -318,6 +319,36 @@ def test_stack_zip_round_trip(width: int, height: int, seed: int) -> None:
         assert archive.read("raw_data") == rgb.astype("<u2").tobytes()  # interleaved R,G,B words
     assert np.array_equal(frames.decode_stack_zip(payload, width, height), rgb)
     assert np.array_equal(frames.decode_stack_zip(memoryview(payload), width, height), rgb)
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream, as a socket is: zipfile must stream with data descriptors."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.data += b
+        return len(b)
+
+
+def test_streamed_zip64_stack_as_the_firmware_writes_it() -> None:
+    """§4.3: deflate, streaming/ZIP64-style local header (sizes in a trailing data descriptor)."""
+    rgb = np.random.default_rng(9).integers(0, 65536, size=(6, 10, 3), dtype=np.uint16)
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("raw_data", "w", force_zip64=True) as member:
+            data = rgb.astype("<u2").tobytes()
+            member.write(data[:100])
+            member.write(data[100:])
+    payload = bytes(out.data)
+    flags, = struct.unpack("<H", payload[6:8])
+    assert flags & 0x08  # sizes follow the data (data descriptor)
+    assert struct.unpack("<II", payload[18:26]) == (0xFFFFFFFF, 0xFFFFFFFF)  # sizes: see ZIP64 extra
+    assert np.array_equal(frames.decode_stack_zip(payload, 10, 6), rgb)
 
 
 def test_stack_zip_with_the_wrong_dimensions_is_a_bad_frame() -> None:
