@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ._params import NO_PARAMS
@@ -358,7 +358,7 @@ def pi_set_time(utc: datetime, time_zone: str = "UTC") -> Call:
     A naive `utc` is taken as UTC; an aware one is converted to UTC first.
     """
     if utc.tzinfo is not None:
-        utc = utc.astimezone(timezone.utc)
+        utc = utc.astimezone(UTC)
     return Call(
         Method.PI_SET_TIME,
         [

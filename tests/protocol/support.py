@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -86,4 +87,4 @@ def norm(message: rpc.Message) -> tuple[Any, ...]:
 def chunks(data: bytes, cuts: list[int]) -> list[bytes]:
     """`data` split at the given offsets (any order, duplicates allowed: empty chunks)."""
     points = [0, *sorted(min(max(c, 0), len(data)) for c in cuts), len(data)]
-    return [data[a:b] for a, b in zip(points, points[1:])]
+    return [data[a:b] for a, b in pairwise(points)]

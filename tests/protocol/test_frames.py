@@ -339,11 +339,11 @@ def test_streamed_zip64_stack_as_the_firmware_writes_it() -> None:
     """§4.3: deflate, streaming/ZIP64-style local header (sizes in a trailing data descriptor)."""
     rgb = np.random.default_rng(9).integers(0, 65536, size=(6, 10, 3), dtype=np.uint16)
     out = _Unseekable()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("raw_data", "w", force_zip64=True) as member:
-            data = rgb.astype("<u2").tobytes()
-            member.write(data[:100])
-            member.write(data[100:])
+    data = rgb.astype("<u2").tobytes()
+    with (zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+          archive.open("raw_data", "w", force_zip64=True) as member):
+        member.write(data[:100])
+        member.write(data[100:])
     payload = bytes(out.data)
     flags, = struct.unpack("<H", payload[6:8])
     assert flags & 0x08  # sizes follow the data (data descriptor)
@@ -415,12 +415,12 @@ def zip_bomb() -> tuple[bytes, int, int]:
     """~200 kB of ZIP that inflates to 8192 x 4320 x 3 x 2 bytes (212 MB) of zeros."""
     width, height = 8192, 4320
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("raw_data", "w", force_zip64=True) as member:
-            block, left = bytes(1 << 20), width * height * 6
-            while left:
-                member.write(block[:min(left, len(block))])
-                left -= min(left, len(block))
+    block, left = bytes(1 << 20), width * height * 6
+    with (zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+          archive.open("raw_data", "w", force_zip64=True) as member):
+        while left:
+            member.write(block[:min(left, len(block))])
+            left -= min(left, len(block))
     return buf.getvalue(), width, height
 
 

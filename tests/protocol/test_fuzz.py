@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,20 +63,20 @@ def mutated(draw: st.DrawFn, base: bytes) -> bytes:
 
 
 CONTROL_STREAM = b"".join(line + b"\r\n" for line in [
-    b'{"jsonrpc":"2.0","Timestamp":"5104.846613672","method":"get_device_state","result":{"device":'
-    b'{"firmware_ver_int":2706,"product_model":"Seestar S30","focal_len":150.0,"fnumber":5.0},"camera":'
-    b'{"chip_size":[1080,1920],"debayer_pattern":"GR"},"focuser":{"state":"idle","max_step":2600,"step":1236},'
-    b'"mount":{"move_type":"none","close":false,"tracking":true,"equ_mode":false},"location_lon_lat":[0.0,0.0],'
-    b'"setting":{"exp_ms":{"stack_l":10000,"continuous":500}},"pi_status":{"temp":45.3}},"code":0,"id":100001}',
-    b'{"Event":"ScopeGoto","Timestamp":"5140.224842966","state":"working","lapse_ms":0,'
-    b'"cur_ra_dec":[8.701667,19.589167],"dist_deg":0.164454,"route":["View","AutoGoto"]}',
-    b'{"jsonrpc":"2.0","Timestamp":"5121.699407201","method":"get_view_state","result":{"View":{"state":"working",'
-    b'"mode":"star","stage":"Stack","Stack":{"state":"frame_complete"},"gain":80}},"code":0,"id":100013}',
-    b'{"jsonrpc":"2.0","Timestamp":"5106.251243274","method":"set_setting","error":"unexpected param","code":109,'
-    b'"id":100003}',
+    (b'{"jsonrpc":"2.0","Timestamp":"5104.846613672","method":"get_device_state","result":{"device":'
+     b'{"firmware_ver_int":2706,"product_model":"Seestar S30","focal_len":150.0,"fnumber":5.0},"camera":'
+     b'{"chip_size":[1080,1920],"debayer_pattern":"GR"},"focuser":{"state":"idle","max_step":2600,"step":1236},'
+     b'"mount":{"move_type":"none","close":false,"tracking":true,"equ_mode":false},"location_lon_lat":[0.0,0.0],'
+     b'"setting":{"exp_ms":{"stack_l":10000,"continuous":500}},"pi_status":{"temp":45.3}},"code":0,"id":100001}'),
+    (b'{"Event":"ScopeGoto","Timestamp":"5140.224842966","state":"working","lapse_ms":0,'
+     b'"cur_ra_dec":[8.701667,19.589167],"dist_deg":0.164454,"route":["View","AutoGoto"]}'),
+    (b'{"jsonrpc":"2.0","Timestamp":"5121.699407201","method":"get_view_state","result":{"View":{"state":"working",'
+     b'"mode":"star","stage":"Stack","Stack":{"state":"frame_complete"},"gain":80}},"code":0,"id":100013}'),
+    (b'{"jsonrpc":"2.0","Timestamp":"5106.251243274","method":"set_setting","error":"unexpected param","code":109,'
+     b'"id":100003}'),
     b'{"jsonrpc":"2.0","Timestamp":"4436.299656866","method":"get_focuser_position","result":1517,"code":0,"id":9}',
-    b'{"jsonrpc":"2.0","Timestamp":"4436.3","method":"scope_get_equ_coord","result":{"ra":17.09,"dec":34.35},'
-    b'"code":0,"id":10}',
+    (b'{"jsonrpc":"2.0","Timestamp":"4436.3","method":"scope_get_equ_coord","result":{"ra":17.09,"dec":34.35},'
+     b'"code":0,"id":10}'),
     b'{"jsonrpc":"2.0","Timestamp":"4436.4","method":"scope_get_horiz_coord","result":[45.0,180.0],"code":0,"id":11}',
     b'{"method":"get_view_state","params":["verify"],"id":10010}',
 ])

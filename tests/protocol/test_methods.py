@@ -6,9 +6,10 @@ from __future__ import annotations
 import ast
 import inspect
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -118,7 +119,7 @@ def test_pi_set_time_sends_utc_fields_for_an_aware_datetime() -> None:
     call = methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=paris_summer))
     assert call.params == [{"year": 2026, "mon": 6, "day": 30, "hour": 22, "min": 30, "sec": 5,
                             "time_zone": "UTC"}]
-    assert methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=timezone.utc)) == \
+    assert methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=UTC)) == \
         methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5))
 
 
