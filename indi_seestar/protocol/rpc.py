@@ -215,7 +215,7 @@ def apply_verify(method: str, params: Any, policy: VerifyPolicy) -> Any:
         return [VERIFY]
     if isinstance(params, dict):
         return params
-    if isinstance(params, list):
+    if isinstance(params, (list, tuple)):  # a tuple goes out as a JSON array too
         return [*params, VERIFY]
     return [params, VERIFY]
 

@@ -75,6 +75,11 @@ def test_none_policy_sends_params_untouched(params: object, marked: object) -> N
     assert "verify" not in json.dumps(obj)
 
 
+def test_a_tuple_is_marked_like_the_json_array_it_becomes() -> None:
+    assert json.loads(rpc.encode_request(rpc.Request(1, "scope_goto", (8.5, 19.5)), NONE))["params"] == [8.5, 19.5]
+    assert wire(rpc.Request(1, "scope_goto", (8.5, 19.5)), MARKER)["params"] == [8.5, 19.5, "verify"]
+
+
 @pytest.mark.parametrize("method", AUTH)
 @pytest.mark.parametrize("params, marked", SHAPES)
 @pytest.mark.parametrize("policy", [NONE, MARKER])
