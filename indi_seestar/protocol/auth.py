@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RemoteProtocolError
 
 
 def load_private_key(pem: bytes, *, source: str = "key") -> rsa.RSAPrivateKey:
@@ -28,8 +28,15 @@ def load_private_key(pem: bytes, *, source: str = "key") -> rsa.RSAPrivateKey:
 
 
 def sign_challenge(key: rsa.RSAPrivateKey, challenge: str) -> str:
-    """Base64 of the PKCS#1 v1.5 SHA-1 signature of the challenge's UTF-8 bytes."""
-    signature = key.sign(challenge.encode("utf-8"), padding.PKCS1v15(), hashes.SHA1())
+    """Base64 of the PKCS#1 v1.5 SHA-1 signature of the challenge's UTF-8 bytes.
+
+    RemoteProtocolError when the challenge has no UTF-8 form (JSON can carry lone surrogates).
+    """
+    try:
+        data = challenge.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RemoteProtocolError("login challenge is not valid Unicode text") from exc
+    signature = key.sign(data, padding.PKCS1v15(), hashes.SHA1())
     return base64.b64encode(signature).decode("ascii")
 
 

@@ -73,6 +73,10 @@ def parse_probe(data: bytes) -> Probe:
     )
 
 
+#: Result keys that DiscoveryReply carries as typed fields; these win over `raw`.
+_TYPED_KEYS = frozenset({"product_model", "sn", "ssid", "ip", "is_verified", "tcp_client_num"})
+
+
 def encode_reply(reply: DiscoveryReply, probe_id: int | None, timestamp: str = "0.000000000") -> bytes:
     """The scope's answer in the firmware's envelope."""
     result = {
@@ -82,7 +86,7 @@ def encode_reply(reply: DiscoveryReply, probe_id: int | None, timestamp: str = "
         "ip": reply.ip,
         "is_verified": reply.is_verified,
         "tcp_client_num": reply.tcp_client_num,
-        **{k: v for k, v in reply.raw.items() if k not in ("product_model", "sn", "ssid", "ip")},
+        **{k: v for k, v in reply.raw.items() if k not in _TYPED_KEYS},
     }
     obj = {"jsonrpc": "2.0", "Timestamp": timestamp, "method": str(Method.SCAN_ISCOPE),
            "result": result, "code": 0, "id": probe_id}

@@ -12,6 +12,7 @@ import enum
 import io
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,24 @@ HEADER_SIZE = 80
 VERSION = 2
 #: Largest payload accepted; drizzled 4K stacks are ~24 MB compressed, proxies refuse > 50 MB.
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+#: Largest stacked image we inflate: 7680 x 4320 RGB (a 2x-drizzled 3840 x 2160 stack, ~199 MB).
+#: A 64 MiB deflate payload could otherwise inflate to the 25 GB a 65535 x 65535 header allows.
+_MAX_STACK_RAW_BYTES = 7680 * 4320 * 3 * 2
 _MAGIC_BYTES = struct.pack(">H", MAGIC)
 _HEADER = struct.Struct(">HHHIHBBBBHHHHHHH50x")
 _ZIP_SIGNATURE = b"PK\x03\x04"
 _RAW_MEMBER = "raw_data"
+
+try:  # zipfile uses lzma only when Python was built with it
+    from lzma import LZMAError as _LZMAError
+except ImportError:  # pragma: no cover
+    class _LZMAError(Exception):  # type: ignore[no-redef]
+        """Stand-in: never raised."""
+
+#: What zipfile raises on a corrupted archive: its own errors, plus those of the decompressor
+#: the (corruptible) method field selects: zlib.error, OSError (bz2), LZMAError.
+_ZIP_ERRORS = (zipfile.BadZipFile, KeyError, EOFError, OSError, NotImplementedError, RuntimeError,
+               ValueError, zlib.error, _LZMAError)
 
 
 class ImageType(enum.IntEnum):
@@ -156,16 +171,17 @@ def encode_raw(pixels: np.ndarray) -> bytes:
 
 def decode_stack_zip(payload: bytes | memoryview, width: int, height: int) -> np.ndarray:
     """ZIP payload holding `raw_data` as a (height, width, 3) uint16 RGB array."""
+    expected = width * height * 3 * 2
+    if expected > _MAX_STACK_RAW_BYTES:
+        raise FrameTooLarge(expected, _MAX_STACK_RAW_BYTES)
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             info = archive.getinfo(_RAW_MEMBER)
-            expected = width * height * 3 * 2
             if info.file_size != expected:
                 raise BadFrame(f"stacked image of {width}x{height} needs {expected} bytes, "
                                f"raw_data holds {info.file_size}")
             data = archive.read(info)
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, NotImplementedError,
-            RuntimeError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         if isinstance(exc, BadFrame):
             raise
         raise BadFrame(f"bad stacked-image ZIP: {str(exc)[:100]}") from exc
@@ -224,7 +240,7 @@ class FrameDecoder:
                 if not self._sync():
                     return out
                 try:
-                    self._header = parse_header(self._buf)
+                    self._header = parse_header(self._buf, self._max)
                 except (BadFrame, FrameTooLarge) as exc:
                     del self._buf[:2]  # drop this magic; resync from the next byte
                     self.skipped_bytes += 2

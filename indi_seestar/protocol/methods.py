@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from .rpc import NO_PARAMS
+from ._params import NO_PARAMS
 
 
 class Method(enum.StrEnum):
@@ -80,6 +80,10 @@ class Method(enum.StrEnum):
     GET_USER_LOCATION = "get_user_location"
     PI_SET_TIME = "pi_set_time"
     PI_GET_TIME = "pi_get_time"
+
+
+#: The login handshake (§6.2): never carries the verify marker.
+LOGIN_METHODS = frozenset({Method.GET_VERIFY_STR, Method.VERIFY_CLIENT, Method.PI_IS_VERIFIED})
 
 
 class Stage(enum.StrEnum):
@@ -349,7 +353,12 @@ def set_user_location(lat_deg: float, lon_deg: float) -> Call:
 
 
 def pi_set_time(utc: datetime, time_zone: str = "UTC") -> Call:
-    """Set the scope's clock; the object wrapped in a list as the app does."""
+    """Set the scope's clock; the object wrapped in a list as the app does.
+
+    A naive `utc` is taken as UTC; an aware one is converted to UTC first.
+    """
+    if utc.tzinfo is not None:
+        utc = utc.astimezone(UTC)
     return Call(
         Method.PI_SET_TIME,
         [

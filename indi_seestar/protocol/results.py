@@ -8,6 +8,7 @@ JSON value in `Generic`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,17 +21,31 @@ T = TypeVar("T")
 _CFA = {"GR": "GRBG", "RG": "RGGB", "GB": "GBRG", "BG": "BGGR"}
 
 
+def _checked(key: str, value: Any, kinds: tuple[type, ...]) -> Any:
+    """`value` if it is one of `kinds` (an int is accepted for a float); RemoteProtocolError if not."""
+    names = "/".join(k.__name__ for k in kinds)
+    if isinstance(value, bool) and bool not in kinds:  # bool is an int subclass: not a number here
+        raise RemoteProtocolError(f"{key}: expected {names}, got a boolean")
+    if float in kinds and int not in kinds and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, kinds):
+        raise RemoteProtocolError(f"{key}: expected {names}, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):  # Python's json accepts NaN/Infinity
+        raise RemoteProtocolError(f"{key}: expected a finite number, got {value}")
+    return value
+
+
 def _get(obj: dict[str, Any], key: str, kind: type[T] | tuple[type, ...], default: T) -> T:
-    value = obj.get(key, default)
+    value = obj.get(key)
     if value is None:
         return default
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)  # type: ignore[return-value]
-    if isinstance(value, bool) and kind in (int, float):
-        raise RemoteProtocolError(f"{key}: expected {kind}, got a boolean")
-    if not isinstance(value, kind):
-        raise RemoteProtocolError(f"{key}: expected {kind}, got {type(value).__name__}")
-    return value  # type: ignore[return-value]
+    return _checked(key, value, kind if isinstance(kind, tuple) else (kind,))  # type: ignore[no-any-return]
+
+
+def _optional(obj: dict[str, Any], key: str, kind: type) -> Any:
+    """Like `_get` with None for a missing key."""
+    value = obj.get(key)
+    return None if value is None else _checked(key, value, (kind,))
 
 
 def _obj(obj: dict[str, Any], key: str) -> dict[str, Any]:
@@ -41,10 +56,18 @@ def _pair(obj: dict[str, Any], key: str, default: tuple[float, float]) -> tuple[
     value = obj.get(key)
     if value is None:
         return default
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+    if not isinstance(value, list) or len(value) != 2:
         raise RemoteProtocolError(f"{key}: expected a pair of numbers")
-    return float(value[0]), float(value[1])
+    return _checked(key, value[0], (float,)), _checked(key, value[1], (float,))
+
+
+def _int_pair(obj: dict[str, Any], key: str, default: tuple[int, int]) -> tuple[int, int]:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, list) or len(value) != 2:
+        raise RemoteProtocolError(f"{key}: expected a pair of integers")
+    return _checked(key, value[0], (int,)), _checked(key, value[1], (int,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +113,9 @@ def parse_device_state(result: Any) -> DeviceState:
     device, camera = _obj(result, "device"), _obj(result, "camera")
     focuser, mount = _obj(result, "focuser"), _obj(result, "mount")
     setting, pi_status, client = _obj(result, "setting"), _obj(result, "pi_status"), _obj(result, "client")
-    chip = result.get("camera", {}).get("chip_size") if isinstance(result.get("camera"), dict) else None
-    width, height = (1080, 1920)
-    if isinstance(chip, list) and len(chip) == 2 and all(isinstance(v, int) for v in chip):
-        width, height = chip
+    width, height = _int_pair(camera, "chip_size", (1080, 1920))
     lon, lat = _pair(result, "location_lon_lat", (0.0, 0.0))
     exp_ms = _obj(setting, "exp_ms")
-    temp = pi_status.get("temp")
-    master = client.get("is_master")
     return DeviceState(
         product_model=_get(device, "product_model", str, ""),
         firmware_ver_int=_get(device, "firmware_ver_int", int, 0),
@@ -121,8 +139,8 @@ def parse_device_state(result: Any) -> DeviceState:
         continuous_exposure_ms=int(_get(exp_ms, "continuous", (int, float), 500)),
         heater_enabled=_get(setting, "heater_enable", bool, False),
         lp_filter=_get(setting, "stack_lenhance", bool, False),
-        board_temp_c=float(temp) if isinstance(temp, (int, float)) and not isinstance(temp, bool) else None,
-        is_master=master if isinstance(master, bool) else None,
+        board_temp_c=_optional(pi_status, "temp", float),
+        is_master=_optional(client, "is_master", bool),
         raw=result,
     )
 
@@ -175,15 +193,14 @@ def parse_view_state(result: Any) -> ViewState:
         raise RemoteProtocolError("get_view_state: result is not an object")
     view = _obj(result, "View")
     stage = _get(view, "stage", str, "")
-    stage_obj = view.get(stage) if stage else None
-    gain = view.get("gain")
+    stage_obj = _obj(view, stage) if stage else {}
     return ViewState(
         state=_get(view, "state", str, "idle"),
         mode=_get(view, "mode", str, "none"),
         stage=stage,
-        stage_state=str(stage_obj.get("state", "")) if isinstance(stage_obj, dict) else "",
+        stage_state=_get(stage_obj, "state", str, ""),
         target_name=_get(view, "target_name", str, ""),
-        gain=gain if isinstance(gain, int) and not isinstance(gain, bool) else None,
+        gain=_optional(view, "gain", int),
         raw=result,
     )
 
@@ -194,6 +211,8 @@ def parse_int(method: str, result: Any) -> int:
         result = result["step"]
     if isinstance(result, bool) or not isinstance(result, (int, float)):
         raise RemoteProtocolError(f"{method}: expected an integer result")
+    if isinstance(result, float) and not math.isfinite(result):
+        raise RemoteProtocolError(f"{method}: expected an integer result, got {result}")
     return int(result)
 
 

@@ -13,21 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LocalProtocolError
+from ._params import NO_PARAMS, _NoParams  # noqa: F401  (NO_PARAMS is public here)
+from .methods import LOGIN_METHODS
 
 #: Largest control line we buffer; real replies reach ~50 kB (comet data), proxies cap at 1 MB.
 MAX_LINE_BYTES = 1 << 20
 
-
-
-class _NoParams(enum.Enum):
-    NO_PARAMS = "no params"
-
-
-#: `params` absent from a request (distinct from `None`, which is JSON null).
-NO_PARAMS = _NoParams.NO_PARAMS
-
 #: Methods that never carry the verify marker (the login handshake itself).
-_AUTH_METHODS = frozenset({"get_verify_str", "verify_client", "pi_is_verified"})
+_AUTH_METHODS = LOGIN_METHODS
 
 VERIFY = "verify"
 
@@ -100,17 +93,20 @@ def classify(obj: Any, raw: bytes = b"") -> Message:
         return Malformed(raw, f"not a JSON object: {type(obj).__name__}")
     if "Event" in obj:
         name = obj["Event"]
+        if not isinstance(name, str):
+            return Malformed(raw, "event name is not a string")
         ts = obj.get("Timestamp")
         fields = {k: v for k, v in obj.items() if k not in ("Event", "Timestamp")}
-        return Event(str(name), ts if isinstance(ts, str) else None, fields)
-    if "method" in obj and "jsonrpc" not in obj and "code" not in obj and "result" not in obj:
+        return Event(name, ts if isinstance(ts, str) else None, fields)
+    if "method" in obj and _REPLY_KEYS.isdisjoint(obj):
         method = obj["method"]
         if not isinstance(method, str):
             return Malformed(raw, "method is not a string")
         return Request(_id_of(obj.get("id")), method, obj.get("params", NO_PARAMS))
-    if "id" in obj or "jsonrpc" in obj or "code" in obj:
-        code = obj.get("code", 0)
+    if "id" in obj or not _REPLY_KEYS.isdisjoint(obj):
+        code = obj.get("code")
         if isinstance(code, bool) or not isinstance(code, int):
+            # An error text without a usable code is still a failure, never a success.
             code = -1 if "error" in obj else 0
         error = obj.get("error")
         method = obj.get("method")
@@ -125,6 +121,10 @@ def classify(obj: Any, raw: bytes = b"") -> Message:
             raw=obj,
         )
     return Malformed(raw, "neither an event, a reply nor a request")
+
+
+#: Keys only a reply carries; a `method` object with any of them is a reply, not a request.
+_REPLY_KEYS = frozenset({"jsonrpc", "code", "result", "error"})
 
 
 def _id_of(value: Any) -> int | str | None:
@@ -156,7 +156,7 @@ class RpcDecoder:
             if self._discarding:
                 self._discarding = False
             elif len(self._buf) + (nl - start) > self._max:
-                out.append(Malformed(bytes(self._buf[:200]), f"line longer than {self._max} bytes"))
+                out.append(self._too_long(data[start:nl]))
             else:
                 self._buf += data[start:nl]
                 self._decode_line(bytes(self._buf), out)
@@ -164,12 +164,17 @@ class RpcDecoder:
             start = nl + 1
         if not self._discarding:
             if len(self._buf) + (len(data) - start) > self._max:
-                out.append(Malformed(bytes(self._buf[:200]), f"line longer than {self._max} bytes"))
+                out.append(self._too_long(data[start:]))
                 self._buf.clear()
                 self._discarding = True
             else:
                 self._buf += data[start:]
         return out
+
+    def _too_long(self, tail: bytes) -> Malformed:
+        # The line's first 200 bytes, however it was split across reads.
+        head = bytes(self._buf[:200]) + tail[: max(0, 200 - len(self._buf))]
+        return Malformed(head, f"line longer than {self._max} bytes")
 
     @staticmethod
     def _decode_line(line: bytes, out: list[Message]) -> None:
@@ -210,7 +215,7 @@ def apply_verify(method: str, params: Any, policy: VerifyPolicy) -> Any:
         return [VERIFY]
     if isinstance(params, dict):
         return params
-    if isinstance(params, list):
+    if isinstance(params, (list, tuple)):  # a tuple goes out as a JSON array too
         return [*params, VERIFY]
     return [params, VERIFY]
 
