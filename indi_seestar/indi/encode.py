@@ -207,8 +207,8 @@ def new_vector(
 
 
 def payload_size(parts: Iterable[Any]) -> int:
-    """Total bytes in a sequence of bytes-like objects."""
-    return sum(memoryview(p).nbytes for p in parts)
+    """Total bytes in a sequence of C-contiguous bytes-like objects (TypeError for anything else)."""
+    return sum(memoryview(p).cast("B").nbytes for p in parts)
 
 
 def iter_base64(parts: Iterable[Any], *, chunk_bytes: int = BASE64_CHUNK_BYTES) -> Iterator[bytes]:
