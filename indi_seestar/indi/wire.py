@@ -189,6 +189,7 @@ class XmlStreamDecoder:
         self._depth = 0  # open elements below the synthetic root
         self._pending = 0  # bytes of the top-level element being received
         self._resync_tail: bytes | None = None  # not None: skipping to the next top-level tag
+        self._fresh = True
         self._start_parser()
 
     @property
@@ -216,10 +217,13 @@ class XmlStreamDecoder:
                 out.append(Malformed(f"element larger than {self._max_element_bytes} bytes"))
                 self._enter_resync()
                 pos = end
-            elif not self._feed_piece(data[pos:end], out):
-                pos += 1
             else:
-                pos = end
+                fresh, before = self._fresh, len(out)
+                if self._feed_piece(data[pos:end], out):
+                    pos = end
+                elif fresh or len(out) > before + 1:
+                    pos += 1  # the fault is in this piece: skip it
+                # else: an earlier piece left a tag open; resync at this piece's own start
         return out
 
     def _start_parser(self) -> None:
@@ -229,6 +233,7 @@ class XmlStreamDecoder:
         self._depth = 0
         self._pending = 0
         self._resync_tail = None
+        self._fresh = True  # nothing fed since the parser started
 
     def _enter_resync(self) -> None:
         self._parser = None
@@ -252,6 +257,7 @@ class XmlStreamDecoder:
         """Feed one piece; False (and a Malformed item) if the parser rejected it."""
         parser = self._parser
         assert parser is not None and self._root is not None
+        self._fresh = False
         try:
             parser.feed(piece)
             flush = getattr(parser, "flush", None)  # expat >= 2.6 may defer small tokens

@@ -153,9 +153,15 @@ def horizontal_coord(device: str, *, perm: Perm = Perm.RO) -> NumberVector:
 
 def telescope_info(
     device: str, aperture_mm: float, focal_length_mm: float,
-    guider_aperture_mm: float = 0.0, guider_focal_length_mm: float = 0.0,
+    guider_aperture_mm: float | None = None, guider_focal_length_mm: float | None = None,
 ) -> NumberVector:
-    """TELESCOPE_INFO (legacy): TELESCOPE_APERTURE, TELESCOPE_FOCAL_LENGTH, GUIDER_APERTURE, GUIDER_FOCAL_LENGTH (mm)."""
+    """TELESCOPE_INFO (legacy): TELESCOPE_APERTURE, TELESCOPE_FOCAL_LENGTH, GUIDER_APERTURE, GUIDER_FOCAL_LENGTH (mm).
+
+    The guider values default to the main scope's (libindi's ranges start at 10 mm).
+    """
+    guider_aperture_mm = aperture_mm if guider_aperture_mm is None else guider_aperture_mm
+    if guider_focal_length_mm is None:
+        guider_focal_length_mm = focal_length_mm
     members = [
         one_number("TELESCOPE_APERTURE", "Aperture (mm)", "%g", 10, 5000, 0, aperture_mm),
         one_number("TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0, focal_length_mm),
