@@ -46,14 +46,14 @@ class Driver:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._eof: asyncio.Event | None = None
         self.writer = Writer(output_fd, on_broken=lambda _exc: self._signal_eof())
+        for device in self.devices.values():
+            device.attach(self.writer)  # init_properties(); output waits in the queue until run()
 
     async def run(self) -> None:
         """Serve until stdin reaches EOF (or the output breaks), then shut the devices down."""
         self._loop = asyncio.get_running_loop()
         self._eof = asyncio.Event()
         self.writer.start()
-        for device in self.devices.values():
-            device.attach(self.writer)
         reader = threading.Thread(target=self._read_loop, name="indi-reader", daemon=True)
         reader.start()
         try:

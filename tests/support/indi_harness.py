@@ -366,7 +366,7 @@ class DeviceProbe:
 
     def __init__(self, *devices: Device) -> None:
         self.outbox = MemoryOutbox()
-        self.driver = Driver(devices, input_fd=-1, output_fd=-1)
+        self.driver = Driver(devices, input_fd=-1, output_fd=-1)  # never run: used for routing only
         for device in devices:
             device.attach(self.outbox)
         self._in = XmlStreamDecoder()
