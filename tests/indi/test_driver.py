@@ -58,6 +58,12 @@ class Peer:
         return [m for m in list(self.messages) if isinstance(m, Snooped) and m.name == name]
 
 
+def serve(device: Device, input_fd: int, output_fd: int) -> tuple[Driver, asyncio.Task[None]]:
+    """A Driver for `device` running on the test's loop."""
+    driver = Driver([device], input_fd=input_fd, output_fd=output_fd)
+    return driver, asyncio.create_task(driver.run())
+
+
 @pytest.fixture
 def wire() -> Iterator[tuple[socket.socket, int]]:
     ours, theirs = socket.socketpair()
@@ -74,8 +80,7 @@ def wire() -> Iterator[tuple[socket.socket, int]]:
 async def test_serves_a_socketpair_and_exits_promptly_at_eof(wire: tuple[socket.socket, int]) -> None:
     sock, fd = wire
     cam = Cam("Cam")
-    driver = Driver([cam], input_fd=fd, output_fd=fd)
-    run = asyncio.create_task(driver.run())
+    _driver, run = serve(cam, fd, fd)
     peer = Peer(sock)
     peer.send(b'<getProperties version="1.7"/><pingRequest uid="p1"/>')
     await until_async(lambda: PingReply("p1") in peer.messages and peer.named("CCD_EXPOSURE"), 5)
@@ -89,8 +94,7 @@ async def test_serves_a_socketpair_and_exits_promptly_at_eof(wire: tuple[socket.
 async def test_blobs_and_messages_are_never_interleaved(wire: tuple[socket.socket, int]) -> None:
     sock, fd = wire
     cam = Cam("Cam")
-    driver = Driver([cam], input_fd=fd, output_fd=fd)
-    run = asyncio.create_task(driver.run())
+    _driver, run = serve(cam, fd, fd)
     peer = Peer(sock)
     payloads = [os.urandom(n) for n in (6_000_001, 5, 3_000_002)]
     done = []
@@ -118,8 +122,7 @@ async def test_blobs_and_messages_are_never_interleaved(wire: tuple[socket.socke
 async def test_pipes_malformed_input_and_unknown_devices_are_survived() -> None:
     to_driver_r, to_driver_w = os.pipe()
     from_driver_r, from_driver_w = os.pipe()
-    driver = Driver([Cam("Cam")], input_fd=to_driver_r, output_fd=from_driver_w)
-    run = asyncio.create_task(driver.run())
+    _driver, run = serve(Cam("Cam"), to_driver_r, from_driver_w)
     os.write(to_driver_w, b'<newNumberVector device="Nobody" name="X"><oneNumber name="A">1</oneNumber>'
                           b'</newNumberVector><a & b><getProperties version="1.7" device="Cam" name="CCD1"/>')
     out = bytearray()
@@ -143,8 +146,7 @@ async def test_a_broken_output_ends_the_driver_even_with_input_open() -> None:
     to_driver_r, to_driver_w = os.pipe()
     from_driver_r, from_driver_w = os.pipe()
     cam = Cam("Cam")
-    driver = Driver([cam], input_fd=to_driver_r, output_fd=from_driver_w)
-    run = asyncio.create_task(driver.run())
+    _driver, run = serve(cam, to_driver_r, from_driver_w)
     os.close(from_driver_r)  # nobody reads our output any more: the next write gets EPIPE
     cam.message("anyone there?")
     await asyncio.wait_for(run, 2)

@@ -46,30 +46,29 @@ T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
 
 
+def _give_up_if_late(deadline: float, timeout_s: float, what: object) -> None:
+    if time.monotonic() >= deadline:
+        raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
 def until(predicate: Callable[[], T], timeout_s: float, *, interval_s: float = 0.005,
           what: str | None = None) -> T:
     """Poll `predicate` until it returns something truthy (returned); AssertionError at the deadline."""
     deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what or predicate}")
+    while not (value := predicate()):
+        _give_up_if_late(deadline, timeout_s, what or predicate)
         time.sleep(interval_s)
+    return value
 
 
 async def until_async(predicate: Callable[[], T], timeout_s: float, *, interval_s: float = 0.001,
                       what: str | None = None) -> T:
     """until() for coroutines: yields to the loop between polls."""
     deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what or predicate}")
+    while not (value := predicate()):
+        _give_up_if_late(deadline, timeout_s, what or predicate)
         await asyncio.sleep(interval_s)
+    return value
 
 
 def free_port() -> int:
@@ -268,6 +267,9 @@ def _make_recording_client_class() -> type:
         def newMessage(self, device: Any, message_id: int) -> None:  # noqa: N802
             self._record("message", device=device.getDeviceName(), message=device.messageQueue(message_id))
 
+        def removeDevice(self, device: Any) -> None:  # noqa: N802 - the whole device went away
+            self._record("del", device=device.getDeviceName())
+
         def serverConnected(self) -> None:  # noqa: N802
             self.server_connected.set()
 
@@ -299,6 +301,8 @@ def _make_recording_client_class() -> type:
             return until(predicate, timeout_s)
 
         # --- sending (test thread) ---
+        # These change libindi's own copy of the property, which its thread also updates from
+        # the driver's replies: wait for the reply to one send before sending that property again.
         def _device(self, device: str) -> Any:
             return until(lambda: self.getDevice(device), 5, what=f"device {device}")
 
