@@ -1,4 +1,4 @@
-"""CONFIG_PROCESS persistence in libindi's format: `<device>_config.xml` of newXVector records (layer indi/).
+"""CONFIG_PROCESS persistence in libindi's `<device>_config.xml` format (layer indi/).
 
 File layout (as libindi writes it): root `INDIDriver`, children `newXVector device= name=` with
 `oneX name=` children. Location: `<config_dir>/<device>_config.xml` when a directory is given
@@ -25,8 +25,9 @@ from indi_seestar.indi.wire import NewVector, message_from_element
 CONFIG_ROOT = "INDIDriver"
 
 
-def config_path(device: str, *, config_dir: Path | None = None,
-                environ: Mapping[str, str] | None = None) -> Path:
+def config_path(
+    device: str, *, config_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
     """Where libindi keeps `device`'s configuration, given an optional directory override."""
     env = os.environ if environ is None else environ
     if config_dir is not None:
@@ -50,21 +51,29 @@ def _is_saveable(vector: Vector) -> bool:
     if vector.kind not in (Kind.NUMBER, Kind.SWITCH, Kind.TEXT):
         return False
     # libindi never saves a OneOfMany switch with nothing On
-    return not (isinstance(vector, SwitchVector) and vector.rule is Rule.ONE_OF_MANY
-                and not vector.on_names())
+    return not (
+        isinstance(vector, SwitchVector)
+        and vector.rule is Rule.ONE_OF_MANY
+        and not vector.on_names()
+    )
 
 
 class ConfigStore:
     """One device's saved configuration: save, read, purge, and the `.default` copy."""
 
-    def __init__(self, device: str, *, config_dir: Path | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        device: str,
+        *,
+        config_dir: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.device = device
         self.path = config_path(device, config_dir=config_dir, environ=environ)
         self.default_path = self.path.with_name(self.path.name + ".default")
 
     def read(self, *, default: bool = False) -> list[NewVector]:
-        """This device's records, in file order; ConfigError if the file is missing or unreadable."""
+        """This device's records in file order; ConfigError if the file is missing or unreadable."""
         path = self.default_path if default else self.path
         return [r for r in self._records(path, missing_ok=False) if r.device == self.device]
 
@@ -78,10 +87,13 @@ class ConfigStore:
         return dict(found[-1].values) if found else None
 
     def save(self, vectors: Iterable[Vector]) -> None:
-        """Replace this device's records with the current values of `vectors`; keep other devices'."""
+        """Replace this device's records with the values of `vectors`; keep other devices'."""
         others = [r for r in self._records(self.path, missing_ok=True) if r.device != self.device]
-        ours = [NewVector(v.kind, self.device, v.name, record_values(v)) for v in vectors
-                if _is_saveable(v)]
+        ours = [
+            NewVector(v.kind, self.device, v.name, record_values(v))
+            for v in vectors
+            if _is_saveable(v)
+        ]
         self._write(self.path, others + ours)
         self.ensure_default()
 
@@ -104,7 +116,9 @@ class ConfigStore:
             try:
                 shutil.copyfile(self.path, self.default_path)
             except OSError as exc:
-                raise ConfigError(f"cannot write: {exc.strerror}", path=str(self.default_path)) from None
+                raise ConfigError(
+                    f"cannot write: {exc.strerror}", path=str(self.default_path)
+                ) from None
 
     @staticmethod
     def _records(path: Path, *, missing_ok: bool) -> list[NewVector]:

@@ -1,4 +1,4 @@
-"""Device base: owns its vectors, validates client values, answers every new*, connects (layer indi/).
+"""Device base: owns its vectors, validates client values, answers every new* (layer indi/).
 
 Runs on the driver's asyncio loop only (the Driver hands it decoded messages there). Output goes
 to an Outbox (the Driver's writer thread, or a test recorder). Must not import protocol/,
@@ -29,8 +29,12 @@ from indi_seestar.indi.tasks import DeviceTasks
 from indi_seestar.indi.validate import coerce_new_values
 from indi_seestar.indi.wire import NewVector, Snooped
 
-_LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING,
-               "ERROR": logging.ERROR}
+_LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 V = TypeVar("V", bound=Vector)
@@ -42,8 +46,10 @@ class Outbox(Protocol):
     def send(self, data: bytes) -> None:
         """Queue one complete XML message."""
 
-    def send_blob(self, prefix: bytes, parts: Sequence[Any], suffix: bytes) -> concurrent.futures.Future[None]:
-        """Queue a BLOB message; the parts are base64-encoded later, not copied; done once written."""
+    def send_blob(
+        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
+    ) -> concurrent.futures.Future[None]:
+        """Queue a BLOB message; parts are base64-encoded later, not copied; done once written."""
 
 
 class Link(Enum):
@@ -72,8 +78,9 @@ class Device:
     driver_exec: ClassVar[str] = "indi_seestar"
     driver_version: ClassVar[str] = __version__
 
-    def __init__(self, name: str, *, config_dir: Path | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, name: str, *, config_dir: Path | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.name = name
         self.log = logging.getLogger(f"indi_seestar.device.{name}")
         self.config = ConfigStore(name, config_dir=config_dir)
@@ -85,13 +92,20 @@ class Device:
         self._initialised = False
         self._work = DeviceTasks(self._work_failed)
         self.connection = self.add(std.connection(name), on_new=self._on_connection)
-        self.driver_info = self.add(std.driver_info(
-            name, name=self.driver_name, exec_name=self.driver_exec, version=self.driver_version,
-            interface=self.interface))
+        self.driver_info = self.add(
+            std.driver_info(
+                name,
+                name=self.driver_name,
+                exec_name=self.driver_exec,
+                version=self.driver_version,
+                interface=self.interface,
+            )
+        )
         self.debug = self.add(std.debug(name), on_new=self._on_debug, saved=True)
         self.config_process = self.add(std.config_process(name), on_new=self._on_config_process)
-        self.polling_period = self.add(std.polling_period(name), on_new=self._on_polling_period,
-                                       saved=True)
+        self.polling_period = self.add(
+            std.polling_period(name), on_new=self._on_polling_period, saved=True
+        )
 
     # --- what subclasses implement ----------------------------------------------------------
 
@@ -119,9 +133,15 @@ class Device:
         """True once on_connect succeeded and until disconnecting starts."""
         return self.link is Link.CONNECTED
 
-    def add(self, vector: V, *, connected_only: bool = False, on_new: Handler | None = None,
-            saved: bool = False) -> V:
-        """Register `vector`; `saved` puts it in CONFIG_SAVE; on_new(values) may be sync or async."""
+    def add(
+        self,
+        vector: V,
+        *,
+        connected_only: bool = False,
+        on_new: Handler | None = None,
+        saved: bool = False,
+    ) -> V:
+        """Register `vector`; `saved` puts it in CONFIG_SAVE; on_new(values) is sync or async."""
         if vector.device != self.name:
             raise ValueError(f"{vector.name} belongs to {vector.device!r}, not {self.name!r}")
         if vector.name in self._entries:
@@ -138,7 +158,9 @@ class Device:
         if self._is_live(entry):
             self._send(encode.del_property(self.name, vector.name, timestamp=self._timestamp()))
 
-    def publish(self, vector: Vector, *, state: State | None = None, message: str | None = None) -> None:
+    def publish(
+        self, vector: Vector, *, state: State | None = None, message: str | None = None
+    ) -> None:
         """Send setXVector with every member (and `state` if given) to the clients."""
         entry = self._entry(vector)
         if state is not None:
@@ -147,8 +169,15 @@ class Device:
         if self._is_live(entry):
             self._send(encode.set_vector(vector, timestamp=self._timestamp(), message=message))
 
-    def publish_blob(self, vector: BlobVector, member: str, parts: Sequence[Any], fmt: str = ".fits",
-                     state: State = State.OK, message: str | None = None) -> asyncio.Future[None]:
+    def publish_blob(
+        self,
+        vector: BlobVector,
+        member: str,
+        parts: Sequence[Any],
+        fmt: str = ".fits",
+        state: State = State.OK,
+        message: str | None = None,
+    ) -> asyncio.Future[None]:
         """Send one BLOB whose payload is the concatenation of `parts` (not copied).
 
         The returned future completes once the writer has written it (or failed); keep the
@@ -162,8 +191,14 @@ class Device:
             done.set_result(None)
             return done
         parts = tuple(parts)
-        prefix, suffix = encode.blob_envelope(vector, member, size=encode.payload_size(parts),
-                                              fmt=fmt, timestamp=self._timestamp(), message=message)
+        prefix, suffix = encode.blob_envelope(
+            vector,
+            member,
+            size=encode.payload_size(parts),
+            fmt=fmt,
+            timestamp=self._timestamp(),
+            message=message,
+        )
         return asyncio.wrap_future(self._outbox.send_blob(prefix, parts, suffix))
 
     def message(self, text: str, level: str = "INFO") -> None:
@@ -183,11 +218,11 @@ class Device:
         return self._work.spawn(coro)
 
     def call_later(self, delay_s: float, fn: Callable[..., Any], *args: Any) -> asyncio.TimerHandle:
-        """Call fn(*args) after delay_s on the loop (a coroutine result is spawned); cancelled on disconnect."""
+        """Call fn(*args) after delay_s (a coroutine result is spawned); cancelled on disconnect."""
         return self._work.call_later(delay_s, fn, *args)
 
     def load_saved(self, vector: Vector) -> bool:
-        """Apply the saved configuration of `vector` to its values without a handler (pre-connect)."""
+        """Apply the saved values of `vector` without calling a handler (e.g. before connecting)."""
         raw = self.config.saved_values(vector.name)
         if raw is None:
             return False
@@ -203,7 +238,7 @@ class Device:
         self._send(encode.get_properties(device, name))
 
     def disconnect(self, reason: str | None = None) -> None:
-        """Disconnect from the driver side; with a reason, CONNECTION ends in Alert + `[ERROR] reason`."""
+        """Disconnect from the driver side; with a reason: CONNECTION Alert + `[ERROR] reason`."""
         if self.link in (Link.CONNECTED, Link.CONNECTING):
             self.spawn(self._disconnect(reason))
 
@@ -278,7 +313,7 @@ class Device:
             return
         try:
             result = entry.on_new(values)
-        except Exception as exc:  # IndiSeestarError or a bug: Alert either way, keep running
+        except Exception as exc:  # noqa: BLE001 - IndiSeestarError or a bug: Alert, keep running
             self._handler_failed(entry, exc)
             return
         if inspect.isawaitable(result):
@@ -286,15 +321,16 @@ class Device:
         else:
             self._handler_done(entry, seq, values)
 
-    async def _finish_async(self, entry: _Entry, seq: int, values: dict[str, Any],
-                            pending: Awaitable[None]) -> None:
+    async def _finish_async(
+        self, entry: _Entry, seq: int, values: dict[str, Any], pending: Awaitable[None]
+    ) -> None:
         try:
             await pending
         except asyncio.CancelledError:
             if entry.published == seq:
                 self.publish(entry.vector, state=State.ALERT)
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as in _run_handler
             self._handler_failed(entry, exc)
         else:
             self._handler_done(entry, seq, values)
@@ -343,7 +379,7 @@ class Device:
     async def _connect(self) -> None:
         try:
             await self.on_connect()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure leaves CONNECTION Alert
             self.link = Link.DISCONNECTED
             self._work.cancel_all()
             self.connection.select("DISCONNECT")
@@ -362,11 +398,13 @@ class Device:
         if was_connected:
             try:
                 await self.on_disconnect()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - disconnect anyway, report why
                 self._handler_failed(self._entry(self.connection), exc)
         for entry in list(self._entries.values()):
             if entry.connected_only:
-                self._send(encode.del_property(self.name, entry.vector.name, timestamp=self._timestamp()))
+                self._send(
+                    encode.del_property(self.name, entry.vector.name, timestamp=self._timestamp())
+                )
         self.link = Link.DISCONNECTED
         self.connection.select("DISCONNECT")
         state, text = (State.IDLE, None) if reason is None else (State.ALERT, f"[ERROR] {reason}")

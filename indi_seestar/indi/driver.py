@@ -1,4 +1,4 @@
-"""The INDI driver process loop: stdin reader thread, one writer thread, routing to devices (layer indi/).
+"""The INDI driver loop: stdin reader thread, one writer thread, routing (layer indi/).
 
 stdin: a thread does blocking `os.read(fd, 65536)` (fd 0 is never made non-blocking, see
 shared/reference/indi-standard.md §1.9), decodes, and hands messages to the asyncio loop with
@@ -66,14 +66,19 @@ class Driver:
     def dispatch(self, message: Message) -> None:
         """Route one decoded message to the device(s) it concerns (runs on the loop)."""
         if isinstance(message, GetProperties):
-            targets = (self.devices.values() if message.device is None
-                       else [d for d in (self.devices.get(message.device),) if d is not None])
+            targets = (
+                self.devices.values()
+                if message.device is None
+                else [d for d in (self.devices.get(message.device),) if d is not None]
+            )
             for device in targets:
                 device.handle_get_properties(message.name)
         elif isinstance(message, NewVector):
             device = self.devices.get(message.device)
             if device is None:
-                log.debug("new%sVector for unknown device %r ignored", message.kind.value, message.device)
+                log.debug(
+                    "new%sVector for unknown device %r ignored", message.kind.value, message.device
+                )
             else:
                 device.handle_new(message)
         elif isinstance(message, PingRequest):
@@ -114,7 +119,7 @@ class Driver:
         if self._eof is not None:
             self._call_on_loop(self._eof.set)
 
-    def _call_on_loop(self, fn, *args) -> None:  # noqa: ANN001 - thin thread-to-loop bridge
+    def _call_on_loop(self, fn, *args) -> None:
         loop = self._loop
         if loop is None:
             return

@@ -175,9 +175,13 @@ def message(device: str | None, text: str, *, timestamp: str) -> bytes:
     return _done(_element("message", attrs))
 
 
-def get_properties(device: str | None = None, name: str | None = None, version: str = "1.7") -> bytes:
+def get_properties(
+    device: str | None = None, name: str | None = None, version: str = "1.7"
+) -> bytes:
     """getProperties: from a driver, this is a snoop request."""
-    return _done(_element("getProperties", [("version", version), ("device", device), ("name", name)]))
+    return _done(
+        _element("getProperties", [("version", version), ("device", device), ("name", name)])
+    )
 
 
 def enable_blob(device: str, name: str | None, mode: str) -> bytes:
@@ -207,7 +211,7 @@ def new_vector(
 
 
 def payload_size(parts: Iterable[Any]) -> int:
-    """Total bytes in a sequence of C-contiguous bytes-like objects (TypeError for anything else)."""
+    """Total bytes of C-contiguous bytes-like objects (TypeError for anything else)."""
     return sum(memoryview(p).cast("B").nbytes for p in parts)
 
 

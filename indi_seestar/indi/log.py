@@ -17,7 +17,9 @@ MAX_LINES = 40
 FORMAT = "%(levelname)s %(name)s: %(message)s"  # indiserver adds the time and driver name
 
 
-def cap_lines(text: str, *, max_line_bytes: int = MAX_LINE_BYTES, max_lines: int = MAX_LINES) -> str:
+def cap_lines(
+    text: str, *, max_line_bytes: int = MAX_LINE_BYTES, max_lines: int = MAX_LINES
+) -> str:
     """Cut every line to max_line_bytes of UTF-8 and keep at most max_lines lines."""
     lines = text.splitlines() or [""]
     if len(lines) > max_lines:

@@ -120,7 +120,7 @@ class Vector:
             raise ValueError(f"{self.name}: duplicate member names {names}")
         self._index = {m.name: m for m in self.members}
 
-    def __getitem__(self, member: str):  # noqa: ANN204 - value type depends on the vector kind
+    def __getitem__(self, member: str):
         """Value of member `member` (KeyError if unknown)."""
         return self._index[member].value
 

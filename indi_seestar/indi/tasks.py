@@ -34,7 +34,7 @@ class DeviceTasks:
             self._timers.discard(handles[0])
             try:
                 result = fn(*args)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - reported, the loop keeps running
                 self._on_error(exc)
                 return
             if inspect.iscoroutine(result):

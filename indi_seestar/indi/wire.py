@@ -1,4 +1,4 @@
-"""Sans-I/O INDI XML, inbound side: typed messages, the incremental decoder, number parsing (layer indi/).
+"""Sans-I/O INDI XML, inbound: typed messages, incremental decoder, number parsing (layer indi/).
 
 Bytes in, messages out: no threads, no asyncio, no clock. Must not import protocol/, seestar/,
 devices/ or sim/. The outbound side (escaping, def/set/del/message, BLOB framing) is encode.py.
@@ -84,7 +84,7 @@ class PingReply:
 
 @dataclass(frozen=True, slots=True)
 class Snooped:
-    """def*/set*/delProperty/message from another driver, kept generic: tag, attributes, children."""
+    """def*/set*/delProperty/message from another driver, kept generic: tag, attrs, children."""
 
     tag: str
     attrs: dict[str, str]
@@ -125,7 +125,13 @@ class Malformed:
 
 
 Message = (
-    GetProperties | NewVector | EnableBlob | PingRequest | PingReply | Snooped | Unrecognised
+    GetProperties
+    | NewVector
+    | EnableBlob
+    | PingRequest
+    | PingReply
+    | Snooped
+    | Unrecognised
     | Malformed
 )
 
@@ -180,7 +186,7 @@ def message_from_element(elem: ET.Element) -> Message:
 
 
 class XmlStreamDecoder:
-    """Incremental INDI stream decoder: feed(bytes) -> complete messages; never raises on bad input."""
+    """Incremental INDI stream decoder: feed(bytes) -> complete messages; never raises."""
 
     def __init__(self, *, max_element_bytes: int = MAX_ELEMENT_BYTES) -> None:
         self._max_element_bytes = max_element_bytes

@@ -1,4 +1,4 @@
-"""The single INDI output writer: one thread, whole blocking writes, BLOBs base64-encoded here (layer indi/).
+"""The single INDI output writer: one thread, whole blocking writes, BLOB base64 (layer indi/).
 
 Why a thread with blocking writes: under indiserver >= 1.9.7 fd 0 and fd 1 are one socket, so
 O_NONBLOCK can never be used on them (shared/reference/indi-standard.md §1.9), and a multi-MB
@@ -62,8 +62,10 @@ class Writer:
         """Queue one complete XML message."""
         self._queue.put(data)
 
-    def send_blob(self, prefix: bytes, parts: Sequence[Any], suffix: bytes) -> concurrent.futures.Future[None]:
-        """Queue a BLOB: prefix, base64 of the parts as one run, suffix; the future ends when written.
+    def send_blob(
+        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
+    ) -> concurrent.futures.Future[None]:
+        """Queue a BLOB: prefix, base64 of the parts as one run, suffix; done when written.
 
         Cancelling the future before the writer reaches the BLOB drops it unsent.
         """
@@ -107,7 +109,7 @@ class Writer:
         view = memoryview(data)
         try:
             while view:
-                view = view[os.write(self._fd, view):]
+                view = view[os.write(self._fd, view) :]
         except OSError as exc:
             self._broke(exc)
 

@@ -1,4 +1,4 @@
-"""A two-device INDI driver built on indi_seestar.indi, started by indiserver in the integration tests.
+"""A two-device INDI driver on indi_seestar.indi, started by indiserver in integration tests.
 
 Devices: "Fixture Camera" (CCD bit; CCD_EXPOSURE, CCD1 BLOB, FIXTURE_BLOB to emit deterministic
 BLOBs, FIXTURE_ECHO to emit a message, UPLOAD_SETTINGS saved in the configuration) and
@@ -13,6 +13,7 @@ import hashlib
 import logging
 import random
 import sys
+from itertools import pairwise
 
 from indi_seestar.indi import standard as std
 from indi_seestar.indi.device import Device
@@ -26,11 +27,13 @@ MOVE_S = 0.05
 
 
 def blob_parts(seed: int, size: int) -> list[bytes]:
-    """Deterministic payload of `size` bytes split into parts whose lengths are not multiples of 3."""
+    """Deterministic `size` bytes split into parts whose lengths are mostly not multiples of 3."""
     data = random.Random(seed).randbytes(size)
-    cuts = sorted({0, min(size, 1), min(size, 5), size // 3 + 1, size // 2 + 2, size} - {size + 1, size + 2})
+    cuts = sorted(
+        {0, min(size, 1), min(size, 5), size // 3 + 1, size // 2 + 2, size} - {size + 1, size + 2}
+    )
     cuts = [c for c in cuts if c <= size]
-    return [data[a:b] for a, b in zip(cuts, cuts[1:])]
+    return [data[a:b] for a, b in pairwise(cuts)]
 
 
 def blob_sha256(seed: int, size: int) -> str:
@@ -44,15 +47,22 @@ class FixtureCamera(Device):
     interface = std.Interface.CCD
 
     def init_properties(self) -> None:
-        self.exposure = self.add(std.ccd_exposure(self.name), connected_only=True,
-                                 on_new=self._on_exposure)
+        self.exposure = self.add(
+            std.ccd_exposure(self.name), connected_only=True, on_new=self._on_exposure
+        )
         self.ccd1 = self.add(std.ccd1(self.name), connected_only=True)
         self.upload = self.add(std.upload_settings(self.name), saved=True)
-        trigger = NumberVector(self.name, "FIXTURE_BLOB", "Send BLOBs", "Test", [
-            NumberMember("SIZE", "Bytes", "%.f", 0, 64e6, 1, 0),
-            NumberMember("COUNT", "Count", "%.f", 0, 10, 1, 0),
-            NumberMember("SEED", "Seed", "%.f", 0, 1e9, 1, 0),
-        ])
+        trigger = NumberVector(
+            self.name,
+            "FIXTURE_BLOB",
+            "Send BLOBs",
+            "Test",
+            [
+                NumberMember("SIZE", "Bytes", "%.f", 0, 64e6, 1, 0),
+                NumberMember("COUNT", "Count", "%.f", 0, 10, 1, 0),
+                NumberMember("SEED", "Seed", "%.f", 0, 1e9, 1, 0),
+            ],
+        )
         self.blob_trigger = self.add(trigger, connected_only=True, on_new=self._on_blob)
         echo = TextVector(self.name, "FIXTURE_ECHO", "Echo", "Test", [TextMember("TEXT", "Text")])
         self.echo = self.add(echo, on_new=self._on_echo)
@@ -82,8 +92,11 @@ class FixtureFocuser(Device):
     interface = std.Interface.FOCUSER
 
     def init_properties(self) -> None:
-        self.position = self.add(std.abs_focus_position(self.name, max_steps=2600), connected_only=True,
-                                 on_new=self._on_position)
+        self.position = self.add(
+            std.abs_focus_position(self.name, max_steps=2600),
+            connected_only=True,
+            on_new=self._on_position,
+        )
 
     def _on_position(self, values: dict[str, float]) -> None:
         self.publish(self.position, state=State.BUSY)

@@ -1,4 +1,4 @@
-"""CONFIG_PROCESS: libindi's file format, save/load/default/purge, and values known before connecting."""
+"""CONFIG_PROCESS: libindi's file format, save/load/default/purge, pre-connect values."""
 
 from __future__ import annotations
 
@@ -21,29 +21,45 @@ class Scope(Device):
     def init_properties(self) -> None:
         self.address = self.add(std.device_address(self.name, "seestar.local", "4700"), saved=True)
         self.load_saved(self.address)
-        self.slew = self.add(std.telescope_slew_rate(self.name, [(f"{i}x", f"{i}x") for i in range(1, 5)], 1),
-                             saved=True)
+        self.slew = self.add(
+            std.telescope_slew_rate(self.name, [(f"{i}x", f"{i}x") for i in range(1, 5)], 1),
+            saved=True,
+        )
         self.site = self.add(std.geographic_coord(self.name), saved=True, connected_only=True)
         self.park = self.add(std.telescope_park(self.name), saved=True)  # nothing On: never saved
 
 
 def test_paths_follow_libindi(tmp_path: Path) -> None:
     assert config_path("Dev", environ={"HOME": "/home/u"}) == Path("/home/u/.indi/Dev_config.xml")
-    assert config_path("Dev", environ={"HOME": "/h", "INDICONFIG": "/etc/x.xml"}) == Path("/etc/x.xml")
-    assert config_path("Dev", config_dir=tmp_path, environ={"INDICONFIG": "/x"}) == tmp_path / "Dev_config.xml"
-    assert ConfigStore("Dev", config_dir=tmp_path).default_path == tmp_path / "Dev_config.xml.default"
+    assert config_path("Dev", environ={"HOME": "/h", "INDICONFIG": "/etc/x.xml"}) == Path(
+        "/etc/x.xml"
+    )
+    assert (
+        config_path("Dev", config_dir=tmp_path, environ={"INDICONFIG": "/x"})
+        == tmp_path / "Dev_config.xml"
+    )
+    assert (
+        ConfigStore("Dev", config_dir=tmp_path).default_path == tmp_path / "Dev_config.xml.default"
+    )
 
 
 def test_saved_file_is_libindi_shaped(tmp_path: Path) -> None:
     store = ConfigStore("Scope & Co", config_dir=tmp_path)
-    store.save([std.device_address("Scope & Co", "10.0.0.2", "4700"), std.polling_period("Scope & Co", 500),
-                std.debug("Scope & Co"), std.telescope_park("Scope & Co")])
+    store.save(
+        [
+            std.device_address("Scope & Co", "10.0.0.2", "4700"),
+            std.polling_period("Scope & Co", 500),
+            std.debug("Scope & Co"),
+            std.telescope_park("Scope & Co"),
+        ]
+    )
     root = ET.parse(store.path).getroot()
     assert root.tag == "INDIDriver"
     assert [(c.tag, c.attrib) for c in root] == [
         ("newTextVector", {"device": "Scope & Co", "name": "DEVICE_ADDRESS"}),
         ("newNumberVector", {"device": "Scope & Co", "name": "POLLING_PERIOD"}),
-        ("newSwitchVector", {"device": "Scope & Co", "name": "DEBUG"})]
+        ("newSwitchVector", {"device": "Scope & Co", "name": "DEBUG"}),
+    ]
     assert [(c.attrib["name"], c.text) for c in root[2]] == [("ENABLE", "Off"), ("DISABLE", "On")]
     assert store.default_path.read_bytes() == store.path.read_bytes()
 
@@ -54,7 +70,9 @@ def test_a_shared_file_keeps_the_other_devices_records(tmp_path: Path) -> None:
     a.save([std.debug("A", True)])
     b.save([std.debug("B")])
     a.save([std.polling_period("A", 20)])
-    assert [r.name for r in a.read()] == ["POLLING_PERIOD"] and [r.name for r in b.read()] == ["DEBUG"]
+    assert [r.name for r in a.read()] == ["POLLING_PERIOD"] and [r.name for r in b.read()] == [
+        "DEBUG"
+    ]
     a.purge()
     assert a.read() == [] and b.saved_values("DEBUG") == {"ENABLE": "Off", "DISABLE": "On"}
     b.purge()
@@ -75,11 +93,15 @@ def test_missing_or_broken_files_are_config_errors(tmp_path: Path) -> None:
 
 def test_a_libindi_written_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "Dev_config.xml").write_text(
-        "<INDIDriver>\n<newTextVector device='Dev' name='DEVICE_ADDRESS'>\n  <oneText name='ADDRESS'>\n"
+        "<INDIDriver>\n<newTextVector device='Dev' name='DEVICE_ADDRESS'>\n"
+        "  <oneText name='ADDRESS'>\n"
         "      192.168.1.5\n  </oneText>\n  <oneText name='PORT'>\n      4700\n  </oneText>\n"
-        "</newTextVector>\n</INDIDriver>\n")
+        "</newTextVector>\n</INDIDriver>\n"
+    )
     assert ConfigStore("Dev", config_dir=tmp_path).saved_values("DEVICE_ADDRESS") == {
-        "ADDRESS": "192.168.1.5", "PORT": "4700"}
+        "ADDRESS": "192.168.1.5",
+        "PORT": "4700",
+    }
 
 
 def _switch(probe: DeviceProbe, action: str) -> tuple[str | None, dict[str, str], str]:
@@ -88,7 +110,12 @@ def _switch(probe: DeviceProbe, action: str) -> tuple[str | None, dict[str, str]
     return reply.state, reply.values(), reply.attrs.get("message", "")
 
 
-ALL_OFF = {"CONFIG_LOAD": "Off", "CONFIG_SAVE": "Off", "CONFIG_DEFAULT": "Off", "CONFIG_PURGE": "Off"}
+ALL_OFF = {
+    "CONFIG_LOAD": "Off",
+    "CONFIG_SAVE": "Off",
+    "CONFIG_DEFAULT": "Off",
+    "CONFIG_PURGE": "Off",
+}
 
 
 async def test_save_change_load_restores_through_the_normal_path(tmp_path: Path) -> None:
@@ -102,12 +129,18 @@ async def test_save_change_load_restores_through_the_normal_path(tmp_path: Path)
     mark = len(probe.messages())
     assert _switch(probe, "CONFIG_LOAD")[:2] == ("Ok", ALL_OFF)
     replayed = [(m.name, m.state) for m in probe.messages()[mark:] if m.tag.startswith("set")]
-    assert replayed[:-1] == [("DEBUG", "Ok"), ("POLLING_PERIOD", "Ok"), ("DEVICE_ADDRESS", "Ok"),
-                             ("TELESCOPE_SLEW_RATE", "Ok")]
+    assert replayed[:-1] == [
+        ("DEBUG", "Ok"),
+        ("POLLING_PERIOD", "Ok"),
+        ("DEVICE_ADDRESS", "Ok"),
+        ("TELESCOPE_SLEW_RATE", "Ok"),
+    ]
     assert scope.address["ADDRESS"] == "10.1.1.1" and scope.slew.on_names() == ["4x"]
     # a new process learns the address before any client connects
     assert Scope("Scope", config_dir=tmp_path).config.saved_values("DEVICE_ADDRESS") == {
-        "ADDRESS": "10.1.1.1", "PORT": "4700"}
+        "ADDRESS": "10.1.1.1",
+        "PORT": "4700",
+    }
     fresh = Scope("Scope", config_dir=tmp_path)
     DeviceProbe(fresh)
     assert fresh.address["ADDRESS"] == "10.1.1.1"

@@ -77,7 +77,9 @@ def wire() -> Iterator[tuple[socket.socket, int]]:
         pass
 
 
-async def test_serves_a_socketpair_and_exits_promptly_at_eof(wire: tuple[socket.socket, int]) -> None:
+async def test_serves_a_socketpair_and_exits_promptly_at_eof(
+    wire: tuple[socket.socket, int],
+) -> None:
     sock, fd = wire
     cam = Cam("Cam")
     _driver, run = serve(cam, fd, fd)
@@ -100,13 +102,19 @@ async def test_blobs_and_messages_are_never_interleaved(wire: tuple[socket.socke
     done = []
     for i, payload in enumerate(payloads):
         third = len(payload) // 3 + 1
-        parts = [memoryview(payload)[:third], payload[third:2 * third - 1], payload[2 * third - 1:]]
+        parts = [
+            memoryview(payload)[:third],
+            payload[third : 2 * third - 1],
+            payload[2 * third - 1 :],
+        ]
         done.append(cam.publish_blob(cam.image, "CCD1", parts))
         for j in range(50):
             cam.exposure["CCD_EXPOSURE_VALUE"] = i * 100 + j
             cam.publish(cam.exposure, state=State.BUSY)
     await asyncio.wait_for(asyncio.gather(*done), 10)
-    await until_async(lambda: len(peer.named("CCD1")) == 3 and len(peer.named("CCD_EXPOSURE")) == 150, 10)
+    await until_async(
+        lambda: len(peer.named("CCD1")) == 3 and len(peer.named("CCD_EXPOSURE")) == 150, 10
+    )
     assert not [m for m in peer.messages if isinstance(m, Malformed)]
     for blob, payload in zip(peer.named("CCD1"), payloads):
         ((_tag, attrs, text),) = blob.children
@@ -123,8 +131,11 @@ async def test_pipes_malformed_input_and_unknown_devices_are_survived() -> None:
     to_driver_r, to_driver_w = os.pipe()
     from_driver_r, from_driver_w = os.pipe()
     _driver, run = serve(Cam("Cam"), to_driver_r, from_driver_w)
-    os.write(to_driver_w, b'<newNumberVector device="Nobody" name="X"><oneNumber name="A">1</oneNumber>'
-                          b'</newNumberVector><a & b><getProperties version="1.7" device="Cam" name="CCD1"/>')
+    os.write(
+        to_driver_w,
+        b'<newNumberVector device="Nobody" name="X"><oneNumber name="A">1</oneNumber>'
+        b'</newNumberVector><a & b><getProperties version="1.7" device="Cam" name="CCD1"/>',
+    )
     out = bytearray()
     os.set_blocking(from_driver_r, False)  # the test's end only; never the driver's
 

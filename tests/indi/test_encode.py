@@ -20,7 +20,7 @@ TS = "2026-01-02T03:04:05"
 
 
 def test_message_escapes_every_special_character_without_numeric_references() -> None:
-    out = encode.message("Dev", 'a & b < c > d " e \' f\ng\th\r', timestamp=TS)
+    out = encode.message("Dev", "a & b < c > d \" e ' f\ng\th\r", timestamp=TS)
     assert out == (
         b'<message device="Dev" timestamp="2026-01-02T03:04:05" '
         b'message="a &amp; b &lt; c &gt; d &quot; e &apos; f g h "/>\n'
@@ -32,21 +32,31 @@ def test_text_values_keep_newlines_and_escape_entities() -> None:
     vector = std.upload_settings("Cam")
     vector["UPLOAD_DIR"] = "/tmp/a&b<c>\"'\nnext\x01"
     out = encode.set_vector(vector, timestamp=TS)
-    assert b"<oneText name=\"UPLOAD_DIR\">/tmp/a&amp;b&lt;c&gt;&quot;&apos;\nnext</oneText>" in out
+    assert b'<oneText name="UPLOAD_DIR">/tmp/a&amp;b&lt;c&gt;&quot;&apos;\nnext</oneText>' in out
     assert b"&#" not in out
 
 
 def test_device_and_label_attributes_are_escaped() -> None:
     vector = std.connection('Cam "1" & <2>')
     out = encode.def_vector(vector, timestamp=TS)
-    assert out.startswith(b'<defSwitchVector device="Cam &quot;1&quot; &amp; &lt;2&gt;" name="CONNECTION"')
+    assert out.startswith(
+        b'<defSwitchVector device="Cam &quot;1&quot; &amp; &lt;2&gt;" name="CONNECTION"'
+    )
     assert ET.fromstring(out).attrib["device"] == 'Cam "1" & <2>'
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "0"), (1920, "1920"), (-3, "-3"), (0.1, "0.1"), (12.5, "12.5"), (1e-7, "1e-07"),
-     (1e20, "1e+20"), (23.999999999, "23.999999999")],
+    [
+        (0, "0"),
+        (1920, "1920"),
+        (-3, "-3"),
+        (0.1, "0.1"),
+        (12.5, "12.5"),
+        (1e-7, "1e-07"),
+        (1e20, "1e+20"),
+        (23.999999999, "23.999999999"),
+    ],
 )
 def test_numbers_are_plain_decimals(value: float, text: str) -> None:
     assert encode.format_number(value) == text
@@ -66,7 +76,9 @@ def test_timestamp_is_utc_whole_seconds_without_zone() -> None:
 
 
 def test_def_number_vector_layout() -> None:
-    out = encode.def_vector(std.abs_focus_position("Foc", max_steps=2600, value_steps=1500), timestamp=TS)
+    out = encode.def_vector(
+        std.abs_focus_position("Foc", max_steps=2600, value_steps=1500), timestamp=TS
+    )
     assert out == (
         b'<defNumberVector device="Foc" name="ABS_FOCUS_POSITION" label="Absolute Position" '
         b'group="Main Control" state="Idle" perm="rw" timeout="60" timestamp="2026-01-02T03:04:05">'
@@ -92,22 +104,39 @@ def test_switch_and_light_values() -> None:
 
 def test_del_property_and_new_vector() -> None:
     assert encode.del_property("D", "CCD1", timestamp=TS) == (
-        b'<delProperty device="D" name="CCD1" timestamp="2026-01-02T03:04:05"/>\n')
+        b'<delProperty device="D" name="CCD1" timestamp="2026-01-02T03:04:05"/>\n'
+    )
     assert encode.del_property("D", timestamp=TS) == (
-        b'<delProperty device="D" timestamp="2026-01-02T03:04:05"/>\n')
+        b'<delProperty device="D" timestamp="2026-01-02T03:04:05"/>\n'
+    )
     assert encode.new_vector(Kind.TEXT, "D", "T", {"A": "x&y"}) == (
-        b'<newTextVector device="D" name="T"><oneText name="A">x&amp;y</oneText></newTextVector>\n')
+        b'<newTextVector device="D" name="T"><oneText name="A">x&amp;y</oneText></newTextVector>\n'
+    )
 
 
 def _blob_xml(parts: list[bytes], fmt: str = ".fits") -> bytes:
     vector = std.ccd1("Cam")
-    prefix, suffix = encode.blob_envelope(vector, "CCD1", size=encode.payload_size(parts), fmt=fmt,
-                                          timestamp=TS)
+    prefix, suffix = encode.blob_envelope(
+        vector, "CCD1", size=encode.payload_size(parts), fmt=fmt, timestamp=TS
+    )
     return prefix + b"".join(encode.iter_base64(parts, chunk_bytes=3 * 7)) + suffix
 
 
-@pytest.mark.parametrize("lengths", [[], [0], [1], [2], [3], [1, 1, 1, 1], [2, 2, 2], [5, 0, 7, 1],
-                                     [100, 1, 200, 2], [3 * 7 + 1, 3 * 7 * 5 + 2, 4]])
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        [],
+        [0],
+        [1],
+        [2],
+        [3],
+        [1, 1, 1, 1],
+        [2, 2, 2],
+        [5, 0, 7, 1],
+        [100, 1, 200, 2],
+        [3 * 7 + 1, 3 * 7 * 5 + 2, 4],
+    ],
+)
 def test_blob_framing_decodes_to_the_exact_payload(lengths: list[int]) -> None:
     rng = random.Random(sum(lengths))
     parts = [rng.randbytes(n) for n in lengths]

@@ -1,6 +1,6 @@
-"""Reusable INDI test support: deadlines, ports, a real indiserver, a recording libindi client, a probe.
+"""Reusable INDI test support: deadlines, ports, indiserver, a recording libindi client, a probe.
 
-- `until(pred, timeout_s)` / `until_async(...)`: poll a predicate against a deadline (never a bare sleep).
+- `until(pred, timeout_s)` / `until_async(...)`: poll a predicate against a deadline.
 - `free_port()`: a free TCP port on 127.0.0.1.
 - `write_driver_wrapper(...)`: an executable on a temporary PATH that indiserver can `execlp`.
 - `IndiServer`: `indiserver` on a given port with a control FIFO (start/stop drivers), its
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import os
 import shlex
@@ -34,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from indi_seestar.indi import encode
 from indi_seestar.indi.device import Device
@@ -51,9 +52,14 @@ def _give_up_if_late(deadline: float, timeout_s: float, what: object) -> None:
         raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
-def until(predicate: Callable[[], T], timeout_s: float, *, interval_s: float = 0.005,
-          what: str | None = None) -> T:
-    """Poll `predicate` until it returns something truthy (returned); AssertionError at the deadline."""
+def until(
+    predicate: Callable[[], T],
+    timeout_s: float,
+    *,
+    interval_s: float = 0.005,
+    what: str | None = None,
+) -> T:
+    """Poll `predicate` until it is truthy and return that; AssertionError at the deadline."""
     deadline = time.monotonic() + timeout_s
     while not (value := predicate()):
         _give_up_if_late(deadline, timeout_s, what or predicate)
@@ -61,8 +67,13 @@ def until(predicate: Callable[[], T], timeout_s: float, *, interval_s: float = 0
     return value
 
 
-async def until_async(predicate: Callable[[], T], timeout_s: float, *, interval_s: float = 0.001,
-                      what: str | None = None) -> T:
+async def until_async(
+    predicate: Callable[[], T],
+    timeout_s: float,
+    *,
+    interval_s: float = 0.001,
+    what: str | None = None,
+) -> T:
     """until() for coroutines: yields to the loop between polls."""
     deadline = time.monotonic() + timeout_s
     while not (value := predicate()):
@@ -78,15 +89,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_driver_wrapper(bin_dir: Path, exec_name: str, script: Path,
-                         env: Mapping[str, str] | None = None) -> Path:
+def write_driver_wrapper(
+    bin_dir: Path, exec_name: str, script: Path, env: Mapping[str, str] | None = None
+) -> Path:
     """Write `bin_dir/exec_name`, a shell wrapper running `script` with this Python and `env`."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
     path = bin_dir / exec_name
     path.write_text(
         "#!/bin/sh\n"
-        f"exec env {assignments} {shlex.quote(sys.executable)} {shlex.quote(str(script))} \"$@\"\n"
+        f'exec env {assignments} {shlex.quote(sys.executable)} {shlex.quote(str(script))} "$@"\n'
     )
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
@@ -95,8 +107,15 @@ def write_driver_wrapper(bin_dir: Path, exec_name: str, script: Path,
 class IndiServer:
     """A real `indiserver` on 127.0.0.1:<port>; drivers started and stopped through its FIFO."""
 
-    def __init__(self, port: int, *, workdir: Path, path_dirs: Sequence[Path] = (),
-                 env: Mapping[str, str] | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        workdir: Path,
+        path_dirs: Sequence[Path] = (),
+        env: Mapping[str, str] | None = None,
+        verbose: bool = False,
+    ) -> None:
         self.port = port
         self.workdir = workdir
         self.fifo = workdir / "indiserver.fifo"
@@ -106,7 +125,7 @@ class IndiServer:
         self._verbose = verbose
         self.process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> IndiServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -120,12 +139,28 @@ class IndiServer:
             os.mkfifo(self.fifo)
         env = {**os.environ, **self._env}
         env["PATH"] = os.pathsep.join([*map(str, self._path_dirs), env.get("PATH", "")])
-        args = ["indiserver", "-p", str(self.port), "-r", "0", "-m", "1000",
-                "-u", str(self.workdir / "indiserver.sock"), "-f", str(self.fifo)]
+        args = [
+            "indiserver",
+            "-p",
+            str(self.port),
+            "-r",
+            "0",
+            "-m",
+            "1000",
+            "-u",
+            str(self.workdir / "indiserver.sock"),
+            "-f",
+            str(self.fifo),
+        ]
         args += ["-vv"] if self._verbose else []
         with open(self.stderr_path, "ab") as err:
-            self.process = subprocess.Popen([*args, *drivers], stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=err, env=env)
+            self.process = subprocess.Popen(
+                [*args, *drivers],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
         until(self._accepts, timeout_s, interval_s=0.02, what=f"indiserver on port {self.port}")
 
     def command(self, line: str) -> None:
@@ -161,17 +196,19 @@ class IndiServer:
 
     def stop(self) -> None:
         """Kill indiserver and any driver still running."""
+        import psutil
+
         children = self.driver_processes()
         self.kill()
         for child in children:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
-            except Exception:  # already gone
-                pass
 
     def _accepts(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise AssertionError(f"indiserver exited: {self.stderr_path.read_text(errors='replace')}")
+            raise AssertionError(
+                f"indiserver exited: {self.stderr_path.read_text(errors='replace')}"
+            )
         try:
             with socket.create_connection((LOOPBACK, self.port), timeout=0.2):
                 return True
@@ -211,7 +248,9 @@ def _snapshot(prop: Any) -> tuple[str, dict[str, Any]]:
     if kind == PyIndi.INDI_NUMBER:
         return "number", {w.getName(): w.getValue() for w in PyIndi.PropertyNumber(prop)}
     if kind == PyIndi.INDI_SWITCH:
-        return "switch", {w.getName(): w.getState() == PyIndi.ISS_ON for w in PyIndi.PropertySwitch(prop)}
+        return "switch", {
+            w.getName(): w.getState() == PyIndi.ISS_ON for w in PyIndi.PropertySwitch(prop)
+        }
     if kind == PyIndi.INDI_TEXT:
         return "text", {w.getName(): w.getText() for w in PyIndi.PropertyText(prop)}
     if kind == PyIndi.INDI_LIGHT:
@@ -219,8 +258,14 @@ def _snapshot(prop: Any) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = {}
     for w in PyIndi.PropertyBlob(prop):
         data = bytes(w.getblobdata()) if w.getBlobLen() > 0 else b""
-        values[w.getName()] = BlobInfo(w.getName(), w.getFormat(), w.getSize(), w.getBlobLen(),
-                                       len(data), hashlib.sha256(data).hexdigest())
+        values[w.getName()] = BlobInfo(
+            w.getName(),
+            w.getFormat(),
+            w.getSize(),
+            w.getBlobLen(),
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+        )
     return "blob", values
 
 
@@ -250,50 +295,70 @@ def _make_recording_client_class() -> type:
         def _record(self, event: str, prop: Any = None, **kw: Any) -> None:
             if prop is not None:
                 _kind, values = _snapshot(prop) if event != "del" else ("", {})
-                kw.update(device=prop.getDeviceName(), name=prop.getName(),
-                          state=prop.getStateAsString(), values=values)
+                kw.update(
+                    device=prop.getDeviceName(),
+                    name=prop.getName(),
+                    state=prop.getStateAsString(),
+                    values=values,
+                )
             with self._lock:
                 self._updates.append(Update(event, t_monotonic=time.monotonic(), **kw))
 
-        def newProperty(self, prop: Any) -> None:  # noqa: N802 - libindi's name
+        def newProperty(self, prop: Any) -> None:
             self._record("def", prop)
 
-        def updateProperty(self, prop: Any) -> None:  # noqa: N802
+        def updateProperty(self, prop: Any) -> None:
             self._record("set", prop)
 
-        def removeProperty(self, prop: Any) -> None:  # noqa: N802
+        def removeProperty(self, prop: Any) -> None:
             self._record("del", prop)
 
-        def newMessage(self, device: Any, message_id: int) -> None:  # noqa: N802
-            self._record("message", device=device.getDeviceName(), message=device.messageQueue(message_id))
+        def newMessage(self, device: Any, message_id: int) -> None:
+            self._record(
+                "message", device=device.getDeviceName(), message=device.messageQueue(message_id)
+            )
 
-        def removeDevice(self, device: Any) -> None:  # noqa: N802 - the whole device went away
+        def removeDevice(self, device: Any) -> None:
             self._record("del", device=device.getDeviceName())
 
-        def serverConnected(self) -> None:  # noqa: N802
+        def serverConnected(self) -> None:
             self.server_connected.set()
 
-        def serverDisconnected(self, code: int) -> None:  # noqa: N802
+        def serverDisconnected(self, code: int) -> None:
             self.server_connected.clear()
 
         # --- reading (test thread) ---
-        def updates(self, device: str | None = None, name: str | None = None,
-                    event: str | None = None, since: int = 0) -> list[Update]:
+        def updates(
+            self,
+            device: str | None = None,
+            name: str | None = None,
+            event: str | None = None,
+            since: int = 0,
+        ) -> list[Update]:
             """Recorded updates from index `since`, filtered."""
             with self._lock:
                 items = self._updates[since:]
-            return [u for u in items if (device is None or u.device == device)
-                    and (name is None or u.name == name) and (event is None or u.event == event)]
+            return [
+                u
+                for u in items
+                if (device is None or u.device == device)
+                and (name is None or u.name == name)
+                and (event is None or u.event == event)
+            ]
 
         def mark(self) -> int:
             """Index to pass as `since` to see only what comes after now."""
             with self._lock:
                 return len(self._updates)
 
-        def wait(self, predicate: Callable[[Update], bool], *, timeout_s: float, since: int = 0) -> Update:
+        def wait(
+            self, predicate: Callable[[Update], bool], *, timeout_s: float, since: int = 0
+        ) -> Update:
             """The first update from `since` on that satisfies `predicate`, waiting for it."""
+
             def found() -> Update | None:
                 return next((u for u in self.updates(since=since) if predicate(u)), None)
+
             return until(found, timeout_s, what="a matching INDI update")
 
         def until(self, predicate: Callable[[], T], timeout_s: float) -> T:
@@ -317,7 +382,7 @@ def _make_recording_client_class() -> type:
             self.sendNewSwitch(prop)
 
         def send_number(self, device: str, name: str, values: Mapping[str, float]) -> None:
-            """Send number `name` with `values` changed (the other members as the client has them)."""
+            """Send number `name` with `values` changed (other members as the client has them)."""
             import PyIndi
 
             prop = until(lambda: self._device(device).getNumber(name), 5, what=name)
@@ -343,14 +408,14 @@ _client_class: list[type] = []
 
 
 def recording_client_class() -> type:
-    """The RecordingClient class (built on first use so that importing this module needs no PyIndi)."""
+    """The RecordingClient class (built on first use: importing this module needs no PyIndi)."""
     if not _client_class:
         _client_class.append(_make_recording_client_class())
     return _client_class[0]
 
 
 class MemoryOutbox:
-    """An Outbox that keeps everything in memory; BLOBs are encoded at once (same code as the writer)."""
+    """An Outbox keeping everything in memory; BLOBs encoded at once (same code as the writer)."""
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -358,7 +423,9 @@ class MemoryOutbox:
     def send(self, data: bytes) -> None:
         self.data += data
 
-    def send_blob(self, prefix: bytes, parts: Sequence[Any], suffix: bytes) -> concurrent.futures.Future[None]:
+    def send_blob(
+        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
+    ) -> concurrent.futures.Future[None]:
         self.data += prefix + b"".join(encode.iter_base64(parts)) + suffix
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         done.set_result(None)
@@ -389,17 +456,28 @@ class DeviceProbe:
 
     def messages(self) -> list[Any]:
         """Everything the devices sent so far, parsed (Snooped items for def/set/del/message)."""
-        new = bytes(self.outbox.data[self._read:])
+        new = bytes(self.outbox.data[self._read :])
         self._read = len(self.outbox.data)
         self.output += self._out.feed(new)
         return self.output
 
     def of(self, name: str, tag_prefix: str = "set", device: str | None = None) -> list[Snooped]:
         """Messages about property `name` whose tag starts with `tag_prefix` (set, def, del)."""
-        return [m for m in self.messages() if isinstance(m, Snooped) and m.tag.startswith(tag_prefix)
-                and m.name == name and (device is None or m.device == device)]
+        return [
+            m
+            for m in self.messages()
+            if isinstance(m, Snooped)
+            and m.tag.startswith(tag_prefix)
+            and m.name == name
+            and (device is None or m.device == device)
+        ]
 
     def texts(self, device: str | None = None) -> list[str]:
         """The `message` texts sent (from <message> elements and set* message attributes)."""
-        return [m.attrs["message"] for m in self.messages() if isinstance(m, Snooped)
-                and "message" in m.attrs and (device is None or m.device == device)]
+        return [
+            m.attrs["message"]
+            for m in self.messages()
+            if isinstance(m, Snooped)
+            and "message" in m.attrs
+            and (device is None or m.device == device)
+        ]

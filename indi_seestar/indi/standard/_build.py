@@ -55,42 +55,72 @@ class Interface(IntFlag):
 
 
 def numbers(
-    device: str, name: str, label: str, group: str, members: list[NumberMember],
-    *, perm: Perm = Perm.RW, timeout_s: float = 60,
+    device: str,
+    name: str,
+    label: str,
+    group: str,
+    members: list[NumberMember],
+    *,
+    perm: Perm = Perm.RW,
+    timeout_s: float = 60,
 ) -> NumberVector:
     """A number vector, state Idle."""
     return NumberVector(device, name, label, group, members, perm=perm, timeout_s=timeout_s)
 
 
 def switches(
-    device: str, name: str, label: str, group: str, rule: Rule,
-    members: Sequence[tuple[str, str, bool]], *, perm: Perm = Perm.RW, timeout_s: float = 60,
+    device: str,
+    name: str,
+    label: str,
+    group: str,
+    rule: Rule,
+    members: Sequence[tuple[str, str, bool]],
+    *,
+    perm: Perm = Perm.RW,
+    timeout_s: float = 60,
 ) -> SwitchVector:
     """A switch vector from (name, label, on) triples, state Idle."""
     items = [SwitchMember(n, lab, on) for n, lab, on in members]
-    return SwitchVector(device, name, label, group, items, perm=perm, timeout_s=timeout_s, rule=rule)
+    return SwitchVector(
+        device, name, label, group, items, perm=perm, timeout_s=timeout_s, rule=rule
+    )
 
 
 def texts(
-    device: str, name: str, label: str, group: str, members: Sequence[tuple[str, str, str]],
-    *, perm: Perm = Perm.RW, timeout_s: float = 60,
+    device: str,
+    name: str,
+    label: str,
+    group: str,
+    members: Sequence[tuple[str, str, str]],
+    *,
+    perm: Perm = Perm.RW,
+    timeout_s: float = 60,
 ) -> TextVector:
     """A text vector from (name, label, value) triples, state Idle."""
     items = [TextMember(n, lab, value) for n, lab, value in members]
     return TextVector(device, name, label, group, items, perm=perm, timeout_s=timeout_s)
 
 
-def one_number(name: str, label: str, fmt: str, min_: float, max_: float, step: float,
-               value: float) -> NumberMember:
+def one_number(
+    name: str, label: str, fmt: str, min_: float, max_: float, step: float, value: float
+) -> NumberMember:
     """A number member, arguments in libindi's fill() order."""
     return NumberMember(name, label, fmt, min_, max_, step, value)
 
 
-def enable_disable(device: str, name: str, label: str, group: str, enabled: bool,
-                   names: tuple[str, str] = ("ENABLE", "DISABLE")) -> SwitchVector:
+def enable_disable(
+    device: str,
+    name: str,
+    label: str,
+    group: str,
+    enabled: bool,
+    names: tuple[str, str] = ("ENABLE", "DISABLE"),
+) -> SwitchVector:
     """Two-member OneOfMany toggle, enable member first."""
-    members = [(names[0], "Enable" if names[0] == "ENABLE" else "Enabled", enabled),
-               (names[1], "Disable" if names[1] == "DISABLE" else "Disabled", not enabled)]
+    members = [
+        (names[0], "Enable" if names[0] == "ENABLE" else "Enabled", enabled),
+        (names[1], "Disable" if names[1] == "DISABLE" else "Disabled", not enabled),
+    ]
     return switches(device, name, label, group, Rule.ONE_OF_MANY, members, timeout_s=0)
 
 
@@ -99,8 +129,16 @@ def abort_button(device: str, name: str, label: str, group: str) -> SwitchVector
     return switches(device, name, label, group, Rule.AT_MOST_ONE, [("ABORT", "Abort", False)])
 
 
-def choice(device: str, name: str, label: str, group: str, options: Sequence[tuple[str, str]],
-           current: int, *, timeout_s: float = 60) -> SwitchVector:
+def choice(
+    device: str,
+    name: str,
+    label: str,
+    group: str,
+    options: Sequence[tuple[str, str]],
+    current: int,
+    *,
+    timeout_s: float = 60,
+) -> SwitchVector:
     """OneOfMany vector from (name, label) options with option `current` On."""
     members = [(n, lab, i == current) for i, (n, lab) in enumerate(options)]
     return switches(device, name, label, group, Rule.ONE_OF_MANY, members, timeout_s=timeout_s)

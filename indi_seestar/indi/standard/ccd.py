@@ -31,7 +31,9 @@ from indi_seestar.indi.standard._build import (
 )
 
 
-def ccd_exposure(device: str, min_s: float = 0.01, max_s: float = 3600, value_s: float = 1.0) -> NumberVector:
+def ccd_exposure(
+    device: str, min_s: float = 0.01, max_s: float = 3600, value_s: float = 1.0
+) -> NumberVector:
     """CCD_EXPOSURE: CCD_EXPOSURE_VALUE (s)."""
     member = one_number("CCD_EXPOSURE_VALUE", "Duration (s)", "%5.2f", min_s, max_s, 1.0, value_s)
     return numbers(device, "CCD_EXPOSURE", "Expose", MAIN_CONTROL, [member])
@@ -48,10 +50,16 @@ def ccd1(device: str) -> BlobVector:
 
 
 def ccd_info(
-    device: str, max_x_px: int, max_y_px: int, pixel_size_um: float, bits_per_pixel: int,
-    pixel_size_x_um: float | None = None, pixel_size_y_um: float | None = None,
+    device: str,
+    max_x_px: int,
+    max_y_px: int,
+    pixel_size_um: float,
+    bits_per_pixel: int,
+    pixel_size_x_um: float | None = None,
+    pixel_size_y_um: float | None = None,
 ) -> NumberVector:
-    """CCD_INFO (ro): CCD_MAX_X, CCD_MAX_Y, CCD_PIXEL_SIZE, CCD_PIXEL_SIZE_X, CCD_PIXEL_SIZE_Y, CCD_BITSPERPIXEL."""
+    """CCD_INFO (ro): CCD_MAX_X, CCD_MAX_Y, CCD_PIXEL_SIZE, CCD_PIXEL_SIZE_X, CCD_PIXEL_SIZE_Y,
+    CCD_BITSPERPIXEL (in this order: clients read it by index)."""
     size_x = pixel_size_um if pixel_size_x_um is None else pixel_size_x_um
     size_y = pixel_size_um if pixel_size_y_um is None else pixel_size_y_um
     members = [
@@ -85,8 +93,12 @@ def ccd_binning(device: str, max_bin: int = 4) -> NumberVector:
     return numbers(device, "CCD_BINNING", "Binning", IMAGE_SETTINGS, members)
 
 
-FRAME_TYPES = (("FRAME_LIGHT", "Light"), ("FRAME_BIAS", "Bias"), ("FRAME_DARK", "Dark"),
-               ("FRAME_FLAT", "Flat"))
+FRAME_TYPES = (
+    ("FRAME_LIGHT", "Light"),
+    ("FRAME_BIAS", "Bias"),
+    ("FRAME_DARK", "Dark"),
+    ("FRAME_FLAT", "Flat"),
+)
 
 
 def ccd_frame_type(device: str) -> SwitchVector:
@@ -96,8 +108,16 @@ def ccd_frame_type(device: str) -> SwitchVector:
 
 def ccd_frame_reset(device: str) -> SwitchVector:
     """CCD_FRAME_RESET (wo): RESET."""
-    return switches(device, "CCD_FRAME_RESET", "Frame Values", IMAGE_SETTINGS, Rule.ONE_OF_MANY,
-                    [("RESET", "Reset", False)], perm=Perm.WO, timeout_s=0)
+    return switches(
+        device,
+        "CCD_FRAME_RESET",
+        "Frame Values",
+        IMAGE_SETTINGS,
+        Rule.ONE_OF_MANY,
+        [("RESET", "Reset", False)],
+        perm=Perm.WO,
+        timeout_s=0,
+    )
 
 
 def ccd_cfa(device: str, cfa_type: str = "", offset_x: int = 0, offset_y: int = 0) -> TextVector:
@@ -116,14 +136,18 @@ def ccd_temperature(device: str, value_c: float = 0.0, *, perm: Perm = Perm.RO) 
     return numbers(device, "CCD_TEMPERATURE", "Temperature", MAIN_CONTROL, [member], perm=perm)
 
 
-def ccd_gain(device: str, min_gain: float, max_gain: float, step: float, value: float) -> NumberVector:
+def ccd_gain(
+    device: str, min_gain: float, max_gain: float, step: float, value: float
+) -> NumberVector:
     """CCD_GAIN: GAIN."""
     member = one_number("GAIN", "value", "%.f", min_gain, max_gain, step, value)
     return numbers(device, "CCD_GAIN", "Gain", MAIN_CONTROL, [member])
 
 
-def ccd_capture_format(device: str, formats: Sequence[tuple[str, str]], current: int = 0) -> SwitchVector:
-    """CCD_CAPTURE_FORMAT: the driver's (name, label) formats, e.g. INDI_RAW; clients select by label."""
+def ccd_capture_format(
+    device: str, formats: Sequence[tuple[str, str]], current: int = 0
+) -> SwitchVector:
+    """CCD_CAPTURE_FORMAT: the driver's (name, label) formats; clients select by label."""
     return choice(device, "CCD_CAPTURE_FORMAT", "Format", IMAGE_SETTINGS, formats, current)
 
 
@@ -147,14 +171,18 @@ def upload_settings(device: str, upload_dir: str = "", prefix: str = "IMAGE_XXX"
 
 def ccd_file_path(device: str) -> TextVector:
     """CCD_FILE_PATH (ro): FILE_PATH of the last image saved on the server."""
-    return texts(device, "CCD_FILE_PATH", "Filename", IMAGE_INFO, [("FILE_PATH", "Path", "")],
-                 perm=Perm.RO)
+    return texts(
+        device, "CCD_FILE_PATH", "Filename", IMAGE_INFO, [("FILE_PATH", "Path", "")], perm=Perm.RO
+    )
 
 
 def fits_header(device: str) -> TextVector:
     """FITS_HEADER (wo): KEYWORD_NAME, KEYWORD_VALUE, KEYWORD_COMMENT."""
-    members = [("KEYWORD_NAME", "Name", ""), ("KEYWORD_VALUE", "Value", ""),
-               ("KEYWORD_COMMENT", "Comment", "")]
+    members = [
+        ("KEYWORD_NAME", "Name", ""),
+        ("KEYWORD_VALUE", "Value", ""),
+        ("KEYWORD_COMMENT", "Comment", ""),
+    ]
     return texts(device, "FITS_HEADER", "FITS Header", GENERAL_INFO, members, perm=Perm.WO)
 
 

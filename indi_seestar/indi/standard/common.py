@@ -1,4 +1,4 @@
-"""Standard properties every device has: CONNECTION, DRIVER_INFO, DEBUG, CONFIG_PROCESS... (layer indi/).
+"""Standard properties every device has: CONNECTION, DRIVER_INFO, DEBUG... (layer indi/).
 
 Must not import protocol/, seestar/, devices/ or sim/.
 """
@@ -27,8 +27,10 @@ def connection(device: str) -> SwitchVector:
     return switches(device, "CONNECTION", "Connection", MAIN_CONTROL, Rule.ONE_OF_MANY, members)
 
 
-def driver_info(device: str, *, name: str, exec_name: str, version: str, interface: int) -> TextVector:
-    """DRIVER_INFO (ro): DRIVER_NAME, DRIVER_EXEC, DRIVER_VERSION, DRIVER_INTERFACE (decimal bits)."""
+def driver_info(
+    device: str, *, name: str, exec_name: str, version: str, interface: int
+) -> TextVector:
+    """DRIVER_INFO (ro): DRIVER_NAME, DRIVER_EXEC, DRIVER_VERSION, DRIVER_INTERFACE (decimal)."""
     members = [
         ("DRIVER_NAME", "Name", name),
         ("DRIVER_EXEC", "Exec", exec_name),
@@ -49,15 +51,16 @@ def simulation(device: str, enabled: bool = False) -> SwitchVector:
 
 
 def config_process(device: str) -> SwitchVector:
-    """CONFIG_PROCESS (AtMostOne, all Off): CONFIG_LOAD, CONFIG_SAVE, CONFIG_DEFAULT, CONFIG_PURGE."""
+    """CONFIG_PROCESS (AtMostOne): CONFIG_LOAD, CONFIG_SAVE, CONFIG_DEFAULT, CONFIG_PURGE."""
     members = [
         ("CONFIG_LOAD", "Load", False),
         ("CONFIG_SAVE", "Save", False),
         ("CONFIG_DEFAULT", "Default", False),
         ("CONFIG_PURGE", "Purge", False),
     ]
-    return switches(device, "CONFIG_PROCESS", "Configuration", OPTIONS, Rule.AT_MOST_ONE, members,
-                    timeout_s=0)
+    return switches(
+        device, "CONFIG_PROCESS", "Configuration", OPTIONS, Rule.AT_MOST_ONE, members, timeout_s=0
+    )
 
 
 def polling_period(device: str, period_ms: float = 1000) -> NumberVector:

@@ -1,4 +1,4 @@
-"""Standard focuser and filter wheel properties (INDI::FocuserInterface, FilterInterface) (layer indi/).
+"""Standard focuser and filter wheel properties (libindi Focuser/FilterInterface) (layer indi/).
 
 Must not import protocol/, seestar/, devices/ or sim/.
 """
@@ -20,16 +20,23 @@ from indi_seestar.indi.standard._build import (
 
 
 def abs_focus_position(
-    device: str, *, min_steps: float = 0, max_steps: float = 100000, value_steps: float = 0,
+    device: str,
+    *,
+    min_steps: float = 0,
+    max_steps: float = 100000,
+    value_steps: float = 0,
     step_steps: float = 1000,
 ) -> NumberVector:
     """ABS_FOCUS_POSITION: FOCUS_ABSOLUTE_POSITION (steps, min..max)."""
-    member = one_number("FOCUS_ABSOLUTE_POSITION", "Steps", "%.f", min_steps, max_steps, step_steps,
-                        value_steps)
+    member = one_number(
+        "FOCUS_ABSOLUTE_POSITION", "Steps", "%.f", min_steps, max_steps, step_steps, value_steps
+    )
     return numbers(device, "ABS_FOCUS_POSITION", "Absolute Position", MAIN_CONTROL, [member])
 
 
-def rel_focus_position(device: str, *, max_steps: float = 100000, value_steps: float = 0) -> NumberVector:
+def rel_focus_position(
+    device: str, *, max_steps: float = 100000, value_steps: float = 0
+) -> NumberVector:
     """REL_FOCUS_POSITION: FOCUS_RELATIVE_POSITION (steps; direction from FOCUS_MOTION)."""
     member = one_number("FOCUS_RELATIVE_POSITION", "Steps", "%.f", 0, max_steps, 1000, value_steps)
     return numbers(device, "REL_FOCUS_POSITION", "Relative Position", MAIN_CONTROL, [member])
@@ -46,7 +53,9 @@ def focus_abort_motion(device: str) -> SwitchVector:
     return abort_button(device, "FOCUS_ABORT_MOTION", "Abort Motion", MAIN_CONTROL)
 
 
-def focus_max(device: str, value_steps: float, *, min_steps: float = 1e3, max_steps: float = 1e6) -> NumberVector:
+def focus_max(
+    device: str, value_steps: float, *, min_steps: float = 1e3, max_steps: float = 1e6
+) -> NumberVector:
     """FOCUS_MAX: FOCUS_MAX_VALUE (steps)."""
     member = one_number("FOCUS_MAX_VALUE", "Steps", "%.f", min_steps, max_steps, 1e4, value_steps)
     return numbers(device, "FOCUS_MAX", "Max. Position", MAIN_CONTROL, [member])

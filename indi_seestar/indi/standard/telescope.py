@@ -22,11 +22,16 @@ from indi_seestar.indi.standard._build import (
     texts,
 )
 
-DEFAULT_TRACK_MODES = (("TRACK_SIDEREAL", "Sidereal"), ("TRACK_SOLAR", "Solar"), ("TRACK_LUNAR", "Lunar"))
+DEFAULT_TRACK_MODES = (
+    ("TRACK_SIDEREAL", "Sidereal"),
+    ("TRACK_SOLAR", "Solar"),
+    ("TRACK_LUNAR", "Lunar"),
+)
 
 
-def _ra_dec(device: str, name: str, label: str, group: str, ra_hours: float, dec_deg: float,
-            perm: Perm) -> NumberVector:
+def _ra_dec(
+    device: str, name: str, label: str, group: str, ra_hours: float, dec_deg: float, perm: Perm
+) -> NumberVector:
     members = [
         one_number("RA", "RA (hh:mm:ss)", SEXAGESIMAL, 0, 24, 0, ra_hours),
         one_number("DEC", "DEC (dd:mm:ss)", SEXAGESIMAL, -90, 90, 0, dec_deg),
@@ -35,9 +40,10 @@ def _ra_dec(device: str, name: str, label: str, group: str, ra_hours: float, dec
 
 
 def equatorial_eod_coord(device: str, ra_hours: float = 0.0, dec_deg: float = 0.0) -> NumberVector:
-    """EQUATORIAL_EOD_COORD (JNow): RA (h, 0..24), DEC (deg, -90..90); its state is the mount status."""
-    return _ra_dec(device, "EQUATORIAL_EOD_COORD", "Eq. Coordinates", MAIN_CONTROL, ra_hours,
-                   dec_deg, Perm.RW)
+    """EQUATORIAL_EOD_COORD (JNow): RA (h, 0..24), DEC (deg); its state is the mount status."""
+    return _ra_dec(
+        device, "EQUATORIAL_EOD_COORD", "Eq. Coordinates", MAIN_CONTROL, ra_hours, dec_deg, Perm.RW
+    )
 
 
 def target_eod_coord(device: str, ra_hours: float = 0.0, dec_deg: float = 0.0) -> NumberVector:
@@ -45,7 +51,9 @@ def target_eod_coord(device: str, ra_hours: float = 0.0, dec_deg: float = 0.0) -
     return _ra_dec(device, "TARGET_EOD_COORD", "Slew Target", MOTION, ra_hours, dec_deg, Perm.RO)
 
 
-def on_coord_set(device: str, *, slew: bool = True, sync: bool = True, flip: bool = False) -> SwitchVector:
+def on_coord_set(
+    device: str, *, slew: bool = True, sync: bool = True, flip: bool = False
+) -> SwitchVector:
     """ON_COORD_SET: TRACK[, SLEW][, SYNC][, FLIP], TRACK On."""
     options = [("TRACK", "Track")]
     options += [("SLEW", "Slew")] if slew else []
@@ -67,16 +75,24 @@ def telescope_park(device: str, parked: bool | None = None) -> SwitchVector:
 
 def telescope_track_state(device: str, tracking: bool = False) -> SwitchVector:
     """TELESCOPE_TRACK_STATE: TRACK_ON, TRACK_OFF."""
-    return choice(device, "TELESCOPE_TRACK_STATE", "Tracking", MAIN_CONTROL,
-                  [("TRACK_ON", "On"), ("TRACK_OFF", "Off")], 0 if tracking else 1, timeout_s=0)
+    return choice(
+        device,
+        "TELESCOPE_TRACK_STATE",
+        "Tracking",
+        MAIN_CONTROL,
+        [("TRACK_ON", "On"), ("TRACK_OFF", "Off")],
+        0 if tracking else 1,
+        timeout_s=0,
+    )
 
 
 def telescope_track_mode(
     device: str, modes: Sequence[tuple[str, str]] = DEFAULT_TRACK_MODES, current: int = 0
 ) -> SwitchVector:
     """TELESCOPE_TRACK_MODE: the given (name, label) modes (TRACK_SIDEREAL, ...), `current` On."""
-    return choice(device, "TELESCOPE_TRACK_MODE", "Track Mode", MAIN_CONTROL, modes, current,
-                  timeout_s=0)
+    return choice(
+        device, "TELESCOPE_TRACK_MODE", "Track Mode", MAIN_CONTROL, modes, current, timeout_s=0
+    )
 
 
 def telescope_motion_ns(device: str) -> SwitchVector:
@@ -91,27 +107,40 @@ def telescope_motion_we(device: str) -> SwitchVector:
     return switches(device, "TELESCOPE_MOTION_WE", "Motion W/E", MOTION, Rule.AT_MOST_ONE, members)
 
 
-def telescope_slew_rate(device: str, rates: Sequence[tuple[str, str]], current: int) -> SwitchVector:
-    """TELESCOPE_SLEW_RATE: the caller's (name, label) rates (>= 4; clients show labels), `current` On."""
+def telescope_slew_rate(
+    device: str, rates: Sequence[tuple[str, str]], current: int
+) -> SwitchVector:
+    """TELESCOPE_SLEW_RATE: the caller's (name, label) rates (>= 4, labels shown), `current` On."""
     return choice(device, "TELESCOPE_SLEW_RATE", "Slew Rate", MOTION, rates, current, timeout_s=0)
 
 
-def _timed_guide(device: str, name: str, label: str, members: Sequence[tuple[str, str]],
-                 max_ms: float) -> NumberVector:
+def _timed_guide(
+    device: str, name: str, label: str, members: Sequence[tuple[str, str]], max_ms: float
+) -> NumberVector:
     items = [one_number(n, lab, "%.f", 0, max_ms, 100, 0) for n, lab in members]
     return numbers(device, name, label, MOTION, items)
 
 
 def telescope_timed_guide_ns(device: str, max_ms: float = 60000) -> NumberVector:
     """TELESCOPE_TIMED_GUIDE_NS: TIMED_GUIDE_N, TIMED_GUIDE_S (ms)."""
-    return _timed_guide(device, "TELESCOPE_TIMED_GUIDE_NS", "Guide N/S",
-                        [("TIMED_GUIDE_N", "North (ms)"), ("TIMED_GUIDE_S", "South (ms)")], max_ms)
+    return _timed_guide(
+        device,
+        "TELESCOPE_TIMED_GUIDE_NS",
+        "Guide N/S",
+        [("TIMED_GUIDE_N", "North (ms)"), ("TIMED_GUIDE_S", "South (ms)")],
+        max_ms,
+    )
 
 
 def telescope_timed_guide_we(device: str, max_ms: float = 60000) -> NumberVector:
     """TELESCOPE_TIMED_GUIDE_WE: TIMED_GUIDE_W, TIMED_GUIDE_E (ms)."""
-    return _timed_guide(device, "TELESCOPE_TIMED_GUIDE_WE", "Guide E/W",
-                        [("TIMED_GUIDE_W", "West (ms)"), ("TIMED_GUIDE_E", "East (ms)")], max_ms)
+    return _timed_guide(
+        device,
+        "TELESCOPE_TIMED_GUIDE_WE",
+        "Guide E/W",
+        [("TIMED_GUIDE_W", "West (ms)"), ("TIMED_GUIDE_E", "East (ms)")],
+        max_ms,
+    )
 
 
 def guide_rate(device: str, we_sidereal: float = 0.5, ns_sidereal: float = 0.5) -> NumberVector:
@@ -147,15 +176,26 @@ def horizontal_coord(device: str, *, perm: Perm = Perm.RO) -> NumberVector:
         one_number("AZ", "Az D:M:S", "%10.6m", 0, 360, 0, 0),
         one_number("ALT", "Alt D:M:S", "%10.6m", -90, 90, 0, 0),
     ]
-    return numbers(device, "HORIZONTAL_COORD", "Horizontal Coords", MAIN_CONTROL, members, perm=perm,
-                   timeout_s=120)
+    return numbers(
+        device,
+        "HORIZONTAL_COORD",
+        "Horizontal Coords",
+        MAIN_CONTROL,
+        members,
+        perm=perm,
+        timeout_s=120,
+    )
 
 
 def telescope_info(
-    device: str, aperture_mm: float, focal_length_mm: float,
-    guider_aperture_mm: float | None = None, guider_focal_length_mm: float | None = None,
+    device: str,
+    aperture_mm: float,
+    focal_length_mm: float,
+    guider_aperture_mm: float | None = None,
+    guider_focal_length_mm: float | None = None,
 ) -> NumberVector:
-    """TELESCOPE_INFO (legacy): TELESCOPE_APERTURE, TELESCOPE_FOCAL_LENGTH, GUIDER_APERTURE, GUIDER_FOCAL_LENGTH (mm).
+    """TELESCOPE_INFO (legacy, mm): TELESCOPE_APERTURE, TELESCOPE_FOCAL_LENGTH, GUIDER_APERTURE,
+    GUIDER_FOCAL_LENGTH.
 
     The guider values default to the main scope's (libindi's ranges start at 10 mm).
     """
@@ -164,24 +204,52 @@ def telescope_info(
         guider_focal_length_mm = focal_length_mm
     members = [
         one_number("TELESCOPE_APERTURE", "Aperture (mm)", "%g", 10, 5000, 0, aperture_mm),
-        one_number("TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0, focal_length_mm),
-        one_number("GUIDER_APERTURE", "Guider Aperture (mm)", "%g", 10, 5000, 0, guider_aperture_mm),
-        one_number("GUIDER_FOCAL_LENGTH", "Guider Focal Length (mm)", "%g", 10, 10000, 0,
-                   guider_focal_length_mm),
+        one_number(
+            "TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0, focal_length_mm
+        ),
+        one_number(
+            "GUIDER_APERTURE", "Guider Aperture (mm)", "%g", 10, 5000, 0, guider_aperture_mm
+        ),
+        one_number(
+            "GUIDER_FOCAL_LENGTH",
+            "Guider Focal Length (mm)",
+            "%g",
+            10,
+            10000,
+            0,
+            guider_focal_length_mm,
+        ),
     ]
     return numbers(device, "TELESCOPE_INFO", "Scope Properties", OPTIONS, members)
 
 
 def telescope_pier_side(device: str) -> SwitchVector:
     """TELESCOPE_PIER_SIDE (ro, AtMostOne): PIER_WEST, PIER_EAST (both Off = unknown)."""
-    members = [("PIER_WEST", "West (pointing east)", False), ("PIER_EAST", "East (pointing west)", False)]
-    return switches(device, "TELESCOPE_PIER_SIDE", "Pier Side", MAIN_CONTROL, Rule.AT_MOST_ONE,
-                    members, perm=Perm.RO)
+    members = [
+        ("PIER_WEST", "West (pointing east)", False),
+        ("PIER_EAST", "East (pointing west)", False),
+    ]
+    return switches(
+        device,
+        "TELESCOPE_PIER_SIDE",
+        "Pier Side",
+        MAIN_CONTROL,
+        Rule.AT_MOST_ONE,
+        members,
+        perm=Perm.RO,
+    )
 
 
 def telescope_mount_type(device: str, mount_type: str = "ALTAZ") -> SwitchVector:
     """TELESCOPE_MOUNT_TYPE (ro): ALTAZ, EQ_FORK, EQ_GEM with `mount_type` On."""
     types = (("ALTAZ", "ALTAZ"), ("EQ_FORK", "Fork (Eq)"), ("EQ_GEM", "GEM"))
     members = [(n, lab, n == mount_type) for n, lab in types]
-    return switches(device, "TELESCOPE_MOUNT_TYPE", "Mount Type", MOTION, Rule.ONE_OF_MANY, members,
-                    perm=Perm.RO)
+    return switches(
+        device,
+        "TELESCOPE_MOUNT_TYPE",
+        "Mount Type",
+        MOTION,
+        Rule.ONE_OF_MANY,
+        members,
+        perm=Perm.RO,
+    )
