@@ -110,6 +110,18 @@ class ConfigStore:
             except OSError as exc:
                 raise ConfigError(f"cannot delete: {exc.strerror}", path=str(self.path)) from None
 
+    def perform(self, action: str, saved: Iterable[Vector]) -> tuple[str, list[NewVector]]:
+        """Do one CONFIG_PROCESS action; return its message and the records to replay (load)."""
+        if action == "CONFIG_SAVE":
+            self.save(saved)
+            return "Device configuration saved.", []
+        if action in ("CONFIG_LOAD", "CONFIG_DEFAULT"):
+            return "Device configuration applied.", self.read(default=action == "CONFIG_DEFAULT")
+        if action == "CONFIG_PURGE":
+            self.purge()
+            return "Configuration file successfully purged.", []
+        raise ConfigError(f"unknown configuration action {action}")
+
     def ensure_default(self) -> None:
         """Copy the configuration to `<file>.default` if that does not exist yet (libindi does)."""
         if self.path.exists() and not self.default_path.exists():

@@ -9,7 +9,6 @@ and implement `on_connect()` / `on_disconnect()`; see docs/architecture.md.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import inspect
 import logging
 import time
@@ -17,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from indi_seestar import __version__
 from indi_seestar.errors import ConfigError, IndiSeestarError, ValueRejected
@@ -28,28 +27,10 @@ from indi_seestar.indi.model import BlobVector, State, Vector
 from indi_seestar.indi.tasks import DeviceTasks
 from indi_seestar.indi.validate import coerce_new_values
 from indi_seestar.indi.wire import NewVector, Snooped
-
-_LOG_LEVELS = {
-    "DEBUG": logging.DEBUG,
-    "INFO": logging.INFO,
-    "WARNING": logging.WARNING,
-    "ERROR": logging.ERROR,
-}
+from indi_seestar.indi.writer import Outbox
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
 V = TypeVar("V", bound=Vector)
-
-
-class Outbox(Protocol):
-    """Where a device's XML goes: whole messages, and BLOBs as prefix / raw parts / suffix."""
-
-    def send(self, data: bytes) -> None:
-        """Queue one complete XML message."""
-
-    def send_blob(
-        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
-    ) -> concurrent.futures.Future[None]:
-        """Queue a BLOB message; parts are base64-encoded later, not copied; done once written."""
 
 
 class Link(Enum):
@@ -204,7 +185,7 @@ class Device:
     def message(self, text: str, level: str = "INFO") -> None:
         """Send a device message in libindi style: `[INFO] text`, `[WARNING] ...`, `[ERROR] ...`."""
         level = level.upper()
-        self.log.log(_LOG_LEVELS.get(level, logging.INFO), "%s", text)
+        self.log.log(logging.getLevelNamesMapping().get(level, logging.INFO), "%s", text)
         self._send(encode.message(self.name, f"[{level}] {text}", timestamp=self._timestamp()))
 
     def redefine(self, vector: Vector) -> None:
@@ -419,24 +400,15 @@ class Device:
     def _on_config_process(self, values: dict[str, bool]) -> None:
         action = next((name for name, on in values.items() if on), None)
         self.config_process.reset()
-        if action == "CONFIG_SAVE":
-            self.config.save(e.vector for e in self._entries.values() if e.saved)
-            text = "Device configuration saved."
-        elif action in ("CONFIG_LOAD", "CONFIG_DEFAULT"):
-            self._replay(self.config.read(default=action == "CONFIG_DEFAULT"))
-            text = "Device configuration applied."
-        elif action == "CONFIG_PURGE":
-            self.config.purge()
-            text = "Configuration file successfully purged."
-        else:
+        if action is None:
             self.publish(self.config_process, state=State.IDLE)
             return
-        self.publish(self.config_process, state=State.OK, message=f"[INFO] {text}")
-
-    def _replay(self, records: list[NewVector]) -> None:
+        saved = [e.vector for e in self._entries.values() if e.saved]
+        text, records = self.config.perform(action, saved)  # ConfigError -> Alert
         for record in records:
             entry = self._entries.get(record.name)
             if entry is not None and entry.saved and self._is_live(entry):
                 self.handle_new(record)
             else:
                 self.log.debug("config record %s not applied now", record.name)
+        self.publish(self.config_process, state=State.OK, message=f"[INFO] {text}")

@@ -16,13 +16,25 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from indi_seestar.indi.encode import iter_base64
 
 COALESCE_BYTES = 64 * 1024  # join queued small messages up to this size into one write
 
 log = logging.getLogger(__name__)
+
+
+class Outbox(Protocol):
+    """Where a device's XML goes: whole messages, and BLOBs as prefix / raw parts / suffix."""
+
+    def send(self, data: bytes) -> None:
+        """Queue one complete XML message."""
+
+    def send_blob(
+        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
+    ) -> concurrent.futures.Future[None]:
+        """Queue a BLOB message; parts are base64-encoded later, not copied; done once written."""
 
 
 @dataclass(frozen=True, slots=True)
