@@ -74,20 +74,6 @@ def own_rig(tmp_path: Path) -> Iterator[Rig]:
     stop_rig(rig)
 
 
-def connect(client: Any, device: str, since: int = 0) -> None:
-    client.connectDevice(device)
-    client.wait(
-        lambda u: (
-            u.device == device
-            and u.name == "CONNECTION"
-            and u.state == "Ok"
-            and u.values["CONNECT"]
-        ),
-        timeout_s=10,
-        since=since,
-    )
-
-
 def states(updates: list[Update]) -> list[str]:
     return [u.state for u in updates]
 
@@ -107,7 +93,7 @@ def test_both_devices_are_announced_with_their_interfaces(rig: Rig) -> None:
 
 def test_connect_goes_busy_then_ok_and_defines_the_device_properties(rig: Rig) -> None:
     mark = rig.client.mark()
-    connect(rig.client, FOCUSER, mark)
+    rig.client.connect_device(FOCUSER)
     assert states(rig.client.updates(FOCUSER, "CONNECTION", "set", since=mark)) == ["Busy", "Ok"]
     rig.client.wait(
         lambda u: u.device == FOCUSER and u.name == "ABS_FOCUS_POSITION" and u.event == "def",
@@ -117,7 +103,7 @@ def test_connect_goes_busy_then_ok_and_defines_the_device_properties(rig: Rig) -
 
 
 def test_a_number_round_trips_busy_then_ok(rig: Rig) -> None:
-    connect(rig.client, FOCUSER)
+    rig.client.connect_device(FOCUSER)
     mark = rig.client.mark()
     rig.client.send_number(FOCUSER, "ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": 1234})
     ok = rig.client.wait(
@@ -131,7 +117,7 @@ def test_a_number_round_trips_busy_then_ok(rig: Rig) -> None:
 
 
 def test_out_of_range_gets_alert_and_a_message(rig: Rig) -> None:
-    connect(rig.client, FOCUSER)
+    rig.client.connect_device(FOCUSER)
     mark = rig.client.mark()
     rig.client.send_number(FOCUSER, "ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": 99999})
     alert = rig.client.wait(
@@ -175,7 +161,7 @@ def _send_blobs(rig: Rig, size: int, count: int, seed: int) -> tuple[list[Any], 
 
 @pytest.mark.parametrize(("size", "count"), [(6_000_000, 3), (20_000_000, 1), (1, 2), (4, 1)])
 def test_blobs_arrive_intact(rig: Rig, size: int, count: int, record_property: Any) -> None:
-    connect(rig.client, CAMERA)
+    rig.client.connect_device(CAMERA)
     rig.client.setBLOBMode(PyIndi.B_ALSO, CAMERA, "CCD1")
     seed = size + count
     blobs, elapsed = _send_blobs(rig, size, count, seed)

@@ -371,6 +371,29 @@ def _make_recording_client_class() -> type:
         def _device(self, device: str) -> Any:
             return until(lambda: self.getDevice(device), 5, what=f"device {device}")
 
+        def connect_device(self, device: str, *, timeout_s: float = 10) -> Update:
+            """Wait for `device`, send CONNECT unless connected, wait for Ok with CONNECT On.
+
+            (libindi's connectDevice sends nothing when its copy already shows CONNECT On.)
+            """
+            since = self.mark()
+            self.wait(lambda u: u.device == device and u.name == "CONNECTION", timeout_s=timeout_s)
+            current = self.updates(device, "CONNECTION")[-1]
+            if current.state == "Ok" and current.values.get("CONNECT"):
+                return current
+            self.connectDevice(device)
+            return self.wait(
+                lambda u: (
+                    u.device == device
+                    and u.name == "CONNECTION"
+                    and u.event == "set"
+                    and u.state == "Ok"
+                    and u.values["CONNECT"]
+                ),
+                timeout_s=timeout_s,
+                since=since,
+            )
+
         def send_switch(self, device: str, name: str, on: Iterable[str]) -> None:
             """Send switch `name` with the members in `on` On and the others Off."""
             import PyIndi
