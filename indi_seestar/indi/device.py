@@ -52,7 +52,12 @@ class _Entry:
 
 
 class Device:
-    """Base INDI device; see docs/architecture.md "The INDI layer as the devices see it"."""
+    """Base INDI device; see docs/architecture.md "The INDI layer as the devices see it".
+
+    Class attributes fill DRIVER_INFO: `interface` (DRIVER_INTERFACE bits), `driver_name`,
+    `driver_exec`, `driver_version`. Base vectors: connection, driver_info, debug,
+    config_process, polling_period. Everything runs on the driver's event loop.
+    """
 
     interface: ClassVar[int] = 0
     driver_name: ClassVar[str] = "indi_seestar"
@@ -162,7 +167,9 @@ class Device:
         """Send one BLOB whose payload is the concatenation of `parts` (not copied).
 
         The returned future completes once the writer has written it (or failed); keep the
-        buffers unchanged until then.
+        buffers unchanged until then, and await it before the next frame to avoid queueing
+        frames ahead. Nothing is sent while the vector is not defined (connected-only vectors
+        of a disconnected device).
         """
         entry = self._entry(vector)
         vector.state = state
@@ -265,6 +272,8 @@ class Device:
         if was_connected:
             try:
                 await asyncio.wait_for(self.on_disconnect(), timeout_s)
+            except TimeoutError:
+                self.log.warning("on_disconnect took over %g s; exiting anyway", timeout_s)
             except Exception:  # exiting anyway: keep the reason in the log
                 self.log.exception("on_disconnect failed during shutdown")
         self.link = Link.DISCONNECTED
@@ -369,9 +378,7 @@ class Device:
         self.link = Link.CONNECTED
         self.connection.select("CONNECT")
         self.publish(self.connection, state=State.OK)
-        for entry in list(self._entries.values()):
-            if entry.connected_only:
-                self._send(encode.def_vector(entry.vector, timestamp=self._timestamp()))
+        self._announce_connected_only(define=True)
 
     async def _disconnect(self, reason: str | None) -> None:
         was_connected, self.link = self.link is Link.CONNECTED, Link.DISCONNECTING
@@ -381,15 +388,21 @@ class Device:
                 await self.on_disconnect()
             except Exception as exc:  # noqa: BLE001 - disconnect anyway, report why
                 self._handler_failed(self._entry(self.connection), exc)
-        for entry in list(self._entries.values()):
-            if entry.connected_only:
-                self._send(
-                    encode.del_property(self.name, entry.vector.name, timestamp=self._timestamp())
-                )
+        self._announce_connected_only(define=False)
         self.link = Link.DISCONNECTED
         self.connection.select("DISCONNECT")
         state, text = (State.IDLE, None) if reason is None else (State.ALERT, f"[ERROR] {reason}")
         self.publish(self.connection, state=state, message=text)
+
+    def _announce_connected_only(self, *, define: bool) -> None:
+        for entry in list(self._entries.values()):
+            if entry.connected_only:
+                ts, vector = self._timestamp(), entry.vector
+                self._send(
+                    encode.def_vector(vector, timestamp=ts)
+                    if define
+                    else encode.del_property(self.name, vector.name, timestamp=ts)
+                )
 
     def _on_debug(self, values: dict[str, bool]) -> None:
         self.log.setLevel(logging.DEBUG if values["ENABLE"] else logging.NOTSET)
