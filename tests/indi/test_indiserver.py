@@ -222,7 +222,9 @@ def test_driver_exits_within_a_second_when_indiserver_dies(own_rig: Rig) -> None
             return True
 
     until(gone, 5, interval_s=0.01, what="the driver to exit")
-    assert time.monotonic() - killed < 1.0
+    elapsed = time.monotonic() - killed
+    print(f"\ndriver exited {elapsed:.3f} s after indiserver was killed")
+    assert elapsed < 1.0
 
 
 def test_stderr_lines_stay_under_one_kibibyte(own_rig: Rig) -> None:
