@@ -1,1 +1,4 @@
-"""Generic INDI driver layer: property model, XML wire, standard properties, driver I/O (no Seestar here)."""
+"""Generic INDI driver layer: property model, XML wire, standard properties, driver I/O.
+
+Knows nothing of the Seestar: must not import protocol/, seestar/, devices/ or sim/.
+"""

@@ -1,0 +1,129 @@
+"""The INDI driver loop: stdin reader thread, one writer thread, routing (layer indi/).
+
+stdin: a thread does blocking `os.read(fd, 65536)` (fd 0 is never made non-blocking, see
+shared/reference/indi-standard.md §1.9), decodes, and hands messages to the asyncio loop with
+call_soon_threadsafe. stdout: writer.Writer. `run()` returns promptly once stdin reaches EOF
+(indiserver gone); both threads are daemons, so returning from `asyncio.run()` ends the process
+without os._exit even if a write is blocked. Must not import protocol/, seestar/, devices/ or sim/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Sequence
+
+from indi_seestar.indi import encode
+from indi_seestar.indi.device import Device
+from indi_seestar.indi.wire import (
+    GetProperties,
+    Malformed,
+    Message,
+    NewVector,
+    PingRequest,
+    Snooped,
+    XmlStreamDecoder,
+)
+from indi_seestar.indi.writer import Writer
+
+READ_BYTES = 65536
+SHUTDOWN_TIMEOUT_S = 0.5  # devices' on_disconnect at EOF; indiserver is gone, keep exit prompt
+WRITER_JOIN_TIMEOUT_S = 0.2  # flush what is queued, but never hang on a dead socket
+
+log = logging.getLogger(__name__)
+
+
+class Driver:
+    """One INDI driver process serving several devices over stdin/stdout."""
+
+    def __init__(self, devices: Sequence[Device], *, input_fd: int = 0, output_fd: int = 1) -> None:
+        self.devices = {d.name: d for d in devices}
+        if len(self.devices) != len(devices):
+            raise ValueError("device names must be unique")
+        self._input_fd = input_fd
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._eof: asyncio.Event | None = None
+        self.writer = Writer(output_fd, on_broken=lambda _exc: self._signal_eof())
+        for device in self.devices.values():
+            device.attach(self.writer)  # init_properties(); output waits in the queue until run()
+
+    async def run(self) -> None:
+        """Serve until stdin reaches EOF (or the output breaks), then shut the devices down."""
+        self._loop = asyncio.get_running_loop()
+        self._eof = asyncio.Event()
+        self.writer.start()
+        reader = threading.Thread(target=self._read_loop, name="indi-reader", daemon=True)
+        reader.start()
+        try:
+            await self._eof.wait()
+            log.info("INDI input closed; shutting down")
+        finally:
+            await asyncio.gather(*(d.shutdown(SHUTDOWN_TIMEOUT_S) for d in self.devices.values()))
+            self.writer.close(WRITER_JOIN_TIMEOUT_S)
+
+    def dispatch(self, message: Message) -> None:
+        """Route one decoded message to the device(s) it concerns (runs on the loop)."""
+        if isinstance(message, GetProperties):
+            targets = (
+                self.devices.values()
+                if message.device is None
+                else [d for d in (self.devices.get(message.device),) if d is not None]
+            )
+            for device in targets:
+                device.handle_get_properties(message.name)
+        elif isinstance(message, NewVector):
+            device = self.devices.get(message.device)
+            if device is None:
+                log.debug(
+                    "new%sVector for unknown device %r ignored", message.kind.value, message.device
+                )
+            else:
+                device.handle_new(message)
+        elif isinstance(message, PingRequest):
+            self.writer.send(encode.ping_reply(message.uid))
+        elif isinstance(message, Snooped):
+            for device in self.devices.values():
+                device.on_snooped(message)
+        elif isinstance(message, Malformed):
+            log.warning("malformed INDI input skipped: %s", message.reason)
+        else:
+            log.debug("ignored %r", message)
+
+    def _dispatch_all(self, messages: list[Message]) -> None:
+        for message in messages:
+            try:
+                self.dispatch(message)
+            except Exception:  # a bug in one handler must not end the driver
+                log.exception("handling %s failed", type(message).__name__)
+
+    def _read_loop(self) -> None:
+        decoder = XmlStreamDecoder()
+        try:
+            while True:
+                try:
+                    data = os.read(self._input_fd, READ_BYTES)
+                except OSError as exc:
+                    log.error("INDI input failed: %s", exc)
+                    return
+                if not data:
+                    return
+                messages = decoder.feed(data)
+                if messages:
+                    self._call_on_loop(self._dispatch_all, messages)
+        finally:
+            self._signal_eof()
+
+    def _signal_eof(self) -> None:
+        if self._eof is not None:
+            self._call_on_loop(self._eof.set)
+
+    def _call_on_loop(self, fn, *args) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is already closed: the process is ending
+            pass

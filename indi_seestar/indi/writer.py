@@ -1,0 +1,155 @@
+"""The single INDI output writer: one thread, whole blocking writes, BLOB base64 (layer indi/).
+
+Why a thread with blocking writes: under indiserver >= 1.9.7 fd 0 and fd 1 are one socket, so
+O_NONBLOCK can never be used on them (shared/reference/indi-standard.md §1.9), and a multi-MB
+BLOB write must not stall the event loop. Messages are written whole and never interleaved;
+small messages waiting in the queue are joined into one write. Must not import protocol/,
+seestar/, devices/ or sim/.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from indi_seestar.indi.encode import iter_base64
+
+COALESCE_BYTES = 64 * 1024  # join queued small messages up to this size into one write
+
+log = logging.getLogger(__name__)
+
+
+class Outbox(Protocol):
+    """Where a device's XML goes: whole messages, and BLOBs as prefix / raw parts / suffix."""
+
+    def send(self, data: bytes) -> None:
+        """Queue one complete XML message."""
+
+    def send_blob(
+        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
+    ) -> concurrent.futures.Future[None]:
+        """Queue a BLOB message; parts are base64-encoded later, not copied; done once written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Blob:
+    prefix: bytes
+    parts: Sequence[Any]
+    suffix: bytes
+    done: concurrent.futures.Future[None]
+
+
+_STOP = object()
+
+
+class Writer:
+    """Outbox backed by a writer thread on file descriptor `fd` (never made non-blocking)."""
+
+    def __init__(self, fd: int, *, on_broken: Callable[[OSError], None] | None = None) -> None:
+        self._fd = fd
+        self._on_broken = on_broken
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="indi-writer", daemon=True)
+        self._lock = threading.Lock()
+        self._blobs_queued = 0
+        self._broken: OSError | None = None
+
+    @property
+    def blob_backlog(self) -> int:
+        """BLOBs queued and not yet completely written (a camera should not run far ahead)."""
+        with self._lock:
+            return self._blobs_queued
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread.start()
+
+    def send(self, data: bytes) -> None:
+        """Queue one complete XML message."""
+        self._queue.put(data)
+
+    def send_blob(
+        self, prefix: bytes, parts: Sequence[Any], suffix: bytes
+    ) -> concurrent.futures.Future[None]:
+        """Queue a BLOB: prefix, base64 of the parts as one run, suffix; done when written.
+
+        Cancelling the future before the writer reaches the BLOB drops it unsent.
+        """
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._lock:
+            self._blobs_queued += 1
+        self._queue.put(_Blob(prefix, parts, suffix, done))
+        return done
+
+    def close(self, timeout_s: float) -> None:
+        """Write what is queued, then stop; wait at most timeout_s for the thread."""
+        self._queue.put(_STOP)
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        item = self._queue.get()
+        while item is not _STOP:
+            if isinstance(item, _Blob):
+                self._write_blob(item)
+                item = self._queue.get()
+                continue
+            batch, size, item = [item], len(item), None
+            while size < COALESCE_BYTES:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(nxt, bytes):
+                    item = nxt
+                    break
+                batch.append(nxt)
+                size += len(nxt)
+            self._write(b"".join(batch))
+            if item is None:
+                item = self._queue.get()
+
+    def _write(self, data: bytes) -> None:
+        if self._broken is not None:
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            self._broke(exc)
+
+    def _write_blob(self, blob: _Blob) -> None:
+        try:
+            if not blob.done.set_running_or_notify_cancel():
+                return  # cancelled before we got to it
+            self._write(blob.prefix)
+            for chunk in iter_base64(blob.parts):
+                if self._broken is not None:
+                    break
+                self._write(chunk)
+            self._write(blob.suffix)
+            if self._broken is None:
+                blob.done.set_result(None)
+            else:
+                blob.done.set_exception(self._broken)
+        except Exception as exc:  # e.g. a part that is not a contiguous buffer
+            log.error("BLOB not sent", exc_info=exc)
+            self._broke(OSError(f"BLOB encoding failed mid-message: {exc}"))
+            blob.done.set_exception(exc)
+        finally:
+            with self._lock:
+                self._blobs_queued -= 1
+
+    def _broke(self, exc: OSError) -> None:
+        if self._broken is None:
+            self._broken = exc
+            log.error("INDI output closed: %s", exc)
+            if self._on_broken is not None:
+                self._on_broken(exc)
