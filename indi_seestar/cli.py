@@ -1,0 +1,133 @@
+"""`indi_seestar`: the driver process indiserver starts (no arguments; stdout is the INDI wire).
+
+Layer: cli, the composition root: configuration -> single-instance lock -> session (with the
+built-in fake Seestar when `seestar.host` is `simulator`) -> the four devices -> Driver.run().
+No logic lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from . import config as configuration
+from .errors import ConfigError
+
+log = logging.getLogger("indi_seestar")
+
+LOCK_DIR_ENV = "INDI_SEESTAR_LOCK_DIR"
+
+
+def lock_path(prefix: str, env: dict[str, str] | None = None) -> Path:
+    """Where the single-instance lock of a device prefix lives."""
+    env = dict(os.environ) if env is None else env
+    base = env.get(LOCK_DIR_ENV) or env.get("XDG_RUNTIME_DIR") or "/tmp"
+    safe = "".join(ch if ch.isalnum() else "_" for ch in prefix)
+    return Path(base) / f"indi_seestar-{os.getuid()}-{safe}.lock"
+
+
+def acquire_instance_lock(path: Path) -> IO[bytes] | None:
+    """Hold an exclusive lock on `path` for the process's life; None if another copy holds it."""
+    handle = open(path, "a+b")  # noqa: SIM115 - kept open for the process's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def _wait_for_eof() -> None:
+    """A second copy defines nothing and stays until indiserver closes our stdin."""
+    while os.read(0, 65536):
+        pass
+
+
+def _simulator_factory(cfg: configuration.Config):  # noqa: ANN202 - returns a SimulatorFactory
+    from .devices.session import SimulatorEndpoints
+
+    def start() -> SimulatorEndpoints:
+        from .sim import SimThread
+
+        public_key = None
+        if cfg.simulator.public_key_file:
+            public_key = Path(cfg.simulator.public_key_file).expanduser().read_bytes()
+        runner = SimThread(model=cfg.simulator.model, firmware=cfg.simulator.firmware,
+                           time_factor=cfg.simulator.time_factor, public_key_pem=public_key,
+                           seed=cfg.simulator.seed)
+        fake = runner.start()
+        log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
+                 cfg.simulator.firmware, fake.control_port)
+        return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
+                                  cfg.simulator.time_factor, runner.stop)
+
+    return start
+
+
+def build_devices(cfg: configuration.Config, config_error: ConfigError | None):  # noqa: ANN201
+    """The session and the four devices, wired together."""
+    from .devices.camera import Camera
+    from .devices.filter_wheel import FilterWheel
+    from .devices.focuser import Focuser
+    from .devices.session import SeestarSession
+    from .devices.telescope import Mount
+
+    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg), config_error=config_error)
+    prefix = cfg.devices.prefix
+    mount = Mount(f"{prefix} Mount", session)
+    camera = Camera(f"{prefix} Camera", session)
+    focuser = Focuser(f"{prefix} Focuser", session)
+    wheel = FilterWheel(f"{prefix} Filter Wheel", session)
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel)
+    return session, [mount, camera, focuser, wheel]
+
+
+async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:
+    from .indi.driver import Driver
+
+    session, devices = build_devices(cfg, config_error)
+    driver = Driver(devices)
+    try:
+        await driver.run()
+    finally:
+        try:
+            await asyncio.wait_for(session.close(), timeout=0.5)
+        except (TimeoutError, Exception):  # exiting anyway; indiserver is gone
+            log.warning("session did not close cleanly at exit")
+
+
+def main() -> int:
+    """Entry point of the `indi_seestar` executable."""
+    from .indi.log import setup_logging
+
+    setup_logging()
+    config_error: ConfigError | None = None
+    try:
+        cfg = configuration.load()
+    except ConfigError as exc:
+        log.error("%s; using defaults until it is fixed", exc)
+        cfg, config_error = configuration.Config(), exc
+    logging.getLogger().setLevel(cfg.log_level.upper() if cfg.log_level else "INFO")
+    lock = acquire_instance_lock(lock_path(cfg.devices.prefix))
+    if lock is None:
+        log.warning("another indi_seestar already serves the %r devices; this copy stays idle",
+                    cfg.devices.prefix)
+        _wait_for_eof()
+        return 0
+    try:
+        asyncio.run(_serve(cfg, config_error))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sys.stdout.flush() if not sys.stdout.closed else None
+    # Daemon threads (stdin reader, image reader, built-in fake) must not delay the exit.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""SeestarDevice: what the four INDI devices share (session, DEVICE_ADDRESS, discovery).
+
+Layer: devices. CONNECT acquires the shared SeestarSession, DISCONNECT releases it; a session
+lost for good disconnects the device with a message. DEVICE_ADDRESS (kept by CONFIG_SAVE) is
+mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from ..config import SIMULATOR_HOST
+from ..errors import ValueRejected
+from ..indi import standard as std
+from ..indi.device import Device
+from ..indi.model import State
+from ..seestar.client import SeestarClient
+from ..seestar.discover import discover
+from . import props
+from .session import SeestarSession
+
+#: How long a discovery listens for answers.
+DISCOVERY_WINDOW_S = 2.0
+
+
+class SeestarDevice(Device):
+    """Base of the Seestar mount, camera, focuser and filter wheel."""
+
+    def __init__(self, name: str, session: SeestarSession, *, config_dir: Path | None = None) -> None:
+        super().__init__(name, config_dir=config_dir)
+        self.session = session
+        self._client: SeestarClient | None = None
+        host, port = session.address
+        self.address = self.add(std.device_address(name, host, str(port)),
+                                on_new=self._on_address, saved=True)
+        self.discovery = self.add(props.discover(name), on_new=self._on_discover)
+        session.on_address_change(self._show_address)
+
+    @property
+    def client(self) -> SeestarClient:
+        """The shared client while connected (ValueRejected-free: a bug to call it otherwise)."""
+        if self._client is None:
+            raise RuntimeError(f"{self.name} is not connected")
+        return self._client
+
+    def init_properties(self) -> None:
+        """Apply a saved DEVICE_ADDRESS before any connection (client-set values win)."""
+        if self.load_saved(self.address):
+            try:
+                self.session.set_address(*self._parse_address(self.address["ADDRESS"],
+                                                              self.address["PORT"]))
+            except ValueRejected as exc:
+                self.log.warning("saved DEVICE_ADDRESS ignored: %s", exc)
+
+    async def on_connect(self) -> None:
+        """Join the shared session (opening it if needed)."""
+        self.session.listen(self.name, self)
+        self._client = await self.session.acquire(self.name)
+        await self.on_session(self._client)
+
+    async def on_disconnect(self) -> None:
+        """Leave the shared session (closing it if we were the last)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await self.on_session_end(client)
+        await self.session.release(self.name)
+
+    async def on_session(self, client: SeestarClient) -> None:
+        """Device-specific start once the session is open; raise IndiSeestarError to refuse."""
+
+    async def on_session_end(self, client: SeestarClient) -> None:
+        """Device-specific clean-up before leaving the session (stop motion, exposures...)."""
+
+    def on_session_lost(self, reason: str) -> None:
+        """The shared session failed for good: disconnect with the reason."""
+        self.disconnect(reason)
+
+    # --- DEVICE_ADDRESS and discovery ------------------------------------------------------
+
+    @staticmethod
+    def _parse_address(host: str, port_text: str) -> tuple[str, int]:
+        host = host.strip() or SIMULATOR_HOST
+        try:
+            port = int(str(port_text).strip() or "4700")
+        except ValueError:
+            raise ValueRejected("DEVICE_ADDRESS", f"port {port_text!r} is not a number") from None
+        if not 0 < port < 65536:
+            raise ValueRejected("DEVICE_ADDRESS", f"port {port} is outside 1..65535")
+        if any(ch.isspace() for ch in host):
+            raise ValueRejected("DEVICE_ADDRESS", f"address {host!r} contains spaces")
+        return host, port
+
+    def _on_address(self, values: dict[str, str]) -> None:
+        host = values.get("ADDRESS", self.address["ADDRESS"])
+        port_text = values.get("PORT", self.address["PORT"])
+        host, port = self._parse_address(host, port_text)
+        self.session.set_address(host, port)  # mirrors onto every device, this one included
+        if self.is_connected:
+            self.message("the new address is used at the next connection", "INFO")
+
+    def _show_address(self, host: str, port: int) -> None:
+        self.address["ADDRESS"], self.address["PORT"] = host, str(port)
+        self.publish(self.address, state=State.OK)
+
+    def _on_discover(self, values: dict[str, bool]) -> None:
+        self.discovery.reset()
+        if not values.get("DISCOVER"):
+            self.publish(self.discovery, state=State.IDLE)
+            return
+        self.publish(self.discovery, state=State.BUSY)
+        self.spawn(self._discover())
+
+    async def _discover(self) -> None:
+        cfg = self.session.config.seestar
+        try:
+            replies = await discover(cfg.discovery_address, cfg.discovery_port,
+                                     timeout_s=DISCOVERY_WINDOW_S)
+        except (OSError, asyncio.TimeoutError) as exc:
+            self.publish(self.discovery, state=State.ALERT,
+                         message=f"[ERROR] discovery failed: {exc}")
+            return
+        found = [r for r in replies if r.ip]
+        if not found:
+            self.publish(self.discovery, state=State.ALERT,
+                         message="[WARNING] no Seestar answered on UDP "
+                                 f"{cfg.discovery_port}; enter its address in DEVICE_ADDRESS")
+            return
+        first = found[0]
+        self.session.set_address(first.ip, cfg.control_port)
+        names = ", ".join(f"{r.product_model} at {r.ip}" for r in found)
+        self.publish(self.discovery, state=State.OK, message=f"[INFO] found {names}")

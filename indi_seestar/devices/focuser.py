@@ -1,0 +1,157 @@
+"""The Seestar focuser as an INDI focuser (DRIVER_INTERFACE 8).
+
+Layer: devices. Every accepted move shows Busy, then Ok with the final position, even a move
+to the current position (Ekos ignores an update equal to the previous one, indi-standard.md
+§4.4). Out of range: Alert, nothing moves. Moves made by the scope itself (its autofocus) are
+reported from FocuserMove events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from ..errors import IndiSeestarError, ValueRejected
+from ..indi import standard as std
+from ..indi.model import State
+from ..protocol.events import EventName, StageState
+from ..protocol.rpc import Event
+from ..seestar.client import SeestarClient
+from .base import SeestarDevice
+
+DEFAULT_MAX_STEPS = 2600
+#: A full-range move at the slowest speed seen (~300 steps/s) plus the scope's latency.
+MOVE_TIMEOUT_S = 30.0
+
+
+class Focuser(SeestarDevice):
+    """ABS/REL_FOCUS_POSITION, FOCUS_MOTION, FOCUS_ABORT_MOTION, FOCUS_MAX."""
+
+    interface = 8
+
+    def init_properties(self) -> None:
+        """Focuser vectors, sized for an S50/S30 until the scope reports its range."""
+        super().init_properties()
+        name = self.name
+        self.abs_pos = self.add(std.abs_focus_position(name, min_steps=0, max_steps=DEFAULT_MAX_STEPS,
+                                                       step_steps=10),
+                                connected_only=True, on_new=self._on_abs)
+        self.rel_pos = self.add(std.rel_focus_position(name, max_steps=DEFAULT_MAX_STEPS, value_steps=50),
+                                connected_only=True, on_new=self._on_rel)
+        self.motion = self.add(std.focus_motion(name), connected_only=True)
+        self.abort = self.add(std.focus_abort_motion(name), connected_only=True, on_new=self._on_abort)
+        self.max = self.add(std.focus_max(name, DEFAULT_MAX_STEPS, min_steps=1, max_steps=DEFAULT_MAX_STEPS),
+                            connected_only=True, on_new=self._on_max)
+        self._move: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def on_session(self, client: SeestarClient) -> None:
+        """Take the scope's range and position; follow its FocuserMove events."""
+        state = client.state
+        scope_max = state.focuser_max_steps or DEFAULT_MAX_STEPS
+        for member, vector in (("FOCUS_ABSOLUTE_POSITION", self.abs_pos),
+                               ("FOCUS_RELATIVE_POSITION", self.rel_pos)):
+            vector.member(member).max = scope_max
+        self.max.member("FOCUS_MAX_VALUE").max = scope_max
+        self.max["FOCUS_MAX_VALUE"] = scope_max
+        if state.focuser_position_steps is not None:
+            self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = state.focuser_position_steps
+        self.abs_pos.state = State.OK
+        self._unsubscribe = client.subscribe(self._on_event)
+
+    async def on_session_end(self, client: SeestarClient) -> None:
+        """Stop following events; a running move is left to finish on the scope."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    # --- handlers ----------------------------------------------------------------------
+
+    def _on_abs(self, values: dict[str, float]) -> None:
+        self._start_move(round(values["FOCUS_ABSOLUTE_POSITION"]), relative=False)
+
+    def _on_rel(self, values: dict[str, float]) -> None:
+        steps = round(values["FOCUS_RELATIVE_POSITION"])
+        sign = -1 if self.motion["FOCUS_INWARD"] else 1
+        target = round(self.abs_pos["FOCUS_ABSOLUTE_POSITION"]) + sign * steps
+        low, high = self._limits()
+        if not low <= target <= high:
+            raise ValueRejected("REL_FOCUS_POSITION",
+                                f"moving {steps} steps {'in' if sign < 0 else 'out'} would reach "
+                                f"{target}, outside {low}..{high}; nothing moved")
+        self.rel_pos["FOCUS_RELATIVE_POSITION"] = steps
+        self._start_move(target, relative=True)
+
+    def _on_abort(self, values: dict[str, bool]) -> None:
+        self.abort.reset()
+        self.publish(self.abort, state=State.BUSY)
+        self.spawn(self._abort())
+
+    def _on_max(self, values: dict[str, float]) -> None:
+        new_max = round(values["FOCUS_MAX_VALUE"])
+        for member, vector in (("FOCUS_ABSOLUTE_POSITION", self.abs_pos),
+                               ("FOCUS_RELATIVE_POSITION", self.rel_pos)):
+            vector.member(member).max = new_max
+        self.max["FOCUS_MAX_VALUE"] = new_max
+        self.redefine(self.abs_pos)
+        self.redefine(self.rel_pos)
+        self.publish(self.max, state=State.OK)
+
+    # --- moves ---------------------------------------------------------------------------
+
+    def _limits(self) -> tuple[int, int]:
+        member = self.abs_pos.member("FOCUS_ABSOLUTE_POSITION")
+        return round(member.min), round(member.max)
+
+    def _start_move(self, target_steps: int, *, relative: bool) -> None:
+        if self._move is not None and not self._move.done():
+            self._move.cancel()  # a new move replaces the running one
+        self.publish(self.abs_pos, state=State.BUSY)
+        if relative:
+            self.publish(self.rel_pos, state=State.BUSY)
+        self._move = self.spawn(self._run_move(target_steps, relative))
+
+    async def _run_move(self, target_steps: int, relative: bool) -> None:
+        try:
+            async with self.client.expect(EventName.FOCUSER_MOVE, timeout_s=MOVE_TIMEOUT_S) as done:
+                await self.client.move_focuser(target_steps)
+            event = await done.wait()
+        except IndiSeestarError as exc:
+            self._finish(State.ALERT, relative, f"[ERROR] focuser move to {target_steps} failed: {exc}")
+            return
+        position = event.get("position")
+        if isinstance(position, int):
+            self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
+        self._finish(State.OK, relative, None)
+
+    def _finish(self, state: State, relative: bool, message: str | None) -> None:
+        self.publish(self.abs_pos, state=state, message=message)
+        if relative:
+            self.publish(self.rel_pos, state=state)
+
+    async def _abort(self) -> None:
+        if self._move is not None and not self._move.done():
+            self._move.cancel()
+        try:
+            await self.client.stop_focuser()
+            position = await self.client.get_focuser_position()
+        except IndiSeestarError as exc:
+            self.publish(self.abort, state=State.ALERT, message=f"[ERROR] focuser abort failed: {exc}")
+            return
+        self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
+        self.publish(self.abs_pos, state=State.IDLE)
+        self.publish(self.rel_pos, state=State.IDLE)
+        self.publish(self.abort, state=State.OK, message="[INFO] focuser motion aborted")
+
+    def _on_event(self, event: Event) -> None:
+        """FocuserMove from the scope: progress while Busy, and moves we did not ask for."""
+        if event.name != EventName.FOCUSER_MOVE or not self.is_connected:
+            return
+        position = event.get("position")
+        if isinstance(position, int) and not isinstance(position, bool):
+            self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
+        ours = self._move is not None and not self._move.done()
+        if event.state == StageState.WORKING:
+            self.publish(self.abs_pos, state=State.BUSY)
+        elif event.state == StageState.COMPLETE and not ours:
+            self.publish(self.abs_pos, state=State.OK)

@@ -1,0 +1,149 @@
+"""The end-to-end rig: fake Seestar + real indiserver + the real `indi_seestar` + a libindi client.
+
+- `Rig.start(tmp_path, **fake_kwargs)`: a FakeSeestar in a thread of the test process (so tests
+  can read its true state and pull its fault knobs), a YAML configuration pointing the driver at
+  it, `indiserver` on a free loopback port running `indi_seestar` from this virtualenv, with
+  HOME, the lock directory and the INDI config directory inside `tmp_path`, and a connected
+  RecordingClient (libindi's own parser).
+- Device names: `rig.mount`, `rig.camera`, `rig.focuser`, `rig.wheel`.
+
+Only 127.0.0.1 is used. Example:
+
+    with Rig.start(tmp_path) as rig:
+        rig.connect_all()
+        rig.client.send_number(rig.focuser, "ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": 1600})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from indi_seestar.sim import FakeSeestar, SimThread
+
+from .indi_harness import IndiServer, free_port, recording_client_class, until
+
+DRIVER = "indi_seestar"
+PREFIX = "Seestar"
+
+
+def venv_bin() -> Path:
+    """The directory holding this interpreter and the `indi_seestar` console script."""
+    return Path(sys.executable).parent
+
+
+def write_config(path: Path, fake: FakeSeestar, *, time_factor: float = 1.0,
+                 extra: Mapping[str, Any] | None = None) -> Path:
+    """A driver configuration pointing at `fake` on loopback."""
+    data: dict[str, Any] = {
+        "seestar": {
+            "host": "127.0.0.1",
+            "control_port": fake.control_port,
+            "image_port": fake.image_port,
+            "discovery_port": fake.discovery_port,
+            "discovery_address": "127.0.0.1",
+            "time_factor": time_factor,
+        },
+        "devices": {"prefix": PREFIX},
+    }
+    for section, values in (extra or {}).items():
+        if isinstance(values, Mapping):
+            data.setdefault(section, {}).update(values)
+        else:
+            data[section] = values
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def driver_env(tmp_path: Path, config_path: Path) -> dict[str, str]:
+    """Environment isolating the driver in `tmp_path` (HOME, ~/.indi, lock dir)."""
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "HOME": str(home),
+        "INDI_SEESTAR_CONFIG": str(config_path),
+        "INDI_SEESTAR_LOCK_DIR": str(tmp_path),
+    }
+
+
+@dataclass
+class Rig:
+    """A running fake, indiserver with the driver, and a connected libindi client."""
+
+    tmp_path: Path
+    sim: SimThread
+    fake: FakeSeestar
+    server: IndiServer
+    client: Any
+    config_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    mount: str = f"{PREFIX} Mount"
+    camera: str = f"{PREFIX} Camera"
+    focuser: str = f"{PREFIX} Focuser"
+    wheel: str = f"{PREFIX} Filter Wheel"
+
+    @property
+    def devices(self) -> list[str]:
+        """The four device names."""
+        return [self.mount, self.camera, self.focuser, self.wheel]
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, tmp_path: Path, *, time_factor: float = 1.0, config: Mapping[str, Any] | None = None,
+              verbose: bool = False, **fake_kwargs: Any) -> Iterator[Rig]:
+        """Bring everything up; tear it all down on exit."""
+        fake_kwargs.setdefault("parked", False)
+        sim = SimThread(time_factor=time_factor, **fake_kwargs)
+        fake = sim.start()
+        server = None
+        try:
+            config_path = write_config(tmp_path / "config.yaml", fake, time_factor=time_factor,
+                                       extra=config)
+            env = driver_env(tmp_path, config_path)
+            server = IndiServer(free_port(), workdir=tmp_path / "indiserver",
+                                path_dirs=[venv_bin()], env=env, verbose=verbose)
+            server.start([DRIVER])
+            client = recording_client_class().connected(server.port)
+            rig = cls(tmp_path, sim, fake, server, client, config_path, env)
+            rig.wait_defined(timeout_s=15)
+            yield rig
+        finally:
+            if server is not None:
+                with contextlib.suppress(Exception):
+                    server.stop()
+            sim.stop()
+
+    def wait_defined(self, timeout_s: float = 15) -> None:
+        """Until the client has DRIVER_INFO of all four devices."""
+        until(lambda: all(self.client.updates(device=d, name="DRIVER_INFO") for d in self.devices),
+              timeout_s, what="the four devices' DRIVER_INFO")
+
+    def connect_all(self, timeout_s: float = 30) -> None:
+        """CONNECT every device and wait for CONNECTION Ok on each."""
+        for device in self.devices:
+            self.client.connect_device(device, timeout_s=timeout_s)
+
+    def fake_call(self, fn: Any, *args: Any) -> Any:
+        """Run fn(*args) on the fake's loop thread and return its result."""
+        return self.sim.call(fn, *args)
+
+    def driver_pids(self) -> list[int]:
+        """PIDs of the driver processes indiserver runs."""
+        return [p.pid for p in self.server.driver_processes()]
+
+    def stderr_text(self) -> str:
+        """indiserver's stderr (the driver's log lines come through it)."""
+        return b"\n".join(self.server.stderr_lines()).decode(errors="replace")
+
+
+def env_with(base: Mapping[str, str], **changes: str) -> dict[str, str]:
+    """os.environ plus `base` plus `changes`."""
+    return {**os.environ, **base, **changes}
