@@ -77,6 +77,7 @@ class ImageStats:
     skipped_bytes: int
     rejected_headers: int
     reconnects: int
+    connect_failures: int
     pool_allocations: int
     pool_outstanding: int
 
@@ -105,7 +106,8 @@ class ImageStream:
         self._next_heartbeat_s = 0.0
         self._last_rx_s = 0.0
         self._counts = {key: 0 for key in ("bytes", "raw", "stacked", "acks", "dropped",
-                                           "skipped", "rejected", "connects")}
+                                           "skipped", "rejected", "connects",
+                                           "connect_failures")}
 
     # --- loop-side API --------------------------------------------------------
 
@@ -150,7 +152,7 @@ class ImageStream:
             connected = self._sock is not None
         return ImageStats(connected, c["bytes"], c["raw"], c["stacked"], c["acks"], c["dropped"],
                           c["skipped"], c["rejected"], max(0, c["connects"] - 1),
-                          self.pool.allocations, self.pool.outstanding)
+                          c["connect_failures"], self.pool.allocations, self.pool.outstanding)
 
     async def set_streaming(self, on: bool) -> None:
         """Want preview frames pushed (begin_streaming) or not; sent now if connected."""
@@ -209,6 +211,7 @@ class ImageStream:
                 try:
                     sock = self._connect()
                 except OSError as exc:
+                    self._count("connect_failures")
                     log.info("4800: cannot connect to %s:%d: %s", self._host, self._port, exc)
                 else:
                     try:
