@@ -1,0 +1,128 @@
+"""Model and firmware profiles of the fake Seestar (S50 / S30; firmware 6.70, 7.06, 7.32, ...).
+
+Layer: sim. Pure data. The firmware number drives the protocol rules of seestar-protocol.md
+§2.7 and §6: firmware_ver_int = 2000 + 100*major + minor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+#: Camera facts shared by S50 and S30 (get_device_state.camera; seestar-protocol.md §4.5).
+CHIP_WIDTH_PX = 1080
+CHIP_HEIGHT_PX = 1920
+PIXEL_SIZE_UM = 2.9
+FOCUSER_MAX_STEPS = 2600
+WHEEL_SLOT_NAMES = ("Dark", "IR", "LP")
+
+_MODELS = {
+    # model: (product_model, focal length mm, f-number, factory focus steps, hot pixels)
+    "S50": ("Seestar S50", 250.0, 5.0, 1580, 7379),
+    "S30": ("Seestar S30", 150.0, 5.0, 1253, 48943),
+}
+
+
+def firmware_ver_int(firmware: str) -> int:
+    """'6.70' -> 2670, '7.06' -> 2706, '7.32' -> 2732."""
+    match = re.fullmatch(r"(\d+)\.(\d{1,2})", firmware.strip())
+    if not match:
+        raise ConfigError(f"firmware must look like 6.70, got {firmware!r}", key="firmware")
+    return 2000 + 100 * int(match.group(1)) + int(match.group(2))
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One model on one firmware."""
+
+    model: str
+    firmware: str
+    product_model: str
+    focal_length_mm: float
+    f_number: float
+    factory_focus_steps: int
+    hot_pixel_count: int
+
+    @classmethod
+    def make(cls, model: str = "S50", firmware: str = "6.70") -> Profile:
+        """Profile for a model name (S50/S30) and a firmware string; ConfigError if unknown."""
+        key = model.strip().upper().replace("SEESTAR", "").strip()
+        if key not in _MODELS:
+            raise ConfigError(f"unknown model {model!r} (S50 or S30)", key="model")
+        firmware_ver_int(firmware)
+        product, focal, fnum, focus, hpc = _MODELS[key]
+        return cls(key, firmware.strip(), product, focal, fnum, focus, hpc)
+
+    @property
+    def ver_int(self) -> int:
+        """firmware_ver_int."""
+        return firmware_ver_int(self.firmware)
+
+    @property
+    def ver_string(self) -> str:
+        """firmware_ver_string."""
+        return self.firmware
+
+    @property
+    def needs_marker(self) -> bool:
+        """fw > 2582: requests without the verify marker are silently dropped (§2.7)."""
+        return self.ver_int > 2582
+
+    @property
+    def refuses_wrapped_object(self) -> bool:
+        """fw >= 2706: `[object, "verify"]` for an object method answers 107 (recorded on 7.06)."""
+        return self.ver_int >= 2706
+
+    @property
+    def has_login(self) -> bool:
+        """fw >= 2718: get_verify_str / verify_client exist (§6.1)."""
+        return self.ver_int >= 2718
+
+    @property
+    def login_required(self) -> bool:
+        """fw >= 2732: nothing but the login methods is answered before verify_client (§6.1)."""
+        return self.ver_int >= 2732
+
+    @property
+    def has_guest_mode(self) -> bool:
+        """fw >= 2400: several clients, one master (ALP)."""
+        return self.ver_int >= 2400
+
+    @property
+    def reports_3ppa_offsets(self) -> bool:
+        """Settings carry effect_offset_deg / offset_deg_3ppa / stack.goto.
+
+        Seen on the S30 7.06 recording and not on the S50 6.70 ones; we guess the firmware
+        version (>= 7.00) decides, not the model [unverified].
+        """
+        return self.ver_int >= 2700
+
+    @property
+    def has_second_camera(self) -> bool:
+        """S30 family: the wide-angle camera (second_camera sections)."""
+        return self.model == "S30"
+
+    @property
+    def aperture_mm(self) -> float:
+        """Entrance pupil diameter."""
+        return self.focal_length_mm / self.f_number
+
+    @property
+    def plate_scale_arcsec_px(self) -> float:
+        """Arcseconds per pixel: S50 2.39, S30 3.99."""
+        return 206.264806 * PIXEL_SIZE_UM / self.focal_length_mm
+
+    @property
+    def fov_deg(self) -> tuple[float, float]:
+        """Field of view (width, height) in degrees, as PlateSolve reports it."""
+        scale = self.plate_scale_arcsec_px / 3600.0
+        return CHIP_WIDTH_PX * scale, CHIP_HEIGHT_PX * scale
+
+    @property
+    def field_radius_deg(self) -> float:
+        """Half diagonal of the field."""
+        w, h = self.fov_deg
+        return 0.5 * math.hypot(w, h)

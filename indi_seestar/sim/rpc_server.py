@@ -1,0 +1,245 @@
+"""Control channel (TCP 4700) of the fake Seestar: connections, firmware admission rules, dispatch.
+
+Layer: sim. One reader task per connection; requests are decoded with `protocol.rpc`, admitted
+by the firmware profile's rules (verify marker §2.7, login §6), dispatched on `Method` members
+to the handler table, and answered in the firmware's envelope. Events reach every connection.
+
+Admission, in order (fw = firmware_ver_int):
+1. get_verify_str / verify_client / pi_is_verified are always admitted, marker or not.
+2. fw >= 2732 and this connection has not logged in: no reply, ever (events keep flowing).
+3. fw > 2582: params absent, an array or a scalar *without* the marker: no reply, ever.
+   Object params need no marker.
+4. A `verify` key inside an object: set_setting answers 109 "unexpected param" (210 "not
+   supported" when it carries master_cli), as recorded on 6.70 and 7.06; others accept it.
+5. `[object, "verify"]` for a method that wants an object: 107 on fw >= 2706 (recorded on
+   7.06); older firmware unwraps it [unverified].
+6. Unknown method (or an image-port method): 103 "method not found".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..protocol.codes import ErrorCode
+from ..protocol.methods import Method
+from ..protocol.rpc import NO_PARAMS, VERIFY, Malformed, Reply, Request, RpcDecoder, encode_reply, strip_verify
+from .core import SimCommandError, SimCore
+from .state import ClientInfo
+
+_log = logging.getLogger(__name__)
+
+#: A control connection is dropped when this much output is queued (a client that stopped reading).
+MAX_WRITE_BUFFER_BYTES = 8 * 1024 * 1024
+MAX_CONTROL_CLIENTS = 16
+AUTH_METHODS = frozenset({Method.GET_VERIFY_STR, Method.VERIFY_CLIENT, Method.PI_IS_VERIFIED})
+OBJECT_METHODS = frozenset({
+    Method.SET_SETTING, Method.ISCOPE_START_VIEW, Method.ISCOPE_STOP_VIEW, Method.ISCOPE_START_STACK,
+    Method.MOVE_FOCUSER, Method.SCOPE_SPEED_MOVE, Method.SET_USER_LOCATION, Method.PI_OUTPUT_SET2,
+    Method.VERIFY_CLIENT, Method.SET_SEQUENCE_SETTING, Method.SCOPE_PARK, Method.PLAY_SOUND,
+    Method.GET_DEVICE_STATE,
+})
+#: Handlers may return this to send no reply at all.
+NO_REPLY = object()
+
+
+@dataclass
+class Call:
+    """One admitted request as a handler sees it."""
+
+    method: Method
+    params: Any
+    client: ClientInfo
+    connection: ControlConnection
+    raw_params: Any = NO_PARAMS
+
+
+Handler = Callable[[Call], Any]
+
+
+@dataclass
+class ControlConnection:
+    """One TCP client of port 4700."""
+
+    info: ClientInfo
+    writer: asyncio.StreamWriter
+    challenge: str | None = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def send(self, line: bytes) -> None:
+        """Queue one line; drop the connection if the client stopped reading."""
+        transport = self.writer.transport
+        if transport.is_closing():
+            return
+        if transport.get_write_buffer_size() > MAX_WRITE_BUFFER_BYTES:
+            _log.warning("control client %s is not reading; dropping it", self.info.name)
+            transport.abort()
+            return
+        self.writer.write(line)
+
+    def close(self) -> None:
+        """Close the socket now."""
+        self.writer.transport.abort()
+
+
+class ControlServer:
+    """The 4700 listener."""
+
+    def __init__(self, core: SimCore, handlers: dict[Method, Handler], verify_key: Any = None) -> None:
+        self._core = core
+        self._handlers = handlers
+        self.verify_key = verify_key
+        self._server: asyncio.Server | None = None
+        self.connections: dict[int, ControlConnection] = {}
+        self._next_index = 0
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self, host: str, port: int) -> None:
+        """Listen on (host, port); port 0 picks a free one."""
+        self._server = await asyncio.start_server(self._serve, host, port, limit=1 << 16)
+
+    async def stop(self) -> None:
+        """Close the listener and every connection."""
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.connections.values()):
+            conn.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    def drop_all(self) -> int:
+        """Close every connection (fault knob)."""
+        conns = list(self.connections.values())
+        for conn in conns:
+            conn.close()
+        return len(conns)
+
+    def broadcast_raw(self, data: bytes) -> int:
+        """Write raw bytes to every connection (fault knob)."""
+        for conn in self.connections.values():
+            conn.send(data)
+        return len(self.connections)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        core = self._core
+        core.faults.counters.connections["control"] += 1
+        if core.faults.refusing or len(self.connections) >= MAX_CONTROL_CLIENTS:
+            writer.transport.abort()
+            return
+        index = self._next_index
+        self._next_index += 1
+        info = ClientInfo(index=index, name=f"client{index}", verified=not core.state.profile.login_required)
+        conn = ControlConnection(info, writer)
+        self.connections[index] = conn
+        core.state.clients[index] = info
+        core.bus.subscribe(index, conn.send)
+        decoder = RpcDecoder()
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                for msg in decoder.feed(data):
+                    if isinstance(msg, Request):
+                        self._handle(conn, msg)
+                    elif isinstance(msg, Malformed):
+                        core.faults.counters.garbage_lines += 1
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            core.bus.unsubscribe(index)
+            self.connections.pop(index, None)
+            core.state.clients.pop(index, None)
+            for task in conn.tasks:
+                task.cancel()
+            writer.transport.abort()
+
+    # --- one request -----------------------------------------------------------------------
+
+    def _admit(self, conn: ControlConnection, req: Request) -> tuple[Method | None, Any, SimCommandError | None] | None:
+        """(method, params, error) or None for silence; method None means 103."""
+        profile = self._core.state.profile
+        raw = req.params
+        try:
+            method: Method | None = Method(req.method)
+        except ValueError:
+            method = None
+        if raw == VERIFY:  # `"params": "verify"` (PRX heartbeat form) carries the marker too
+            params, marked = NO_PARAMS, True
+        else:
+            params, marked = strip_verify(raw)
+        if method in AUTH_METHODS:
+            return method, params, None
+        if profile.login_required and not conn.info.verified:
+            return None
+        if profile.needs_marker and not marked and not isinstance(raw, dict):
+            return None
+        if method is None or method not in self._handlers:
+            return None, params, None
+        if isinstance(raw, dict) and VERIFY in raw and method is Method.SET_SETTING:
+            code = ErrorCode.NOT_SUPPORTED if "master_cli" in raw else ErrorCode.UNEXPECTED_PARAM
+            return method, params, SimCommandError.of(code)
+        if method in OBJECT_METHODS and isinstance(params, list):
+            if profile.refuses_wrapped_object:
+                return method, params, SimCommandError.of(ErrorCode.EXPECTED_OBJECT_PARAM)
+            if len(params) == 1 and isinstance(params[0], dict):
+                params = params[0]
+        return method, params, None
+
+    def _handle(self, conn: ControlConnection, req: Request) -> None:
+        core = self._core
+        core.faults.counters.requests[req.method] += 1
+        admitted = self._admit(conn, req)
+        if admitted is None:
+            core.faults.counters.ignored_requests += 1
+            return
+        method, params, error = admitted
+        result: Any = 0
+        if method is None:
+            error = SimCommandError.of(ErrorCode.METHOD_NOT_FOUND)
+        elif error is None:
+            failure = core.faults.take_failure(method)
+            if failure is not None:
+                error = SimCommandError(failure.code, failure.text)
+            else:
+                try:
+                    result = self._handlers[method](Call(method, params, conn.info, conn, req.params))
+                except SimCommandError as exc:
+                    error = exc
+                except (TypeError, ValueError, KeyError, IndexError) as exc:
+                    _log.info("bad params for %s: %r (%s)", req.method, req.params, exc)
+                    error = SimCommandError.of(ErrorCode.UNEXPECTED_PARAM)
+        if result is NO_REPLY:
+            return
+        lose, delay_s = core.faults.take_reply_fate(method) if method is not None else (False, 0.0)
+        if lose:
+            return
+        reply = Reply(id=req.id, method=req.method, code=error.code if error else 0,
+                      result=None if error else result, error=error.text if error else None,
+                      timestamp=core.clock.timestamp())
+        line = encode_reply(reply)
+        if delay_s > 0:
+            task = asyncio.get_running_loop().create_task(self._send_later(conn, line, delay_s))
+            conn.tasks.add(task)
+            task.add_done_callback(conn.tasks.discard)
+        else:
+            conn.send(line)
+
+    @staticmethod
+    async def _send_later(conn: ControlConnection, line: bytes, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        conn.send(line)
+
+    def new_challenge(self, conn: ControlConnection) -> str:
+        """A fresh login challenge for this connection."""
+        conn.challenge = secrets.token_urlsafe(24)
+        return conn.challenge

@@ -1,0 +1,127 @@
+"""Spherical astronomy for the fake Seestar: sidereal time, equatorial <-> horizontal, projection.
+
+Layer: sim. Pure functions of numbers (stdlib math; numpy for the array projection).
+Conventions: RA in hours, Dec/alt/az/hour angle in degrees, azimuth from North through East,
+hour angle positive West. The fake's sky has no precession, nutation or refraction: the star
+catalogue, the mount and the plate solver all live in the same "JNow" frame, so they agree.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+
+_J2000_UNIX_S = 946728000.0  # 2000-01-01T12:00:00Z
+
+
+def wrap_deg(angle_deg: float) -> float:
+    """Angle in [0, 360)."""
+    return angle_deg % 360.0
+
+
+def wrap_hours(ra_hours: float) -> float:
+    """RA in [0, 24)."""
+    return ra_hours % 24.0
+
+
+def gmst_deg(utc: datetime) -> float:
+    """Greenwich mean sidereal time in degrees (IAU 1982 linear term; ample for a fake)."""
+    days = (utc.timestamp() - _J2000_UNIX_S) / 86400.0
+    return wrap_deg(280.46061837 + 360.98564736629 * days)
+
+
+def lst_deg(utc: datetime, lon_deg: float) -> float:
+    """Local mean sidereal time in degrees at East longitude `lon_deg`."""
+    return wrap_deg(gmst_deg(utc) + lon_deg)
+
+
+def hadec_to_altaz(ha_deg: float, dec_deg: float, lat_deg: float) -> tuple[float, float]:
+    """(hour angle, dec) -> (alt, az), az from North through East."""
+    ha, dec, lat = map(math.radians, (ha_deg, dec_deg, lat_deg))
+    sin_alt = math.sin(dec) * math.sin(lat) + math.cos(dec) * math.cos(lat) * math.cos(ha)
+    alt = math.asin(max(-1.0, min(1.0, sin_alt)))
+    y = -math.cos(dec) * math.sin(ha)
+    x = math.sin(dec) * math.cos(lat) - math.cos(dec) * math.sin(lat) * math.cos(ha)
+    return math.degrees(alt), wrap_deg(math.degrees(math.atan2(y, x)))
+
+
+def altaz_to_hadec(alt_deg: float, az_deg: float, lat_deg: float) -> tuple[float, float]:
+    """(alt, az) -> (hour angle, dec); the inverse of `hadec_to_altaz`."""
+    alt, az, lat = map(math.radians, (alt_deg, az_deg, lat_deg))
+    sin_dec = math.sin(alt) * math.sin(lat) + math.cos(alt) * math.cos(lat) * math.cos(az)
+    dec = math.asin(max(-1.0, min(1.0, sin_dec)))
+    y = -math.cos(alt) * math.sin(az)
+    x = math.sin(alt) * math.cos(lat) - math.cos(alt) * math.sin(lat) * math.cos(az)
+    return wrap_deg(math.degrees(math.atan2(y, x))), math.degrees(dec)
+
+
+def radec_to_altaz(ra_hours: float, dec_deg: float, lst: float, lat_deg: float) -> tuple[float, float]:
+    """(RA, Dec) -> (alt, az) at local sidereal time `lst` (degrees)."""
+    return hadec_to_altaz(lst - ra_hours * 15.0, dec_deg, lat_deg)
+
+
+def altaz_to_radec(alt_deg: float, az_deg: float, lst: float, lat_deg: float) -> tuple[float, float]:
+    """(alt, az) -> (RA hours, Dec) at local sidereal time `lst` (degrees)."""
+    ha, dec = altaz_to_hadec(alt_deg, az_deg, lat_deg)
+    return wrap_hours((lst - ha) / 15.0), dec
+
+
+def _unit(ra_hours: float, dec_deg: float) -> tuple[float, float, float]:
+    ra, dec = math.radians(ra_hours * 15.0), math.radians(dec_deg)
+    return math.cos(dec) * math.cos(ra), math.cos(dec) * math.sin(ra), math.sin(dec)
+
+
+def _from_unit(x: float, y: float, z: float) -> tuple[float, float]:
+    norm = math.sqrt(x * x + y * y + z * z) or 1.0
+    return wrap_hours(math.degrees(math.atan2(y, x)) / 15.0), math.degrees(math.asin(max(-1.0, min(1.0, z / norm))))
+
+
+def separation_deg(ra1_hours: float, dec1_deg: float, ra2_hours: float, dec2_deg: float) -> float:
+    """Great-circle distance between two RA/Dec points."""
+    a, b = _unit(ra1_hours, dec1_deg), _unit(ra2_hours, dec2_deg)
+    cross = (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+    return math.degrees(math.atan2(math.sqrt(sum(c * c for c in cross)), sum(p * q for p, q in zip(a, b))))
+
+
+def slerp_radec(start: tuple[float, float], end: tuple[float, float], frac: float) -> tuple[float, float]:
+    """The point `frac` of the way along the great circle from `start` to `end` (RA h, Dec deg)."""
+    a, b = _unit(*start), _unit(*end)
+    dot = max(-1.0, min(1.0, sum(p * q for p, q in zip(a, b))))
+    omega = math.acos(dot)
+    if omega < 1e-12:
+        return end if frac >= 1.0 else start
+    s = math.sin(omega)
+    wa, wb = math.sin((1.0 - frac) * omega) / s, math.sin(frac * omega) / s
+    return _from_unit(*(wa * p + wb * q for p, q in zip(a, b)))
+
+
+def offset_radec(ra_hours: float, dec_deg: float, east_deg: float, north_deg: float) -> tuple[float, float]:
+    """The point at tangent-plane offset (east, north) degrees from (ra, dec) (inverse gnomonic)."""
+    ra0, dec0 = math.radians(ra_hours * 15.0), math.radians(dec_deg)
+    xi, eta = math.radians(east_deg), math.radians(north_deg)
+    denom = math.cos(dec0) - eta * math.sin(dec0)
+    ra = ra0 + math.atan2(xi, denom)
+    dec = math.atan2(math.sin(dec0) + eta * math.cos(dec0), math.hypot(xi, denom))
+    return wrap_hours(math.degrees(ra) / 15.0), math.degrees(dec)
+
+
+def gnomonic(ra0_hours: float, dec0_deg: float, ra_hours: np.ndarray, dec_deg: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tangent-plane (xi East, eta North) radians of points about (ra0, dec0), and cos(distance)."""
+    ra0, dec0 = math.radians(ra0_hours * 15.0), math.radians(dec0_deg)
+    dra = np.radians(ra_hours * 15.0) - ra0
+    dec = np.radians(dec_deg)
+    cos_dec, sin_dec, cos_dra = np.cos(dec), np.sin(dec), np.cos(dra)
+    cos_c = math.sin(dec0) * sin_dec + math.cos(dec0) * cos_dec * cos_dra
+    safe = np.where(cos_c > 1e-6, cos_c, 1e-6)
+    xi = cos_dec * np.sin(dra) / safe
+    eta = (math.cos(dec0) * sin_dec - math.sin(dec0) * cos_dec * cos_dra) / safe
+    return xi, eta, cos_c
+
+
+def tangent_offset_deg(ra0_hours: float, dec0_deg: float, ra_hours: float, dec_deg: float) -> tuple[float, float]:
+    """Tangent-plane offset (east, north) in degrees of one point about (ra0, dec0)."""
+    xi, eta, _ = gnomonic(ra0_hours, dec0_deg, np.array([ra_hours]), np.array([dec_deg]))
+    return math.degrees(float(xi[0])), math.degrees(float(eta[0]))

@@ -1,0 +1,220 @@
+"""Focuser, filter wheel, plate solve, autofocus, dark library and PiStatus of the fake Seestar.
+
+Layer: sim. Event shapes follow seestar-protocol.md §3.2 and the S30 7.06 recording (PlateSolve,
+WheelMove); AutoFocus result points are [position, star size] pairs as the app plots them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import numpy as np
+
+from ..protocol.codes import ErrorCode
+from ..protocol.events import EventName
+from . import sky
+from .core import SimCommandError, SimCore
+from .motors import WHEEL_MOVE_S
+from .render import psf_sigma_px
+
+FOCUSER_EVENT_PERIOD_S = 0.2
+#: The focuser refuses targets outside 0..max_step; the real code is not recorded, we use
+#: 207 "fail to operate" [unverified].
+FOCUS_RANGE_ERROR = ErrorCode.FAIL_TO_OPERATE
+#: Plate-solve accuracy of the fake (arcsec, 1 sigma) and its time.
+SOLVE_ERROR_ARCSEC = 1.5
+SOLVE_S = 2.7
+DARK_LIBRARY_S = 60.0
+AF_STEPS = 9
+AF_SPAN_STEPS = 320
+AF_EXPOSURE_S = 1.0
+PI_STATUS_PERIOD_S = 5.0
+MIN_REAL_PI_STATUS_S = 1.0
+
+
+def _ms(seconds: float) -> int:
+    return max(0, int(round(seconds * 1000)))
+
+
+async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count: int = 1,  # type: ignore[no-untyped-def]
+                    page: str = "preview") -> tuple[float, float] | None:
+    """PlateSolve events for a frame; the true pointing plus a tiny error, or None (251)."""
+    from .usecases_camera import star_count
+    bus, st = core.bus, core.state
+    t0 = core.clock.now_s()
+    bus.emit(EventName.PLATE_SOLVE, state="working", lapse_ms=1, route=route)
+    bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="start")
+    stars = star_count(core, spec)
+    await core.clock.sleep(SOLVE_S * 0.45)
+    if stars < 10:
+        await core.clock.sleep(SOLVE_S * 0.55)
+        bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="fail",
+                 error="solve failed", code=int(ErrorCode.SOLVE_FAILED))
+        bus.emit(EventName.PLATE_SOLVE, state="fail", lapse_ms=_ms(core.clock.now_s() - t0), error="solve failed",
+                 code=int(ErrorCode.SOLVE_FAILED), route=route)
+        return None
+    bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="solving", star_number=stars)
+    await core.clock.sleep(SOLVE_S * 0.55)
+    p = spec.pointings[len(spec.pointings) // 2]
+    rng = np.random.default_rng([spec.image_id, 31337])
+    east, north = rng.normal(0.0, SOLVE_ERROR_ARCSEC / 3600.0, 2)
+    ra, dec = sky.offset_radec(p.ra_hours, p.dec_deg, float(east), float(north))
+    fov_w, fov_h = st.profile.fov_deg
+    result = {"ra_dec": [round(ra, 6), round(dec, 6)], "fov": [round(fov_w, 5), round(fov_h, 5)],
+              "focal_len": round(st.profile.focal_length_mm * (1 + rng.normal(0, 0.0005)), 6),
+              "angle": round(p.theta_deg % 360.0, 6), "image_id": spec.image_id, "star_number": stars,
+              "duration_ms": _ms(core.clock.now_s() - t0)}
+    st.last_solve = result
+    bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="complete", result=result)
+    bus.emit(EventName.PLATE_SOLVE, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+             ra_dec=result["ra_dec"], route=route)
+    return ra, dec
+
+
+class ExtrasOps:
+    """Focuser, wheel, solve, autofocus, darks, PiStatus."""
+
+    def __init__(self, core: SimCore, view_ops) -> None:  # type: ignore[no-untyped-def]
+        self._core = core
+        self._view = view_ops
+
+    # --- focuser -----------------------------------------------------------------------------
+
+    def move_focuser(self, target_steps: int) -> None:
+        """move_focuser: absolute; FocuserMove working ... complete (also for a zero move)."""
+        foc = self._core.state.focuser
+        if not 0 <= target_steps <= foc.max_steps:
+            raise SimCommandError.of(FOCUS_RANGE_ERROR)
+        self._core.spawn("focuser", self.focus_to(target_steps))
+
+    async def focus_to(self, target_steps: int) -> None:
+        """Move the focuser and wait, with FocuserMove events."""
+        core, foc = self._core, self._core.state.focuser
+        t0 = core.clock.now_s()
+        duration = foc.move_to(target_steps)
+        try:
+            while core.clock.now_s() - t0 + FOCUSER_EVENT_PERIOD_S < duration:
+                core.bus.emit(EventName.FOCUSER_MOVE, state="working", position=foc.position_steps(),
+                              lapse_ms=_ms(core.clock.now_s() - t0), route=[])
+                await core.clock.sleep(FOCUSER_EVENT_PERIOD_S)
+            await core.clock.sleep_until(t0 + duration)
+        finally:
+            pos = foc.stop() if foc.is_moving() else foc.position_steps()
+            core.state.settings["focal_pos"] = pos
+            core.bus.emit(EventName.FOCUSER_MOVE, state="complete", position=pos,
+                          lapse_ms=_ms(core.clock.now_s() - t0), route=[])
+
+    def stop_focuser(self) -> None:
+        """stop_focuser: the running move ends where it is (complete event)."""
+        self._core.cancel("focuser")
+
+    # --- wheel -------------------------------------------------------------------------------
+
+    def set_wheel(self, slot: int) -> None:
+        """set_wheel_position: WheelMove start -> complete {position} after ~0.6 s."""
+        if slot not in (0, 1, 2):
+            raise SimCommandError.of(ErrorCode.UNEXPECTED_PARAM)
+        self._core.spawn("wheel", self.wheel_to(slot))
+
+    async def wheel_to(self, slot: int) -> None:
+        """Move the wheel and wait, with WheelMove events."""
+        core, wheel = self._core, self._core.state.wheel
+        wheel.target = slot
+        core.bus.emit(EventName.WHEEL_MOVE, state="start")
+        try:
+            await core.clock.sleep(WHEEL_MOVE_S)
+            wheel.position = slot
+        finally:
+            wheel.target = None
+        core.bus.emit(EventName.WHEEL_MOVE, state="complete", position=wheel.position)
+
+    # --- plate solve -------------------------------------------------------------------------
+
+    def start_solve(self) -> None:
+        """start_solve: expose 1 s (or use the latest frame) and solve it."""
+        self._core.spawn("solve", self._solve())
+
+    async def _solve(self) -> None:
+        spec = await self._view.exposure(1.0, ["View"], tag="Exposure-PlateSolve")
+        await solve_now(self._core, spec, ["View"], tag="Exposure-PlateSolve")
+
+    # --- autofocus ---------------------------------------------------------------------------
+
+    def start_autofocus(self) -> None:
+        """start_auto_focuse: sweep, fit, move to best; fail 279 without stars."""
+        self._core.spawn("autofocus", self._autofocus())
+
+    def stop_autofocus(self) -> None:
+        """stop_auto_focuse."""
+        if self._core.cancel("autofocus"):
+            self._core.bus.emit(EventName.AUTO_FOCUS, state="cancel", route=["View"])
+
+    async def _autofocus(self) -> None:
+        core, st, bus = self._core, self._core.state, self._core.bus
+        t0 = core.clock.now_s()
+        bus.emit(EventName.AUTO_FOCUS, state="start", lapse_ms=0, route=["View"])
+        dark = st.wheel.position == 0 or st.mount.state().parked
+        if dark:
+            await core.clock.sleep(AF_EXPOSURE_S * 2)
+            bus.emit(EventName.AUTO_FOCUS, state="fail", lapse_ms=_ms(core.clock.now_s() - t0),
+                     error="no star is detected", code=int(ErrorCode.NO_STAR_DETECTED), route=["View"])
+            return
+        start = st.focuser.position_steps()
+        points: list[list[float]] = []
+        for i in range(AF_STEPS):
+            pos = int(max(0, min(st.focuser.max_steps, start - AF_SPAN_STEPS // 2 + i * AF_SPAN_STEPS // (AF_STEPS - 1))))
+            await self.focus_to(pos)
+            await core.clock.sleep(AF_EXPOSURE_S)
+            size = round(2.355 * psf_sigma_px(pos, st.best_focus_steps), 3)
+            points.append([pos, size])
+            bus.emit(EventName.AUTO_FOCUS, state="working", lapse_ms=_ms(core.clock.now_s() - t0),
+                     result={"x_scale": 1.0, "y_scale": 1.0, "points": points, "status_flag": 0}, route=["View"])
+        xs = np.array([p[0] for p in points], dtype=float)
+        ys = np.array([p[1] for p in points], dtype=float)
+        a, b, _c = np.polyfit(xs, ys ** 2, 2)
+        best = int(round(-b / (2 * a))) if a > 0 else int(xs[int(np.argmin(ys))])
+        best = max(int(xs.min()), min(int(xs.max()), best))
+        await self.focus_to(best)
+        bus.emit(EventName.AUTO_FOCUS, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+                 result={"last_point": [best, round(2.355 * psf_sigma_px(best, st.best_focus_steps), 3)]},
+                 route=["View"])
+
+    # --- dark library ------------------------------------------------------------------------
+
+    def start_dark(self) -> None:
+        """start_create_dark: wheel to Dark, percent 0..100, wheel back, ~60 s."""
+        self._core.spawn("dark", self._dark())
+
+    def stop_dark(self) -> None:
+        """stop_create_dark."""
+        self._core.cancel("dark")
+
+    async def _dark(self) -> None:
+        core, st, bus = self._core, self._core.state, self._core.bus
+        back = st.wheel.position if st.wheel.position != 0 else 1
+        route = ["View"]
+        bus.emit(EventName.DARK_LIBRARY, state="working", percent=0, route=route)
+        try:
+            await self.wheel_to(0)
+            for pct in range(10, 101, 10):
+                await core.clock.sleep(DARK_LIBRARY_S / 10)
+                bus.emit(EventName.DARK_LIBRARY, state="working", percent=pct, route=route)
+        except asyncio.CancelledError:
+            bus.emit(EventName.DARK_LIBRARY, state="cancel", route=route)
+            core.spawn_loose(self.wheel_to(back))
+            raise
+        await self.wheel_to(back)
+        bus.emit(EventName.DARK_LIBRARY, state="complete", percent=100, route=route)
+
+    # --- PiStatus ----------------------------------------------------------------------------
+
+    async def pi_status_loop(self) -> None:
+        """PiStatus {temp} about every 5 scope seconds (at least 1 real second apart)."""
+        core, st = self._core, self._core.state
+        k = 0
+        while True:
+            await asyncio.sleep(max(core.clock.real_s(PI_STATUS_PERIOD_S), MIN_REAL_PI_STATUS_S))
+            k += 1
+            st.board_temp_c = round(45.0 + 2.0 * math.sin(k / 7.0) + (3.0 if st.heater_value else 0.0), 6)
+            core.bus.emit(EventName.PI_STATUS, temp=st.board_temp_c)

@@ -1,0 +1,30 @@
+"""The use-case objects of one fake Seestar, bundled for the RPC handlers.
+
+Layer: sim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .camera import Camera
+from .core import SimCore
+from .usecases_camera import ViewOps
+from .usecases_extras import ExtrasOps
+from .usecases_mount import MountOps
+
+if TYPE_CHECKING:
+    from .rpc_server import ControlServer
+
+
+@dataclass
+class Ops:
+    """Core, servers and use cases the handlers call."""
+
+    core: SimCore
+    camera: Camera
+    mount: MountOps
+    view: ViewOps
+    extras: ExtrasOps
+    control: ControlServer

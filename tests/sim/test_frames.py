@@ -1,0 +1,95 @@
+"""Raw frames on 4800: streaming, star content, dark slot, stacked images, current image."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from indi_seestar.protocol.frames import DataType, ImageType, decode_stack_zip
+from indi_seestar.protocol.methods import Method
+
+from .conftest import until
+
+
+def star_peaks(img: np.ndarray, sigmas: float = 15.0) -> int:
+    """Count extended bright peaks: green 2x2 bins, 3x3 median (isolated hot pixels vanish)."""
+    binned = img[0::2, 0::2].astype(np.float32) + img[1::2, 1::2]
+    box = np.median(np.lib.stride_tricks.sliding_window_view(binned, (3, 3)), axis=(-1, -2))
+    med = float(np.median(box))
+    noise = 1.4826 * float(np.median(np.abs(box - med))) + 1e-3
+    pad = np.pad(box, 2, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(pad, (5, 5))
+    peak = (box == windows.max(axis=(-1, -2))) & (box > med + sigmas * noise)
+    return int(peak.sum())
+
+
+async def test_streaming_gives_raw_frames_with_stars(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=20.0, parked=False)
+    fake.point_at(5.6, 22.0)
+    img_client = await client_factory(fake.image_port, "image")
+    img_client.send(Method.BEGIN_STREAMING, 21)
+    fake.start_preview()
+    frames = await img_client.wait_raw(3)
+    for img in frames:
+        assert img.shape == (1920, 1080) and img.dtype == np.uint16
+        assert star_peaks(img) >= 10
+    headers = [f.header for f in img_client.raw_frames()[:3]]
+    assert all(h.frame_id == 21 and h.img_type == ImageType.PREVIEW and h.data_type == DataType.RAW
+               and h.can_debayer == 1 for h in headers)
+    ids = [h.image_id for h in headers]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+
+
+async def test_dark_slot_gives_no_stars(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=20.0, parked=False)
+    fake.point_at(5.6, 22.0)
+    fake.state.wheel.position = 0
+    img_client = await client_factory(fake.image_port, "image")
+    img_client.send(Method.BEGIN_STREAMING, 21)
+    fake.start_preview()
+    (img,) = await img_client.wait_raw(1)
+    assert star_peaks(img) == 0
+
+
+async def test_current_img_ack_then_frame(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=50.0, parked=False)
+    img_client = await client_factory(fake.image_port, "image")
+    img_client.send(Method.GET_CURRENT_IMG, 7)
+    await until(lambda: img_client.frames)
+    ack = img_client.frames[0].header
+    assert (ack.size, ack.width, ack.height, ack.frame_id) == (0, 0, 0, 7)
+    fake.start_preview()
+    await until(lambda: fake.camera.latest is not None)
+    img_client.send(Method.GET_CURRENT_IMG, 8)
+    (img,) = await img_client.wait_raw(1)
+    assert img.shape == (1920, 1080)
+    assert img_client.raw_frames()[0].header.frame_id == 8
+
+
+async def test_test_connection_status_frame(fake_factory, client_factory):
+    fake = await fake_factory()
+    img_client = await client_factory(fake.image_port, "image")
+    img_client.send(Method.TEST_CONNECTION, 2)
+    await until(lambda: img_client.frames)
+    frame = img_client.frames[0]
+    assert (frame.header.width, frame.header.height, frame.header.frame_id) == (0, 0, 2)
+    assert bytes(frame.payload) == b"server connected!"
+
+
+async def test_stacked_img_is_rgb(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=50.0, parked=False)
+    fake.point_at(5.6, 22.0)
+    ctl = await client_factory(fake.control_port)
+    img_client = await client_factory(fake.image_port, "image")
+    img_client.send(Method.GET_STACKED_IMG, 23)
+    await until(lambda: img_client.frames)
+    assert img_client.frames[0].header.size == 0
+    await ctl.result(Method.SET_SETTING, {"exp_ms": {"stack_l": 2000}})
+    await ctl.result(Method.ISCOPE_START_STACK, {"restart": True})
+    await ctl.event("Stack", lambda e: e.state == "frame_complete", timeout_s=10)
+    img_client.send(Method.GET_STACKED_IMG, 23)
+    await until(lambda: len(img_client.frames) >= 2, 10)
+    frame = img_client.frames[1]
+    assert frame.header.img_type == ImageType.STACKED and frame.header.data_type == DataType.COMPRESSED
+    rgb = decode_stack_zip(frame.payload, frame.header.width, frame.header.height)
+    assert rgb.shape == (1920, 1080, 3) and rgb.dtype == np.uint16
+    assert rgb.max() > rgb.mean() * 5
