@@ -68,7 +68,7 @@ class EventHub:
                states: Collection[str] = TERMINAL_STATES,
                predicate: EventPredicate | None = None,
                fail_on_disconnect: bool = True) -> EventExpectation:
-        """An expectation to use as `async with hub.expect(...) as done: <send>; await done.wait()`."""
+        """Register now; `async with hub.expect(...) as done: <send>` then `await done.wait()`."""
         return EventExpectation(self, name, timeout_s=timeout_s, states=states,
                                 predicate=predicate, fail_on_disconnect=fail_on_disconnect)
 
@@ -82,9 +82,12 @@ class EventHub:
 class EventExpectation:
     """The first event `name` in `states` (and matching `predicate`) after registration.
 
-    Registered on `__aenter__` (before the command is sent, so no event can be missed) and
-    removed on `__aexit__`. `wait()` returns the event, or raises OperationFailed when it
-    carries a fail/cancel state or when none came within `timeout_s`, or ConnectionLost.
+    Registered when created (before the command is sent, so no event can be missed); the
+    `timeout_s` deadline runs from then. `wait()` returns the event, or raises
+    OperationFailed when it carries a fail/cancel state or none came in time, or
+    ConnectionLost. Leaving an `async with` block with an exception cancels it (the command
+    failed, there is nothing to wait for); otherwise `wait()` may follow the block.
+    An expectation never outlives its deadline, so one that is never awaited cannot leak.
     """
 
     def __init__(self, hub: EventHub, name: str, *, timeout_s: float, states: Collection[str],
@@ -93,27 +96,27 @@ class EventExpectation:
         self._states = frozenset(states)
         self._predicate = predicate
         self.fail_on_disconnect = fail_on_disconnect
-        self._future: asyncio.Future[Event] | None = None
+        loop = asyncio.get_running_loop()
+        self._future: asyncio.Future[Event] = loop.create_future()
+        self._timer = loop.call_later(timeout_s, self._expire)
+        hub._add(self)
 
     async def __aenter__(self) -> Self:
-        self._future = asyncio.get_running_loop().create_future()
-        self._hub._add(self)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        self._hub._remove(self)
-        if self._future is None:
-            return
-        if not self._future.done():
-            self._future.cancel()
-        elif not self._future.cancelled():
-            self._future.exception()  # mark retrieved: an unawaited failure is not an error
+        if exc_type is not None:
+            self.cancel()
+
+    @property
+    def done(self) -> bool:
+        """True once resolved (event, failure, expiry or cancel)."""
+        return self._future.done()
 
     def offer(self, event: Event) -> None:
         """Resolve with `event` if it is the awaited one."""
-        future = self._future
-        if future is None or future.done() or event.name != self.name:
+        if self._future.done() or event.name != self.name:
             return
         if self._states and event.state not in self._states:
             return
@@ -123,25 +126,38 @@ class EventExpectation:
         except Exception:
             log.exception("predicate of expectation %s failed", self.name)
             return
-        future.set_result(event)
+        self._future.set_result(event)
+        self._finish()
 
     def fail(self, exc: BaseException) -> None:
         """Resolve with an error."""
-        if self._future is not None and not self._future.done():
+        if not self._future.done():
             self._future.set_exception(exc)
+            self._future.exception()  # retrieved: nobody awaiting it is not an error
+        self._finish()
+
+    def cancel(self) -> None:
+        """Stop expecting (idempotent)."""
+        if not self._future.done():
+            self._future.cancel()
+        self._finish()
 
     async def wait(self) -> Event:
         """The awaited event (see the class docstring for the errors)."""
-        if self._future is None:
-            raise RuntimeError("use EventExpectation inside `async with`")
         try:
-            async with asyncio.timeout(self.timeout_s):
-                event = await asyncio.shield(self._future)
-        except TimeoutError:
-            raise OperationFailed(self.name, f"no end event within {self.timeout_s:g} s") from None
+            event = await self._future
+        finally:
+            self._finish()
         if event.state in _FAILING_STATES:
             code = event.get("code")
             reason = event.get("error") or f"ended in state {event.state}"
             raise OperationFailed(self.name, str(reason)[:200],
                                   code if isinstance(code, int) and not isinstance(code, bool) else None)
         return event
+
+    def _expire(self) -> None:
+        self.fail(OperationFailed(self.name, f"no end event within {self.timeout_s:g} s"))
+
+    def _finish(self) -> None:
+        self._timer.cancel()
+        self._hub._remove(self)

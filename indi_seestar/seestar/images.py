@@ -80,6 +80,7 @@ class ImageStats:
     connect_failures: int
     pool_allocations: int
     pool_outstanding: int
+    pool_peak_outstanding: int
 
 
 class ImageStream:
@@ -89,7 +90,7 @@ class ImageStream:
                  timeouts: Timeouts, on_item: Callable[[ImageItem], None],
                  on_link: Callable[[bool], None] | None = None,
                  max_payload: int = MAX_PAYLOAD_BYTES, pool_keep: int = 3,
-                 max_undelivered: int = 4) -> None:
+                 max_undelivered: int = 2) -> None:
         self._host, self._port, self._loop, self._t = host, port, loop, timeouts
         self._on_item, self._on_link = on_item, on_link
         self._max_payload, self._max_undelivered = max_payload, max_undelivered
@@ -152,7 +153,8 @@ class ImageStream:
             connected = self._sock is not None
         return ImageStats(connected, c["bytes"], c["raw"], c["stacked"], c["acks"], c["dropped"],
                           c["skipped"], c["rejected"], max(0, c["connects"] - 1),
-                          c["connect_failures"], self.pool.allocations, self.pool.outstanding)
+                          c["connect_failures"], self.pool.allocations, self.pool.outstanding,
+                          self.pool.peak_outstanding)
 
     async def set_streaming(self, on: bool) -> None:
         """Want preview frames pushed (begin_streaming) or not; sent now if connected."""

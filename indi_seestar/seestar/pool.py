@@ -29,8 +29,14 @@ class BufferPool:
         self._largest = 0
         #: Buffers allocated so far (a steady stream of released frames stays at `keep` or so).
         self.allocations = 0
-        #: Leases not yet released.
+        #: Leases not yet released, and the most there ever were at once.
         self.outstanding = 0
+        self.peak_outstanding = 0
+
+    @property
+    def largest_size(self) -> int:
+        """The largest payload size ever requested (bytes)."""
+        return self._largest
 
     @property
     def free_count(self) -> int:
@@ -52,6 +58,7 @@ class BufferPool:
                 buf = bytearray(self._largest)
                 self.allocations += 1
             self.outstanding += 1
+            self.peak_outstanding = max(self.peak_outstanding, self.outstanding)
         return Lease(self, buf, size)
 
     def _give_back(self, buf: bytearray) -> None:

@@ -104,6 +104,8 @@ class ScriptedImagePeer:
                 conn, _ = self._listener.accept()
             except TimeoutError:
                 continue
+            except OSError:  # the listener was closed by stop()
+                return
             index = self.connections
             self.connections += 1
             self._open.append(conn)
@@ -138,6 +140,6 @@ class ScriptedImagePeer:
 
     def stop(self) -> None:
         self._stop.set()
+        self._thread.join(2)
         self.drop_all()
         self._listener.close()
-        self._thread.join(2)

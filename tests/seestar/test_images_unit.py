@@ -60,7 +60,7 @@ async def test_garbage_and_an_absurd_size_are_skipped_without_allocating() -> No
         await until(lambda: collector.values == [1, 2], 5)
         stats = stream.stats()
         assert stats.rejected_headers >= 1 and stats.skipped_bytes > 0
-        assert stats.pool_allocations == 1  # the 2 GB header never got a buffer
+        assert stream.pool.largest_size == 64 * 32 * 2  # the 2 GB header never got a buffer
         assert stats.pool_outstanding == 0
     finally:
         await stream.close()
@@ -75,7 +75,8 @@ async def test_many_frames_use_a_bounded_number_of_buffers() -> None:
         await until(lambda: len(collector.values) + stream.stats().dropped_items == 300, 10)
         stats = stream.stats()
         assert stats.pool_outstanding == 0
-        assert stats.pool_allocations <= 3 + 4  # kept buffers + at most max_undelivered in flight
+        # at most max_undelivered (2) queued for the loop + 1 being read: all fit the 3 kept
+        assert stats.pool_peak_outstanding <= 3 and stats.pool_allocations <= 3
     finally:
         await stream.close()
         peer.stop()
