@@ -45,6 +45,9 @@ from .timeouts import Timeouts
 log = logging.getLogger(__name__)
 
 ImageItem = RawFrame | StackedPayload | ImageAck | FrameStarted
+#: Start of a frame header (magic, version 2, header length 80): inside a payload it means the
+#: payload was cut short. By chance in pixel data: about once per 10^8 frames.
+_HEADER_PREFIX = b"\x03\xc3\x00\x02\x00\x50"
 #: Largest payload of a status frame (no width/height) we read; real ones are ~17 bytes.
 _MAX_STATUS_PAYLOAD = 65536
 _RCVBUF_BYTES = 4 * 1024 * 1024
@@ -76,6 +79,7 @@ class ImageStats:
     dropped_items: int
     skipped_bytes: int
     rejected_headers: int
+    corrupt_frames: int
     reconnects: int
     connect_failures: int
     pool_allocations: int
@@ -106,9 +110,11 @@ class ImageStream:
         self._seq = 0
         self._next_heartbeat_s = 0.0
         self._last_rx_s = 0.0
+        self._pushback = bytearray()  # bytes read ahead that belong to the next frame
+        self._pushback_s = 0.0
         self._counts = {key: 0 for key in ("bytes", "raw", "stacked", "acks", "dropped",
                                            "skipped", "rejected", "connects",
-                                           "connect_failures")}
+                                           "connect_failures", "corrupt")}
 
     # --- loop-side API --------------------------------------------------------
 
@@ -152,7 +158,7 @@ class ImageStream:
             c = dict(self._counts)
             connected = self._sock is not None
         return ImageStats(connected, c["bytes"], c["raw"], c["stacked"], c["acks"], c["dropped"],
-                          c["skipped"], c["rejected"], max(0, c["connects"] - 1),
+                          c["skipped"], c["rejected"], c["corrupt"], max(0, c["connects"] - 1),
                           c["connect_failures"], self.pool.allocations, self.pool.outstanding,
                           self.pool.peak_outstanding)
 
@@ -270,16 +276,19 @@ class ImageStream:
                 self._send_locked(sock, methods.begin_streaming(), ImageRequestId.BEGIN_STREAMING)
         log.info("4800: connected to %s:%d", self._host, self._port)
         self._notify_link(True)
+        self._pushback.clear()
         header = bytearray(HEADER_SIZE)
         view = memoryview(header)
-        have = 0
+        have, kept_s = 0, 0.0
         while True:
             first_s, _ = self._recv_into(sock, view[have:])
+            if have:
+                first_s = kept_s  # the kept bytes arrived earlier: keep the earlier time
             backoff.reset()
             try:
                 parsed = parse_header(header, self._max_payload)
             except (BadFrame, FrameTooLarge) as exc:
-                have = self._resync(header, exc)
+                have, kept_s = self._resync(header, exc), first_s
                 continue
             have = 0
             self._read_payload(sock, parsed, first_s)
@@ -311,6 +320,17 @@ class ImageStream:
         lease = self.pool.acquire(size)
         try:
             last_s = self._recv_into(sock, lease.view)[1]
+            embedded = lease.find(_HEADER_PREFIX)
+            if embedded >= 0:
+                # The announced payload was cut short and the next frame follows inside it
+                # (a truncated frame): drop it and read on from that header.
+                self._pushback[:0] = lease.view[embedded:]
+                self._pushback_s = first_s  # earliest the re-read bytes can have arrived
+                self._count("corrupt")
+                log.warning("4800: dropped a truncated %d-byte frame (id %d)", size,
+                            header.frame_id)
+                lease.release()
+                return
             kind = classify(header, lease.view[:4])
             self._seq += 1
             if kind is FrameKind.RAW:
@@ -331,9 +351,14 @@ class ImageStream:
         self._deliver(item)
 
     def _recv_into(self, sock: socket.socket, view: memoryview) -> tuple[float, float]:
-        """Fill `view`; (monotonic time of the first and of the last chunk)."""
+        """Fill `view` (pushed-back bytes first); (monotonic time of the first and last chunk)."""
         got, total = 0, len(view)
         first_s = last_s = 0.0
+        if self._pushback:
+            got = min(total, len(self._pushback))
+            view[:got] = self._pushback[:got]
+            del self._pushback[:got]
+            first_s = last_s = self._pushback_s
         while got < total:
             try:
                 n = sock.recv_into(view[got:])

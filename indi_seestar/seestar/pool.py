@@ -89,6 +89,10 @@ class Lease:
         """True once given back."""
         return self._released
 
+    def find(self, pattern: bytes) -> int:
+        """Index of `pattern` within the first `size` bytes, or -1 (fast, no copy)."""
+        return self._buf.find(pattern, 0, self.size)
+
     def release(self) -> None:
         """Give the buffer back to the pool."""
         if not self._released:
