@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indi_seestar.config import SeestarConfig
 from indi_seestar.errors import LoginRequired, OperationFailed, SeestarError
 from indi_seestar.protocol.events import EventName
 from indi_seestar.protocol.methods import Method
@@ -132,7 +131,7 @@ async def test_acceptance_4_control_drop_mid_goto(keypair: KeyPair, key_file: Pa
 
 
 async def test_acceptance_4_image_drop_mid_frame(clients: Clients, loop_watch: LoopWatch) -> None:
-    with running_fake(model="S50", firmware="6.70", time_factor=TIME_FACTOR, parked=False) as (sim, fake):
+    with running_fake(model="S50", firmware="6.70", time_factor=TIME_FACTOR, parked=False) as (_, fake):
         client = clients(config_for(fake, time_factor=TIME_FACTOR))
         await client.connect()
         with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=1.0,
