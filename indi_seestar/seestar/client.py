@@ -42,7 +42,7 @@ from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
 from .images import ImageStats
 from .imaging import Imaging
 from .login import Contact
-from .motion import SpeedMoveForms
+from .motion import MoveForm, SpeedMoveForms
 from .pool import RawFrame, StackedImage
 from .supervisor import Caller, Supervisor
 from .timeouts import Timeouts
@@ -121,6 +121,11 @@ class SeestarClient:
     def last_reconnect_s(self) -> float | None:
         """Drop-to-READY time of the last reconnect."""
         return self._supervisor.last_reconnect_s
+
+    @property
+    def speed_move_form(self) -> MoveForm | None:
+        """The `scope_speed_move` parameter form this firmware accepted (None until probed)."""
+        return self._motion.form
 
     def image_stats(self) -> ImageStats | None:
         """Counters of the 4800 thread."""
