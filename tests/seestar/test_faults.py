@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indi_seestar.errors import (AuthenticationFailed, ConnectionLost, OperationFailed,
-                                 SeestarError)
+from indi_seestar.errors import AuthenticationFailed, ConnectionLost, OperationFailed, SeestarError
 from indi_seestar.protocol.events import EventName
 from indi_seestar.protocol.frames import FrameHeader
 from indi_seestar.protocol.methods import Method
@@ -20,7 +19,14 @@ from indi_seestar.seestar.connection import ConnectionState
 from indi_seestar.seestar.discover import discover
 from indi_seestar.seestar.motion import MoveForm
 
-from .conftest import KeyPair, LoopWatch, assert_engine_stopped, config_for, count_stars, running_fake
+from .conftest import (
+    KeyPair,
+    LoopWatch,
+    assert_engine_stopped,
+    config_for,
+    count_stars,
+    running_fake,
+)
 from .helpers import until
 
 Clients = Callable[..., SeestarClient]
