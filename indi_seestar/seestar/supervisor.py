@@ -216,9 +216,8 @@ class Supervisor:
                     continue
                 misses += 1
             if misses >= t.heartbeat_misses:
-                window_start = sent_at - t.heartbeat_interval_s * misses
                 reason = f"{misses} heartbeats unanswered"
-                if conn.last_event_monotonic_s >= window_start:
+                if conn.last_event_monotonic_s > conn.last_reply_monotonic_s:
                     reason += "; events still arrive, so replies are withheld (login lost? §10 quirk 3)"
                 conn.abort(reason)
                 return
