@@ -45,7 +45,7 @@ async def test_mount_operations(clients: Clients) -> None:
                                      states={"on", "off"}) as tracked:
                 await client.set_tracking(enabled)
             await tracked.wait()
-            await until(lambda: client.state.tracking is enabled, 5)
+            await until(lambda want=enabled: client.state.tracking is want, 5)
         await client.speed_move(0, 30, 1)
         await client.stop_motion()
         await client.set_location(35.5, 139.7)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Self
 
 import numpy as np
 import pytest
@@ -43,7 +44,7 @@ class StallMeter:
             self.ticks += 1
             expected = now + TICK_S
 
-    def __enter__(self) -> StallMeter:
+    def __enter__(self) -> Self:
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
