@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..config import SeestarConfig
 from ..errors import CommandFailed, ConnectionLost, OperationFailed, RequestTimeout
 from ..protocol import methods
-from ..protocol.methods import Call, Stage
+from ..protocol.methods import Call, Method, Stage
 from ..protocol.results import parse_view_state
 from ..protocol.rpc import Reply, VerifyPolicy
 from .images import ImageItem, ImageRequestId, ImageStats, ImageStream
@@ -264,4 +264,4 @@ class Imaging:
 def _fail_no_stack(future: asyncio.Future[StackedPayload]) -> None:
     if not future.done():
         future.set_exception(OperationFailed(
-            "get_stacked_img", "no live stack: the scope answered with an empty frame"))
+            str(Method.GET_STACKED_IMG), "no live stack: the scope answered with an empty frame"))

@@ -20,6 +20,7 @@ from ..errors import AuthenticationFailed, CommandFailed, LoginRequired, Request
 from ..protocol import methods
 from ..protocol.auth import sign_challenge
 from ..protocol.codes import ErrorCode
+from ..protocol.methods import Method
 from ..protocol.results import DeviceState, parse_device_state
 from ..protocol.rpc import Reply, VerifyPolicy
 from .connection import RpcConnection
@@ -102,7 +103,7 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, step_timeout_s:
     signature = sign_challenge(key, challenge)
     answer = await conn.call(methods.verify_client(signature, challenge), step_timeout_s)
     if not answer.ok:
-        raise AuthenticationFailed(str(answer.method or "verify_client"), answer.code,
+        raise AuthenticationFailed(str(answer.method or Method.VERIFY_CLIENT), answer.code,
                                    answer.error or "signature refused (is it the right key?)")
     log.info("logged in to the Seestar")
     return True
@@ -114,7 +115,7 @@ async def read_device_state(conn: RpcConnection, timeout_s: float) -> DeviceStat
     if reply.code in _MARKER_REFUSED:
         reply = await conn.call(methods.get_device_state(), timeout_s, policy=VerifyPolicy.NONE)
     if not reply.ok:
-        raise CommandFailed(str(reply.method or "get_device_state"), reply.code, reply.error or "")
+        raise CommandFailed(str(reply.method or Method.GET_DEVICE_STATE), reply.code, reply.error or "")
     return parse_device_state(reply.result)
 
 
@@ -127,13 +128,13 @@ async def _device_state_or_none(conn: RpcConnection, timeout_s: float) -> Device
 
 def _challenge(reply: Reply) -> str:
     if not reply.ok:
-        raise AuthenticationFailed(str(reply.method or "get_verify_str"), reply.code,
+        raise AuthenticationFailed(str(reply.method or Method.GET_VERIFY_STR), reply.code,
                                    reply.error or "no challenge")
     result = reply.result
     if isinstance(result, dict):
         result = result.get("str")
     if not isinstance(result, str) or not result:
-        raise AuthenticationFailed("get_verify_str", -1, "the reply carries no challenge string")
+        raise AuthenticationFailed(str(Method.GET_VERIFY_STR), -1, "the reply carries no challenge string")
     return result
 
 

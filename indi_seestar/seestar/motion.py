@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from ..errors import CommandFailed
 from ..protocol import methods
-from ..protocol.methods import Call
+from ..protocol.methods import Call, Method
 from ..protocol.rpc import Reply
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class SpeedMoveForms:
                     log.info("scope_speed_move: this firmware takes the %s form", form.value)
                 self.form = form
                 return
-            first_error = first_error or CommandFailed(str(reply.method or "scope_speed_move"),
+            first_error = first_error or CommandFailed(str(reply.method or Method.SCOPE_SPEED_MOVE),
                                                        reply.code, reply.error or "")
         assert first_error is not None
         raise first_error

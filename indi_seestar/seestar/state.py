@@ -205,11 +205,12 @@ def _setting(ev: Event) -> dict[str, Any]:
     return changes
 
 
-def _continuous_exposure(ev: Event) -> dict[str, Any]:
+def _running_flag(ev: Event, field_name: str) -> dict[str, Any]:
+    """`{field_name: True}` while the stage runs, False once it ended, nothing otherwise."""
     if ev.state in _RUNNING:
-        return {"preview_active": True}
+        return {field_name: True}
     if ev.state in TERMINAL_STATES:
-        return {"preview_active": False}
+        return {field_name: False}
     return {}
 
 
@@ -220,23 +221,11 @@ def _view(ev: Event) -> dict[str, Any]:
 
 
 def _stack(ev: Event) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    if ev.state in _RUNNING:
-        changes["stacking"] = True
-    elif ev.state in TERMINAL_STATES:
-        changes["stacking"] = False
+    changes = _running_flag(ev, "stacking")
     stacked = _int(ev.get("stacked_frame"))
     if stacked is not None:
         changes["stacked_frames"] = stacked
     return changes
-
-
-def _auto_goto(ev: Event) -> dict[str, Any]:
-    if ev.state in _RUNNING:
-        return {"goto_centering": True}
-    if ev.state in TERMINAL_STATES:
-        return {"goto_centering": False}
-    return {}
 
 
 def _client(ev: Event) -> dict[str, Any]:
@@ -254,9 +243,9 @@ _HANDLERS: dict[str, Callable[[Event], dict[str, Any]]] = {
     EventName.WHEEL_MOVE: _wheel_move,
     EventName.PI_STATUS: _pi_status,
     EventName.SETTING: _setting,
-    EventName.CONTINUOUS_EXPOSURE: _continuous_exposure,
+    EventName.CONTINUOUS_EXPOSURE: lambda ev: _running_flag(ev, "preview_active"),
     EventName.VIEW: _view,
     EventName.STACK: _stack,
-    EventName.AUTO_GOTO: _auto_goto,
+    EventName.AUTO_GOTO: lambda ev: _running_flag(ev, "goto_centering"),
     EventName.CLIENT: _client,
 }
