@@ -36,9 +36,9 @@ class SimCommandError(IndiSeestarError):
         return cls(int(code))
 
 
-def route(*stages: str) -> list[str]:
-    """The `route` field: enclosing stages, outermost first."""
-    return list(stages)
+def lapse_ms(seconds: float) -> int:
+    """A `lapse_ms` field: elapsed scope seconds as whole milliseconds (never negative)."""
+    return max(0, int(round(seconds * 1000.0)))
 
 
 class SimCore:

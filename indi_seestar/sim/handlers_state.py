@@ -87,6 +87,15 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         # stack_lenhance moves the wheel by itself: true -> LP (2), false -> IR-cut (1).
         ops.extras.set_wheel(2 if params["stack_lenhance"] else 1)
 
+    def refused_setting(params: dict[str, Any]) -> None:
+        # S30 7.06 recording: set_setting {"stack_lenhance": false, "verify": true} is answered
+        # 109, yet a WheelMove start -> complete follows. We take the value as applied.
+        if "stack_lenhance" in params:
+            st.settings["stack_lenhance"] = bool(params["stack_lenhance"])
+            lenhance_moves_wheel(params)
+
+    ops.control.on_refused_setting = refused_setting
+
     def claim_master(call: Call, claim: bool) -> None:
         for info in st.clients.values():
             if claim:

@@ -72,8 +72,9 @@ class FrameSpec:
     def cache_key(self) -> tuple[object, ...]:
         """Key of the noise-free image: pointings quantised well below a pixel."""
         pts = tuple((round(p.ra_hours, 7), round(p.dec_deg, 6), round(p.theta_deg, 3)) for p in self.pointings)
-        return (self.dark, self.wheel_slot, round(self.exposure_s, 6), self.gain, self.focus_steps,
-                () if self.dark else pts)
+        starless = self.dark or self.exposure_s <= 0
+        return (self.dark, self.wheel_slot, round(self.exposure_s, 6), self.gain,
+                0 if starless else self.focus_steps, () if starless else pts)
 
 
 def gain_adu_per_e(gain: int) -> float:
@@ -192,7 +193,11 @@ class Renderer:
             keep = front & (x > -radius) & (x < self.width + radius) & (y > -radius) & (y < self.height + radius)
             x, y = x[keep], y[keep]
             flux = (self._f0 * per_sample_s * star_factor) * 10.0 ** (-0.4 * stars.mag[keep])
-            bv = stars.color_bv[keep]
+            # Stars whose peak is far below the per-pixel noise are invisible: skip them.
+            floor_e = 0.05 * math.sqrt(READ_NOISE_E ** 2 + SKY_E_PER_S_PX * spec.exposure_s)
+            bright = flux / (2.0 * math.pi * sigma_px ** 2) > floor_e
+            x, y, flux = x[bright], y[bright], flux[bright]
+            bv = stars.color_bv[keep][bright]
             red, blue = 0.7 + 0.4 * bv, np.maximum(0.2, 1.2 - 0.5 * bv)
             if spec.wheel_slot == 2:
                 red, blue = red * 1.6, blue * 0.8

@@ -93,6 +93,8 @@ class ControlServer:
         self._core = core
         self._handlers = handlers
         self.verify_key = verify_key
+        #: Called with the params of a set_setting refused for its verify key (see _admit).
+        self.on_refused_setting: Callable[[dict[str, Any]], None] | None = None
         self._server: asyncio.Server | None = None
         self.connections: dict[int, ControlConnection] = {}
         self._next_index = 0
@@ -187,6 +189,8 @@ class ControlServer:
             return None, params, None
         if isinstance(raw, dict) and VERIFY in raw and method is Method.SET_SETTING:
             code = ErrorCode.NOT_SUPPORTED if "master_cli" in raw else ErrorCode.UNEXPECTED_PARAM
+            if self.on_refused_setting is not None:
+                self.on_refused_setting(params)
             return method, params, SimCommandError.of(code)
         if method in OBJECT_METHODS and isinstance(params, list):
             if profile.refuses_wrapped_object:

@@ -9,12 +9,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .core import lapse_ms
 from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX, FOCUSER_MAX_STEPS, PIXEL_SIZE_UM
 from .state import ClientInfo, SimState
 
-
-def _ms(seconds: float) -> int:
-    return max(0, int(round(seconds * 1000.0)))
 
 
 def station() -> dict[str, Any]:
@@ -100,7 +98,7 @@ def view_state(st: SimState) -> dict[str, Any]:
     now = st.clock.now_s()
     v = st.view
     end = v.t_end_s if v.t_end_s is not None else now
-    view: dict[str, Any] = {"state": v.state, "lapse_ms": _ms(end - v.t_start_s) if v.t_start_s or v.state != "idle" else 0,
+    view: dict[str, Any] = {"state": v.state, "lapse_ms": lapse_ms(end - v.t_start_s) if v.t_start_s or v.state != "idle" else 0,
                             "mode": v.mode, "cam_id": 0}
     if v.target_ra_dec is not None:
         view["target_ra_dec"] = [round(float(x), 6) for x in v.target_ra_dec]
@@ -111,7 +109,7 @@ def view_state(st: SimState) -> dict[str, Any]:
     if v.stage is not None and v.stage in v.stages:
         info = v.stages[v.stage]
         stage_end = info.t_end_s if info.t_end_s is not None else now
-        view[v.stage] = {"state": info.state, "lapse_ms": _ms(stage_end - info.t_start_s), **info.extra}
+        view[v.stage] = {"state": info.state, "lapse_ms": lapse_ms(stage_end - info.t_start_s), **info.extra}
         view["stage"] = v.stage
     return {"View": view}
 

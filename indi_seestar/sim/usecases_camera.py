@@ -16,7 +16,7 @@ from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
 from . import sky
 from .camera import Camera
-from .core import SimCommandError, SimCore
+from .core import SimCommandError, SimCore, lapse_ms
 from .render import debayer_half
 from .state import StageInfo
 from .usecases_mount import MountOps
@@ -29,14 +29,10 @@ CE_START_DELAY_S = 0.36
 #: Fastest live preview in *real* seconds per frame, so a 0 ms preview cannot spin the CPU.
 MIN_REAL_FRAME_S = 0.01
 AUTOGOTO_EXPOSURE_S = 2.0
-SOLVE_S = 2.7
 #: AutoGoto re-centres when the solved position is further than this from the target.
 CENTRE_TOLERANCE_DEG = 0.05
 MAX_GOTO_ATTEMPTS = 3
 
-
-def _ms(seconds: float) -> int:
-    return max(0, int(round(seconds * 1000)))
 
 
 class ViewOps:
@@ -47,6 +43,7 @@ class ViewOps:
         self._camera = camera
         self._mount = mount_ops
         self._ce_restart = asyncio.Event()
+        self._sub_t0_s = 0.0  # start of the running stack sub (for Exposure fail 514)
 
     @property
     def _st(self):  # type: ignore[no-untyped-def]
@@ -62,7 +59,7 @@ class ViewOps:
     def _view_fields(self, state: str, mode: str | None = None) -> dict[str, object]:
         v = self._st.view
         end = v.t_end_s if v.t_end_s is not None else self._now()
-        fields: dict[str, object] = {"state": state, "lapse_ms": _ms(end - v.t_start_s),
+        fields: dict[str, object] = {"state": state, "lapse_ms": lapse_ms(end - v.t_start_s),
                                      "mode": mode or v.mode, "cam_id": 0}
         if v.target_ra_dec is not None:
             fields["target_ra_dec"] = [round(x, 6) for x in v.target_ra_dec]
@@ -159,7 +156,7 @@ class ViewOps:
             info = self._st.view.stages[CE]
             if emit:
                 self._core.bus.emit(EventName.CONTINUOUS_EXPOSURE, state="cancel",
-                                    lapse_ms=_ms(self._now() - info.t_start_s), fps=info.extra.get("fps", self.fps()),
+                                    lapse_ms=lapse_ms(self._now() - info.t_start_s), fps=info.extra.get("fps", self.fps()),
                                     route=["View"])
 
     async def _continuous(self, delay_s: float) -> None:
@@ -217,13 +214,13 @@ class ViewOps:
         while True:
             exp_ms = st.stack_exposure_ms
             t0 = core.clock.now_s()
-            info.extra["exp_t0"] = t0
+            self._sub_t0_s = t0
             bus.emit(EventName.EXPOSURE, state="working", lapse_ms=0, exp_ms=float(exp_ms), port=4700, route=r)
             bus.emit(EventName.EXPOSURE, page="stack", state="start", exp_us=int(exp_ms * 1000), gain=st.gain)
             await core.clock.sleep(exp_ms / 1000.0)
             bus.emit(EventName.EXPOSURE, page="stack", state="downloading")
             bus.emit(EventName.EXPOSURE, page="stack", state="complete")
-            bus.emit(EventName.EXPOSURE, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+            bus.emit(EventName.EXPOSURE, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                      exp_ms=float(exp_ms), port=4700, route=r)
             spec = self._camera.make_spec(t0, exp_ms / 1000.0)
             self._camera.complete(spec, stream=False)
@@ -252,11 +249,11 @@ class ViewOps:
         info = st.view.stages.get(STACK)
         if info is not None:
             info.extra.update(self._stack_counts(), total_frame=st.stack.total_frames)
-        core.bus.emit(EventName.STACK, state="working", lapse_ms=_ms(core.clock.now_s() - st.stack.t_start_s),
+        core.bus.emit(EventName.STACK, state="working", lapse_ms=lapse_ms(core.clock.now_s() - st.stack.t_start_s),
                       frame_errcode=errcode, **self._stack_counts(), can_annotate=True, route=["View"])
         core.bus.emit(EventName.STACK, state="frame_complete", frame_type="light", **self._stack_counts(),
                       total_frame=st.stack.total_frames, error="no error" if not errcode else "too few stars",
-                      lapse_ms=_ms(core.clock.now_s() - t0), code=errcode)
+                      lapse_ms=lapse_ms(core.clock.now_s() - t0), code=errcode)
 
     def _stop_stack(self) -> None:
         """Exposure fail 514, Stack cancel with jpg_name, SaveImage (§3.4)."""
@@ -264,13 +261,13 @@ class ViewOps:
         info = st.view.stages.get(STACK)
         core.cancel(STACK)
         st.stack.running = False
-        exp_t0 = float(info.extra.pop("exp_t0", core.clock.now_s())) if info else core.clock.now_s()
+        exp_t0 = self._sub_t0_s if info else core.clock.now_s()
         bus.emit(EventName.EXPOSURE, state="fail", error="interrupt", code=int(ErrorCode.INTERRUPT),
-                 lapse_ms=_ms(core.clock.now_s() - exp_t0), exp_ms=float(st.stack_exposure_ms), port=4700,
+                 lapse_ms=lapse_ms(core.clock.now_s() - exp_t0), exp_ms=float(st.stack_exposure_ms), port=4700,
                  route=["View", STACK])
         stamp = st.clock.utc().strftime("%Y%m%d-%H%M%S")
         name = f"Stacked_{st.stack.stacked_frames}_{st.stack.target_name}_{int(st.stack_exposure_ms / 1000)}.0s_IRCUT_{stamp}"
-        bus.emit(EventName.STACK, state="cancel", lapse_ms=_ms(core.clock.now_s() - st.stack.t_start_s),
+        bus.emit(EventName.STACK, state="cancel", lapse_ms=lapse_ms(core.clock.now_s() - st.stack.t_start_s),
                  frame_errcode=0, **self._stack_counts(), can_annotate=True, jpg_name=f"{name}.jpg", route=["View"])
         self._end_stage(STACK, "cancel")
         bus.emit(EventName.SAVE_IMAGE, state="complete", filename=f"{name}.fit",
@@ -290,7 +287,7 @@ class ViewOps:
         info = self._st.view.stages.get(AUTOGOTO)
         t0 = info.t_start_s if info else self._now()
         self._end_stage(AUTOGOTO, "cancel")
-        self._core.bus.emit(EventName.AUTO_GOTO, state="cancel", lapse_ms=_ms(self._now() - t0),
+        self._core.bus.emit(EventName.AUTO_GOTO, state="cancel", lapse_ms=lapse_ms(self._now() - t0),
                             count=int(info.extra.get("count", 0)) if info else 0, hint=False, error="aborted",
                             code=int(ErrorCode.ABORTED), route=["View"])
 
@@ -308,7 +305,7 @@ class ViewOps:
         route = ["View", AUTOGOTO]
         for count in range(1, MAX_GOTO_ATTEMPTS + 1):
             info.extra["count"] = count
-            bus.emit(EventName.AUTO_GOTO, state="working", lapse_ms=_ms(self._now() - t0), count=count, hint=False,
+            bus.emit(EventName.AUTO_GOTO, state="working", lapse_ms=lapse_ms(self._now() - t0), count=count, hint=False,
                      route=["View"])
             bus.emit(EventName.AUTO_GOTO, page="preview", tag="Exposure", func="goto_ra_dec", state="working",
                      count=count)
@@ -317,7 +314,7 @@ class ViewOps:
             solved = await solve_now(core, spec, route, tag="Exposure-AutoGoto", ac_count=count)
             if solved is None:
                 self._end_stage(AUTOGOTO, "fail")
-                bus.emit(EventName.AUTO_GOTO, state="fail", lapse_ms=_ms(self._now() - t0), count=count, hint=False,
+                bus.emit(EventName.AUTO_GOTO, state="fail", lapse_ms=lapse_ms(self._now() - t0), count=count, hint=False,
                          error="solve failed", code=int(ErrorCode.SOLVE_FAILED), route=["View"])
                 self.resume_preview()
                 return
@@ -326,7 +323,7 @@ class ViewOps:
                 break
         bus.emit(EventName.AUTO_GOTO, page="preview", tag="Exposure", func="goto_ra_dec", state="complete")
         self._end_stage(AUTOGOTO, "complete")
-        bus.emit(EventName.AUTO_GOTO, state="complete", lapse_ms=_ms(self._now() - t0),
+        bus.emit(EventName.AUTO_GOTO, state="complete", lapse_ms=lapse_ms(self._now() - t0),
                  count=int(info.extra["count"]), hint=False, route=["View"])
         if st.settings.get("stack_after_goto"):
             self.start_stack(restart=True)
@@ -346,7 +343,7 @@ class ViewOps:
         spec = self._camera.make_spec(t0, exposure_s)
         self._camera.complete(spec, stream=False)
         bus.emit(EventName.EXPOSURE, page="preview", tag=tag, ac_count=ac_count, state="complete")
-        bus.emit(EventName.EXPOSURE, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+        bus.emit(EventName.EXPOSURE, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                  exp_ms=float(exposure_s * 1000), port=4700, route=route)
         return spec
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
 from . import sky
-from .core import SimCommandError, SimCore
+from .core import SimCommandError, SimCore, lapse_ms
 from .motors import WHEEL_MOVE_S
 from .render import psf_sigma_px
 
@@ -33,9 +33,6 @@ PI_STATUS_PERIOD_S = 5.0
 MIN_REAL_PI_STATUS_S = 1.0
 
 
-def _ms(seconds: float) -> int:
-    return max(0, int(round(seconds * 1000)))
-
 
 async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count: int = 1,  # type: ignore[no-untyped-def]
                     page: str = "preview") -> tuple[float, float] | None:
@@ -51,7 +48,7 @@ async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count
         await core.clock.sleep(SOLVE_S * 0.55)
         bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="fail",
                  error="solve failed", code=int(ErrorCode.SOLVE_FAILED))
-        bus.emit(EventName.PLATE_SOLVE, state="fail", lapse_ms=_ms(core.clock.now_s() - t0), error="solve failed",
+        bus.emit(EventName.PLATE_SOLVE, state="fail", lapse_ms=lapse_ms(core.clock.now_s() - t0), error="solve failed",
                  code=int(ErrorCode.SOLVE_FAILED), route=route)
         return None
     bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="solving", star_number=stars)
@@ -64,10 +61,10 @@ async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count
     result = {"ra_dec": [round(ra, 6), round(dec, 6)], "fov": [round(fov_w, 5), round(fov_h, 5)],
               "focal_len": round(st.profile.focal_length_mm * (1 + rng.normal(0, 0.0005)), 6),
               "angle": round(p.theta_deg % 360.0, 6), "image_id": spec.image_id, "star_number": stars,
-              "duration_ms": _ms(core.clock.now_s() - t0)}
+              "duration_ms": lapse_ms(core.clock.now_s() - t0)}
     st.last_solve = result
     bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="complete", result=result)
-    bus.emit(EventName.PLATE_SOLVE, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+    bus.emit(EventName.PLATE_SOLVE, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
              ra_dec=result["ra_dec"], route=route)
     return ra, dec
 
@@ -96,14 +93,14 @@ class ExtrasOps:
         try:
             while core.clock.now_s() - t0 + FOCUSER_EVENT_PERIOD_S < duration:
                 core.bus.emit(EventName.FOCUSER_MOVE, state="working", position=foc.position_steps(),
-                              lapse_ms=_ms(core.clock.now_s() - t0), route=[])
+                              lapse_ms=lapse_ms(core.clock.now_s() - t0), route=[])
                 await core.clock.sleep(FOCUSER_EVENT_PERIOD_S)
             await core.clock.sleep_until(t0 + duration)
         finally:
             pos = foc.stop() if foc.is_moving() else foc.position_steps()
             core.state.settings["focal_pos"] = pos
             core.bus.emit(EventName.FOCUSER_MOVE, state="complete", position=pos,
-                          lapse_ms=_ms(core.clock.now_s() - t0), route=[])
+                          lapse_ms=lapse_ms(core.clock.now_s() - t0), route=[])
 
     def stop_focuser(self) -> None:
         """stop_focuser: the running move ends where it is (complete event)."""
@@ -157,7 +154,7 @@ class ExtrasOps:
         dark = st.wheel.position == 0 or st.mount.state().parked
         if dark:
             await core.clock.sleep(AF_EXPOSURE_S * 2)
-            bus.emit(EventName.AUTO_FOCUS, state="fail", lapse_ms=_ms(core.clock.now_s() - t0),
+            bus.emit(EventName.AUTO_FOCUS, state="fail", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                      error="no star is detected", code=int(ErrorCode.NO_STAR_DETECTED), route=["View"])
             return
         start = st.focuser.position_steps()
@@ -168,7 +165,7 @@ class ExtrasOps:
             await core.clock.sleep(AF_EXPOSURE_S)
             size = round(2.355 * psf_sigma_px(pos, st.best_focus_steps), 3)
             points.append([pos, size])
-            bus.emit(EventName.AUTO_FOCUS, state="working", lapse_ms=_ms(core.clock.now_s() - t0),
+            bus.emit(EventName.AUTO_FOCUS, state="working", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                      result={"x_scale": 1.0, "y_scale": 1.0, "points": points, "status_flag": 0}, route=["View"])
         xs = np.array([p[0] for p in points], dtype=float)
         ys = np.array([p[1] for p in points], dtype=float)
@@ -176,7 +173,7 @@ class ExtrasOps:
         best = int(round(-b / (2 * a))) if a > 0 else int(xs[int(np.argmin(ys))])
         best = max(int(xs.min()), min(int(xs.max()), best))
         await self.focus_to(best)
-        bus.emit(EventName.AUTO_FOCUS, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+        bus.emit(EventName.AUTO_FOCUS, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                  result={"last_point": [best, round(2.355 * psf_sigma_px(best, st.best_focus_steps), 3)]},
                  route=["View"])
 

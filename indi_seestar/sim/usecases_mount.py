@@ -12,7 +12,7 @@ import asyncio
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
 from . import sky
-from .core import SimCommandError, SimCore
+from .core import SimCommandError, SimCore, lapse_ms
 from .mount import STEPS_PER_DEG
 
 GOTO_EVENT_PERIOD_S = 0.3
@@ -27,9 +27,6 @@ LEVEL_TOP_STEPS_S = {1: 1.0, 2: 2.0, 3: 4.0, 4: 8.0, 5: 30.0, 6: 120.0, 7: 240.0
 PARKED_ERROR = ErrorCode.FAIL_TO_OPERATE
 MIN_GOTO_ALT_DEG = 0.0
 
-
-def _ms(seconds: float) -> int:
-    return max(0, int(round(seconds * 1000)))
 
 
 class MountOps:
@@ -83,17 +80,17 @@ class MountOps:
             self._emit_track(False)
             while core.clock.now_s() + GOTO_EVENT_PERIOD_S < slew.t_end_s:
                 await core.clock.sleep(GOTO_EVENT_PERIOD_S)
-                core.bus.emit(EventName.SCOPE_GOTO, state="working", lapse_ms=_ms(core.clock.now_s() - t0),
+                core.bus.emit(EventName.SCOPE_GOTO, state="working", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                               **progress(), route=route)
             await core.clock.sleep_until(slew.t_end_s)
             self._emit_track(True)
-            core.bus.emit(EventName.SCOPE_GOTO, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+            core.bus.emit(EventName.SCOPE_GOTO, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                           **progress(), route=route)
             return True
         except asyncio.CancelledError:
             if mount.move_type() != "none":
                 mount.stop()
-            core.bus.emit(EventName.SCOPE_GOTO, state="cancel", lapse_ms=_ms(core.clock.now_s() - t0),
+            core.bus.emit(EventName.SCOPE_GOTO, state="cancel", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                           **progress(), route=route)
             raise
         finally:
@@ -126,7 +123,7 @@ class MountOps:
         mount.set_parked(True, mode)
         if mode != before.equ_mode:
             core.bus.emit(EventName.MOUNT_MODE, equ_mode=mode)
-        core.bus.emit(EventName.SCOPE_HOME, state="complete", lapse_ms=_ms(core.clock.now_s() - t0), close=True,
+        core.bus.emit(EventName.SCOPE_HOME, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0), close=True,
                       equ_mode=mode, route=[])
 
     def unpark(self) -> None:
@@ -142,7 +139,7 @@ class MountOps:
                       close=mount.state().parked, route=[])
         await core.clock.sleep(MOVE_TO_HORIZON_S)
         mount.set_parked(False)
-        core.bus.emit(EventName.SCOPE_MOVE_TO_HORIZON, state="complete", lapse_ms=_ms(core.clock.now_s() - t0),
+        core.bus.emit(EventName.SCOPE_MOVE_TO_HORIZON, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                       close=False, route=[])
 
     # --- tracking and manual motion ----------------------------------------------------------

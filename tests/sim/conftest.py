@@ -108,6 +108,7 @@ class ImageClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.frames: list[Frame] = []
+        self.arrivals: list[float] = []
         self.decoder = FrameDecoder()
         self.closed = False
         self._task = asyncio.get_running_loop().create_task(self._read())
@@ -119,7 +120,9 @@ class ImageClient:
 
     async def _read(self) -> None:
         while data := await self.reader.read(1 << 20):
-            self.frames.extend(self.decoder.feed(data))
+            new = self.decoder.feed(data)
+            self.frames.extend(new)
+            self.arrivals.extend([time.monotonic()] * len(new))
         self.closed = True
 
     def send(self, method: str, req_id: int) -> None:

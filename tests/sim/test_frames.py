@@ -93,3 +93,60 @@ async def test_stacked_img_is_rgb(fake_factory, client_factory):
     rgb = decode_stack_zip(frame.payload, frame.header.width, frame.header.height)
     assert rgb.shape == (1920, 1080, 3) and rgb.dtype == np.uint16
     assert rgb.max() > rgb.mean() * 5
+
+
+async def test_stack_events_and_stop_sequence(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=50.0, parked=False)
+    fake.point_at(5.6, 22.0)
+    ctl = await client_factory(fake.control_port)
+    await ctl.result(Method.SET_SETTING, {"exp_ms": {"stack_l": 2000}})
+    await ctl.result(Method.ISCOPE_START_STACK, {"restart": True})
+    assert (await ctl.call(Method.ISCOPE_START_STACK, {"restart": True})).code == 259
+    done = await ctl.event("Stack", lambda e: e.state == "frame_complete", timeout_s=10)
+    assert set(done.fields) >= {"frame_type", "stacked_frame", "dropped_frame", "total_frame", "error", "code"}
+    view = (await ctl.result(Method.GET_VIEW_STATE))["View"]
+    assert view["stage"] == "Stack" and set(view["Stack"]) >= {"state", "lapse_ms", "stacked_frame"}
+    start = len(ctl.events)
+    await ctl.result(Method.ISCOPE_STOP_VIEW, {"stage": "Stack"})
+    seq = [(e.name, e.state) for e in ctl.events[start:]]
+    assert seq[:3] == [("Exposure", "fail"), ("Stack", "cancel"), ("SaveImage", "complete")]
+    assert ctl.events[start].get("code") == 514 and "jpg_name" in ctl.events[start + 1].fields
+    await ctl.event("ContinuousExposure", lambda e: e.state == "working", start=start)
+
+
+async def test_wheel_focuser_autofocus_and_dark(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=100.0, parked=False)
+    fake.point_at(5.6, 22.0)
+    ctl = await client_factory(fake.control_port)
+    assert await ctl.result(Method.GET_WHEEL_SLOT_NAME) == ["Dark", "IR", "LP"]
+    await ctl.result(Method.SET_SETTING, {"stack_lenhance": True})
+    assert (await ctl.event("WheelMove", lambda e: e.state == "complete")).get("position") == 2
+    assert await ctl.result(Method.GET_WHEEL_POSITION) == 2
+    assert (await ctl.call(Method.MOVE_FOCUSER, {"step": 9999, "ret_step": True})).code != 0
+    fake.start_preview()
+    fake.state.focuser.move_to(fake.state.best_focus_steps + 120)
+    await until(lambda: not fake.state.focuser.is_moving())
+    await ctl.result(Method.START_AUTO_FOCUS)
+    af = await ctl.event("AutoFocus", lambda e: e.state in ("complete", "fail"), timeout_s=20)
+    assert af.state == "complete"
+    assert abs(fake.state.focuser.position_steps() - fake.state.best_focus_steps) <= 20
+    await ctl.result(Method.START_CREATE_DARK)
+    dark = await ctl.event("DarkLibrary", lambda e: e.state == "complete", timeout_s=20)
+    assert dark.get("percent") == 100 and fake.state.wheel.position == 2
+    assert (await ctl.call(Method.GET_SOLVE_RESULT)).code == 215
+    await ctl.result(Method.START_SOLVE)
+    await ctl.event("PlateSolve", lambda e: e.state == "complete" and "result" in e.fields, timeout_s=10)
+    assert set(await ctl.result(Method.GET_LAST_SOLVE_RESULT)) >= {"ra_dec", "fov", "angle"}
+    await ctl.result(Method.PI_OUTPUT_SET2, {"heater": {"state": True, "value": 90}})
+    assert (await ctl.result(Method.GET_SETTING))["heater_enable"] is True
+    await ctl.result(Method.SET_CONTROL_VALUE, ["gain", 120])
+    assert (await ctl.call(Method.SET_CONTROL_VALUE, ["gain", 401])).code != 0
+    assert fake.state.gain == 120
+
+
+async def test_autofocus_fails_279_when_dark(fake_factory, client_factory):
+    fake = await fake_factory(time_factor=100.0)  # parked: the arm covers the lens
+    ctl = await client_factory(fake.control_port)
+    await ctl.result(Method.START_AUTO_FOCUS)
+    fail = await ctl.event("AutoFocus", lambda e: e.state == "fail", timeout_s=10)
+    assert (fail.get("code"), fail.get("error")) == (279, "no star is detected")

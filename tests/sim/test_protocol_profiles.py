@@ -134,3 +134,15 @@ async def test_discovery_answers_both_probe_forms(fake_factory):
     reply = parse_reply(got[0])
     assert reply.product_model == "Seestar S30" and reply.ip == "127.0.0.1" and reply.is_verified
     assert fake.faults.counters.connections["discovery"] == 2
+
+
+async def test_refused_lenhance_still_moves_the_wheel(fake_factory, client_factory):
+    """Recorded on S30 7.06: 109 for the verify key, then WheelMove start/complete anyway."""
+    fake = await fake_factory(model="S30", firmware="7.06", time_factor=10.0)
+    ctl = await client_factory(fake.control_port)
+    reply = await ctl.call(Method.SET_SETTING, {"stack_lenhance": True, "verify": True}, marker=False)
+    assert reply.code == 109
+    done = await ctl.event("WheelMove", lambda e: e.state == "complete")
+    assert done.get("position") == 2
+    start = next(i for i, e in enumerate(ctl.events) if e.name == "WheelMove")
+    assert ctl.events[start].state == "start"
