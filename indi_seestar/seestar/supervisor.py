@@ -86,9 +86,10 @@ class Supervisor:
         return self._conn if self._state is ConnectionState.READY else None
 
     async def start(self) -> Contact:
-        """First connect (no retry); ConnectFailed, LoginRequired, AuthenticationFailed..."""
-        if self._state is not ConnectionState.DISCONNECTED:
+        """First connect, no retry (again after a failure); ConnectFailed, LoginRequired..."""
+        if self._state not in (ConnectionState.DISCONNECTED, ConnectionState.FAILED):
             raise RuntimeError(f"supervisor already started ({self._state.value})")
+        self._fatal = None
         self._key = await self._load_key()
         try:
             return await self._establish(first=True)

@@ -165,6 +165,8 @@ async def test_acceptance_5_firmware_732_without_key_fails_fast(keypair: KeyPair
         assert client.connection_state is ConnectionState.FAILED
         with pytest.raises(SeestarError):
             await client.refresh()
+        with pytest.raises(LoginRequired):  # trying again is allowed, and fails the same way
+            await client.connect()
     assert loop_watch.errors == []
 
 
