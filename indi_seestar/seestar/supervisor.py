@@ -199,11 +199,18 @@ class Supervisor:
                 log.warning("%s failed (code %d: %s)", what, reply.code, reply.error)
 
     async def _heartbeat_loop(self, conn: RpcConnection) -> None:
-        """`test_connection` every interval; N misses in a row (no other reply either) = dead."""
+        """`test_connection` once per period; N misses in a row (and no other reply) = dead.
+
+        Sends are scheduled by period, not after the previous wait, so a silent death is
+        noticed within about interval x misses + reply timeout (~11 s with the defaults).
+        """
         t = self._t
+        loop = asyncio.get_running_loop()
         misses = 0
+        due = loop.time() + t.heartbeat_interval_s
         while conn.is_open:
-            await asyncio.sleep(t.heartbeat_interval_s)  # a period, not a wait for a condition
+            await asyncio.sleep(max(0.0, due - loop.time()))  # a period, not a wait for a condition
+            due = loop.time() + t.heartbeat_interval_s
             sent_at = time.monotonic()
             try:
                 await conn.call(methods.test_connection(), t.heartbeat_reply_s)

@@ -34,8 +34,8 @@ class Timeouts:
     setup_s: float = 5.0
     #: Control heartbeat (`test_connection`) period; clients use 3-5 s (§2.6).
     heartbeat_interval_s: float = 4.0
-    #: Wait for one heartbeat reply.
-    heartbeat_reply_s: float = 4.0
+    #: Wait for one heartbeat reply (any other reply meanwhile also proves the scope alive).
+    heartbeat_reply_s: float = 3.0
     #: Consecutive unanswered heartbeats after which the session is declared dead.
     heartbeat_misses: int = 2
     #: First reconnect delay; then x`reconnect_factor` up to `reconnect_max_s`, with jitter.
