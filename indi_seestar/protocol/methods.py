@@ -137,6 +137,11 @@ def claim_master(client_name: str | None = None) -> Call:
     return set_setting(**settings)
 
 
+def driver_control_settings() -> Call:
+    """Stop gotos from starting dark frames, autofocus and stacking on their own (§10 quirk 10)."""
+    return set_setting(stack_after_goto=False, auto_af=False)
+
+
 def get_view_state() -> Call:
     """The View session state (mode, stage, nested stage states)."""
     return Call(Method.GET_VIEW_STATE)
@@ -334,6 +339,11 @@ def stop_create_dark() -> Call:
 def start_solve() -> Call:
     """Plate-solve the current view; PlateSolve events carry the result."""
     return Call(Method.START_SOLVE)
+
+
+def stop_solve() -> Call:
+    """Stop a running plate solve."""
+    return Call(Method.STOP_SOLVE)
 
 
 def get_solve_result() -> Call:

@@ -1,0 +1,118 @@
+"""The next_raw_frame guarantee, checked against the fake's own record of every exposure."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from indi_seestar.seestar.client import SeestarClient
+from indi_seestar.seestar.pool import RawFrame
+from indi_seestar.sim import FakeSeestar, SimThread
+
+from .conftest import config_for, running_fake
+
+Clients = Callable[..., SeestarClient]
+
+
+class ExposureLog:
+    """Every preview exposure the fake completed, by image id (filled on the fake's loop)."""
+
+    def __init__(self, sim: SimThread, fake: FakeSeestar) -> None:
+        self.specs: dict[int, Any] = {}
+        self._fake = fake
+        sim.call(fake.camera.subscribe, 424242, self._record)
+
+    def _record(self, spec: Any) -> None:
+        self.specs[spec.image_id] = spec
+
+    def of(self, frame: RawFrame) -> Any:
+        return self.specs[frame.header.image_id]
+
+    def start_monotonic_s(self, frame: RawFrame) -> float:
+        return self._fake.clock.real_monotonic_at(self.of(frame).t_start_s)
+
+    def end_monotonic_s(self, frame: RawFrame) -> float:
+        spec = self.of(frame)
+        return self._fake.clock.real_monotonic_at(spec.t_start_s + spec.exposure_s)
+
+
+def binned(pixels: np.ndarray) -> np.ndarray:
+    h, w = pixels.shape
+    b = pixels.astype(np.float32).reshape(h // 8, 8, w // 8, 8).sum(axis=(1, 3))
+    return (b - b.mean()) / (b.std() or 1.0)
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float((binned(a) * binned(b)).mean())
+
+
+async def test_a_frame_requested_after_a_move_shows_the_new_pointing(clients: Clients) -> None:
+    factor = 10.0
+    with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, time_factor=factor))
+        await client.connect()
+        sim.call(fake.point_at, 5.6, -1.2)
+        frames_a = []
+        for _ in range(2):
+            with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=1.0,
+                                             timeout_s=15) as frame:
+                frames_a.append(frame.copy_pixels())
+        sim.call(fake.point_at, 12.3, 33.0)
+        moved_at = time.monotonic()
+        with await client.next_raw_frame(started_after_s=moved_at, exposure_s=1.0,
+                                         timeout_s=15) as frame:
+            spec = exposures.of(frame)
+            assert exposures.start_monotonic_s(frame) >= moved_at
+            assert all(abs(p.ra_hours - 12.3) < 1e-3 and abs(p.dec_deg - 33.0) < 1e-2
+                       for p in spec.pointings)
+            after = frame.copy_pixels()
+    same_field = correlation(frames_a[0], frames_a[1])
+    new_field = correlation(frames_a[1], after)
+    assert same_field > 0.5 and new_field < 0.5 * same_field
+
+
+async def test_no_frame_from_before_the_request_is_ever_returned(clients: Clients) -> None:
+    factor = 5.0
+    rng = random.Random(3)
+    with running_fake(firmware="7.06", time_factor=factor, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, time_factor=factor, readout_margin_s=0.3))
+        await client.connect()
+        sim.call(fake.point_at, 6.0, 20.0)
+        latencies = []
+        for i in range(16):
+            exposure_s = rng.choice([0.5, 0.5, 1.0, 2.0])  # changes restart the exposure
+            started_after = time.monotonic() + rng.uniform(-0.2, 0.1)
+            with await client.next_raw_frame(started_after_s=started_after, exposure_s=exposure_s,
+                                             timeout_s=15) as frame:
+                spec = exposures.of(frame)
+                assert spec.exposure_s == exposure_s, f"request {i}: wrong exposure length"
+                assert exposures.start_monotonic_s(frame) >= started_after, f"request {i}: too early"
+                latencies.append(frame.first_byte_monotonic_s - exposures.end_monotonic_s(frame))
+        print(f"\nfake: exposure end -> first byte read: max {max(latencies) * 1000:.0f} ms, "
+              f"median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms")
+        assert max(latencies) < 0.3  # within the readout margin these tests configure
+
+
+async def test_a_long_exposure_is_not_returned_before_it_can_have_ended(clients: Clients) -> None:
+    factor = 10.0
+    with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, time_factor=factor))
+        await client.connect()
+        sim.call(fake.point_at, 3.0, 45.0)
+        with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=0.5,
+                                         timeout_s=15):
+            pass  # preview and streaming running with a short exposure
+        requested = time.monotonic()
+        with await client.next_raw_frame(started_after_s=requested, exposure_s=5.0,
+                                         timeout_s=20) as frame:
+            returned = time.monotonic()
+            assert returned - requested >= 5.0 / factor
+            assert exposures.of(frame).exposure_s == 5.0
+            assert exposures.start_monotonic_s(frame) >= requested
