@@ -134,11 +134,12 @@ class Focuser(SeestarDevice):
             self._move.cancel()
         try:
             await self.client.stop_focuser()
-            position = await self.client.get_focuser_position()
+            position = (await self.client.refresh()).focuser_position_steps
         except IndiSeestarError as exc:
             self.publish(self.abort, state=State.ALERT, message=f"[ERROR] focuser abort failed: {exc}")
             return
-        self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
+        if position is not None:
+            self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
         self.publish(self.abs_pos, state=State.IDLE)
         self.publish(self.rel_pos, state=State.IDLE)
         self.publish(self.abort, state=State.OK, message="[INFO] focuser motion aborted")

@@ -77,6 +77,8 @@ CASES: list[tuple[Callable[..., Call], tuple[Any, ...], Method, Any]] = [
     (methods.start_create_dark, (), M.START_CREATE_DARK, NO),
     (methods.stop_create_dark, (), M.STOP_CREATE_DARK, NO),
     (methods.start_solve, (), M.START_SOLVE, NO),
+    (methods.stop_solve, (), M.STOP_SOLVE, NO),
+    (methods.driver_control_settings, (), M.SET_SETTING, {"stack_after_goto": False, "auto_af": False}),
     (methods.get_solve_result, (), M.GET_SOLVE_RESULT, NO),
     (methods.set_dew_heater, (90,), M.PI_OUTPUT_SET2, {"heater": {"state": True, "value": 90}}),
     (methods.set_dew_heater, (0,), M.PI_OUTPUT_SET2, {"heater": {"state": False, "value": 0}}),
