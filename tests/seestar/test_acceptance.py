@@ -182,3 +182,11 @@ async def test_goto_centered_completes_with_autogoto(clients: Clients) -> None:
         except OperationFailed as exc:  # the fake may fail to solve; it must be typed
             pytest.fail(f"AutoGoto failed: {exc}")
         assert event.state == "complete"
+
+
+async def test_firmware_718_offers_a_login_but_works_without_a_key(clients: Clients) -> None:
+    with running_fake(model="S50", firmware="7.18") as (_, fake):
+        client = clients(config_for(fake))
+        state = await client.connect()
+        assert state.firmware == "7.18" and not state.logged_in
+        assert fake.faults.counters.login_attempts == 0
