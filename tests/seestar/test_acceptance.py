@@ -63,11 +63,12 @@ async def test_acceptance_3_full_session_per_firmware(model: str, firmware: str,
         assert abs(coord.ra_hours - ra) < 0.01 and abs(coord.dec_deg - dec) < 0.1
         assert (client.state.ra_hours, client.state.dec_deg) == (coord.ra_hours, coord.dec_deg)
 
-        focus_to = (client.state.focuser_position_steps or 1500) + 120
-        async with client.expect(EventName.FOCUSER_MOVE, timeout_s=20) as focused:
-            await client.move_focuser(focus_to)
-        assert (await focused.wait()).get("position") == focus_to
-        assert client.state.focuser_position_steps == focus_to
+        focus_home = client.state.focuser_position_steps or 1500
+        for focus_to in (focus_home + 120, focus_home):  # away and back: stars stay sharp
+            async with client.expect(EventName.FOCUSER_MOVE, timeout_s=20) as focused:
+                await client.move_focuser(focus_to)
+            assert (await focused.wait()).get("position") == focus_to
+            assert client.state.focuser_position_steps == focus_to
 
         for slot in (2, 1):
             async with client.expect(EventName.WHEEL_MOVE, timeout_s=20) as wheeled:
