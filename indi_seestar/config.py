@@ -158,7 +158,8 @@ def from_mapping(data: Any, source: str = "<config>") -> Config:
 
 def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source, key=prefix or None)
+        raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source,
+                          key=prefix.rstrip(".") or None)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
