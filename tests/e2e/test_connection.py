@@ -91,6 +91,21 @@ def test_firmware_732_with_the_users_key_logs_in(tmp_path, login_key):
             "FILTER_SLOT_VALUE": 3}
 
 
+def test_a_wrong_key_is_named_as_the_problem(tmp_path, login_key):
+    _path, public = login_key
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    wrong = tmp_path / "not-the-key.pem"
+    wrong.write_bytes(other.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    with Rig.start(tmp_path, firmware="7.32", public_key_pem=public,
+                   config={"seestar": {"key_file": str(wrong)}}) as rig:
+        text = _connect_fails(rig, rig.focuser)
+        assert "refused our login" in text and "names the right key" in text
+        assert rig.fake.faults.counters.login_attempts == 1
+        assert rig.fake.faults.counters.login_successes == 0
+
+
 def test_a_scope_controlled_by_the_app_is_refused_with_advice(tmp_path):
     with Rig.start(tmp_path) as rig, AppConnection(rig.fake.control_port) as app:
         assert app.call(methods.claim_master("phoneapp")).ok  # the app holds control

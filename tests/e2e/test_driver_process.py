@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from indi_seestar.indi.wire import Snooped, XmlStreamDecoder
-from tests.support.indi_harness import until
+from tests.support.indi_harness import exited, until
 from tests.support.rig import DRIVER, PREFIX, Rig, serve_driver
 
 pytestmark = pytest.mark.e2e
@@ -94,14 +94,7 @@ def test_driver_exits_within_one_second_when_indiserver_dies(tmp_path, record_pr
         (driver,) = rig.server.driver_processes()
         rig.server.kill()
         killed = time.monotonic()
-
-        def gone() -> bool:
-            try:
-                return driver.status() == psutil.STATUS_ZOMBIE
-            except psutil.NoSuchProcess:
-                return True
-
-        until(gone, 5, interval_s=0.005, what="the driver to exit")
+        until(lambda: exited(driver), 5, interval_s=0.005, what="the driver to exit")
         elapsed = time.monotonic() - killed
         record_property("driver_exit_s", round(elapsed, 3))
         print(f"\ndriver (session open) exited {elapsed:.3f} s after indiserver was killed")
@@ -125,8 +118,7 @@ def test_a_second_copy_defines_nothing_and_opens_no_session(tmp_path):
                    for d in rig.devices)
         (copy,) = [psutil.Process(pid) for pid in second]
         rig.server.kill()
-        until(lambda: not copy.is_running() or copy.status() == psutil.STATUS_ZOMBIE, 5,
-              what="the idle copy to exit with indiserver")
+        until(lambda: exited(copy), 5, what="the idle copy to exit with indiserver")
 
 
 def test_no_configuration_runs_the_built_in_fake(tmp_path):
