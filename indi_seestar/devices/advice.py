@@ -32,9 +32,9 @@ def explain(exc: IndiSeestarError, host: str, port: int, config_file: str) -> In
     at = where(host, port)
     if isinstance(exc, LoginRequired):
         return _with_text(LoginRequired(exc.firmware, exc.config_key),
-                          f"the Seestar at {at} (firmware {exc.firmware}) requires a login key: set "
-                          f"{exc.config_key} in {config_file} to the path of your PEM key file, "
-                          "then connect again")
+                          f"the Seestar at {at} requires a login key (firmware {exc.firmware}): "
+                          f"set {exc.config_key} in {config_file} to the path of your PEM key "
+                          "file, then connect again")
     if isinstance(exc, AuthenticationFailed):
         return AuthenticationFailed(exc.method, exc.code,
                                     f"the Seestar at {at} refused our login ({exc.message}); check "
