@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from indi_seestar.indi.wire import Snooped, XmlStreamDecoder
+from indi_seestar.protocol.methods import Method
 from tests.support.indi_harness import exited, until
 from tests.support.rig import DRIVER, PREFIX, Rig, serve_driver
 
@@ -70,6 +71,21 @@ def test_devices_are_defined_at_start_and_share_one_session(tmp_path):
         until(lambda: _fake_clients(rig) == 0, 10, what="the fake to see the session close")
         rig.client.connect_device(rig.wheel)
         assert rig.fake.faults.counters.connections["control"] == 2
+
+
+def test_disconnect_while_connecting_leaves_no_session_open(tmp_path):
+    with Rig.start(tmp_path) as rig:
+        rig.fake.faults.delay_next_reply(Method.GET_DEVICE_STATE, 3.0)  # a slow login
+        since = rig.client.mark()
+        rig.client.connectDevice(rig.focuser)
+        rig.wait_state(rig.focuser, "CONNECTION", "Busy", since=since)
+        until(lambda: _fake_clients(rig) == 1, 10, what="the session to be opening")
+        rig.client.disconnectDevice(rig.focuser)
+        idle = rig.wait_state(rig.focuser, "CONNECTION", "Idle", since=since)
+        assert idle.values == {"CONNECT": False, "DISCONNECT": True}
+        until(lambda: _fake_clients(rig) == 0, 10, what="the half-open session to be closed")
+        rig.client.connect_device(rig.focuser)
+        assert _fake_clients(rig) == 1
 
 
 def test_time_to_define_the_four_devices(tmp_path, record_property):

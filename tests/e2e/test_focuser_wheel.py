@@ -120,6 +120,16 @@ def test_abort_stops_the_focuser_where_it_is(rig):
     assert last.state != "Busy" and last.values["FOCUS_ABSOLUTE_POSITION"] == stopped
 
 
+def test_a_focuser_move_made_by_another_client_is_reported(rig):
+    _abs_move(rig, 1000)
+    since = rig.client.mark()
+    with AppConnection(rig.fake.control_port) as app:
+        assert app.call(methods.move_focuser(1400)).ok
+        done = rig.wait_state(rig.focuser, ABS, "Ok", since=since)
+    assert done.values["FOCUS_ABSOLUTE_POSITION"] == 1400 == _focuser_steps(rig)
+    assert rig.states(rig.focuser, ABS, since)[0] == "Busy"
+
+
 def test_wheel_changes_show_busy_then_ok_with_the_new_slot(rig):
     for slot in (3, 3, 2, 1):  # the repeated slot must also end with Ok
         since = rig.client.mark()
