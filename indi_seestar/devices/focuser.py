@@ -134,7 +134,7 @@ class Focuser(SeestarDevice):
 
     def _finish(self, state: State, relative: bool, message: str | None) -> None:
         self.publish(self.abs_pos, state=state, message=message)
-        if relative:
+        if relative or self.rel_pos.state is State.BUSY:  # also a relative move we replaced
             self.publish(self.rel_pos, state=state)
 
     async def _abort(self) -> None:
