@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run")
     parser.add_argument("--port", type=int, default=7624, help="indiserver port (default 7624)")
     parser.add_argument("--verbose", action="store_true", help="indiserver -v")
+    parser.add_argument("--unix-socket", metavar="PATH",
+                        help="indiserver's local socket (default: its own, /tmp/indiserver; "
+                             "two indiservers need two paths)")
     args = parser.parse_args(argv)
     indiserver, driver = shutil.which("indiserver"), shutil.which("indi_seestar")
     if not indiserver or not driver:
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
               f"`make run INDI_PORT=<port>`", file=sys.stderr)
         return 3
     cmd = [indiserver, "-p", str(args.port), "-r", "0", *(["-v"] if args.verbose else []),
-           "indi_seestar"]
+           *(["-u", args.unix_socket] if args.unix_socket else []), "indi_seestar"]
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -114,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + LISTEN_TIMEOUT_S
         while not _listening(args.port):
             if proc.poll() is not None or time.monotonic() > deadline:
-                print(f"indiserver did not start on port {args.port} (see its messages above)",
+                print(f"indiserver did not start on port {args.port} (see its messages above; "
+                      "\"bind: Address already in use\" means another indiserver runs)",
                       file=sys.stderr)
                 return proc.returncode or 1
             time.sleep(POLL_S)  # polling indiserver's start-up, bounded by the deadline above

@@ -43,15 +43,25 @@ def _isolated_env(tmp_path: Path) -> dict[str, str]:
 
 def test_make_run_tool_serves_the_four_devices_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
-    tool = subprocess.Popen([sys.executable, "-m", "indi_seestar.tools.run", "--port", str(port)],
+    tool = subprocess.Popen([sys.executable, "-m", "indi_seestar.tools.run", "--port", str(port),
+                             "--unix-socket", str(tmp_path / "indiserver.sock")],
                             env=_isolated_env(tmp_path), cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(tool.stdout), daemon=True).start()
     try:
         expected = {f"{PREFIX} {role}.DRIVER_INFO.DRIVER_EXEC": "indi_seestar" for role in ROLES}
-        until(lambda: _getprop(port, "*.DRIVER_INFO.DRIVER_EXEC") == expected, 30, interval_s=0.2,
-              what="the four devices through indi_getprop")
+        seen: list[dict[str, str]] = []
+
+        def four_devices() -> bool:
+            seen[:] = [_getprop(port, "*.DRIVER_INFO.DRIVER_EXEC")]
+            return seen[0] == expected
+
+        try:
+            until(four_devices, 30, interval_s=0.2, what="the four devices through indi_getprop")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last seen {seen}; tool output: {''.join(output)!r}; "
+                                 f"tool exit {tool.poll()}") from None
         until(lambda: any("Ctrl-C stops everything" in line for line in output), 10,
               what="the connection instructions")
         text = "".join(output)
