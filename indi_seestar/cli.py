@@ -57,7 +57,7 @@ def _wait_for_eof() -> None:
         pass
 
 
-def _simulator_factory(cfg: configuration.Config):  # noqa: ANN202 - returns a SimulatorFactory
+def _simulator_factory(cfg: configuration.Config):
     from .devices.session import SimulatorEndpoints
 
     def start() -> SimulatorEndpoints:
@@ -78,7 +78,7 @@ def _simulator_factory(cfg: configuration.Config):  # noqa: ANN202 - returns a S
     return start
 
 
-def build_devices(cfg: configuration.Config, config_error: ConfigError | None):  # noqa: ANN201
+def build_devices(cfg: configuration.Config, config_error: ConfigError | None):
     """The session and the four devices, wired together."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
@@ -108,7 +108,7 @@ async def _serve(cfg: configuration.Config, config_error: ConfigError | None) ->
     finally:
         try:
             await asyncio.wait_for(session.close(), timeout=EXIT_SESSION_CLOSE_S)
-        except (TimeoutError, Exception):  # exiting anyway; indiserver is gone
+        except Exception:  # noqa: BLE001 - exiting anyway; indiserver is gone (TimeoutError too)
             log.warning("session did not close cleanly at exit")
 
 

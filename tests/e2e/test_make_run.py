@@ -79,7 +79,7 @@ def test_make_run_tool_serves_the_four_devices_and_stops_on_ctrl_c(tmp_path):
         assert names == ["indi_seestar", "indiserver"]
         tool.send_signal(signal.SIGINT)
         assert tool.wait(timeout=15) == 0
-        gone, alive = psutil.wait_procs(children, timeout=10)
+        _gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive
     finally:
         if tool.poll() is None:
