@@ -14,7 +14,10 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the devices are imported only when the driver really runs
+    from .devices.session import SeestarSession, SimulatorFactory
 
 from . import config as configuration
 from .errors import ConfigError
@@ -57,7 +60,7 @@ def _wait_for_eof() -> None:
         pass
 
 
-def _simulator_factory(cfg: configuration.Config):
+def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
     from .devices.session import SimulatorEndpoints
 
     def start() -> SimulatorEndpoints:
@@ -78,7 +81,8 @@ def _simulator_factory(cfg: configuration.Config):
     return start
 
 
-def build_devices(cfg: configuration.Config, config_error: ConfigError | None):
+def build_devices(cfg: configuration.Config,
+                  config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
     """The session and the four devices, wired together."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
