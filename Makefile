@@ -10,6 +10,10 @@ STAMP      := $(VENV)/.installed
 INDI_PORT  ?= 7624
 SUDO       := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PKGS   := indi-bin
+DESTDIR    ?=
+BINDIR     ?= /usr/local/bin
+INDI_DATA_DIR ?= /usr/share/indi
+INSTALL_SUDO = $(if $(DESTDIR),,$(SUDO))
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -37,8 +41,9 @@ venv: $(STAMP)
 # pyindi-client is libindi's own client (the parser KStars and PHD2 use), installed as its
 # manylinux wheel with --no-deps: its declared runtime deps (dbus-python, bottle, requests)
 # serve indiweb, not the client, and dbus-python does not build on a bare Debian.
+# A venv without pip (left by a run before python3-venv was installed) is made again.
 $(STAMP): pyproject.toml
-	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
+	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[test]'
 	$(VPY) -m pip install -q --no-deps --only-binary :all: pyindi-client==2.3.0
@@ -54,11 +59,14 @@ bench: deps
 	$(VPY) -m bench --out bench/results.json
 
 # Registers the driver system-wide: a wrapper on indiserver's PATH and the
-# drivers XML as a real file (KStars ignores symbolic links).
+# drivers XML as a real file (KStars ignores symbolic links). DESTDIR stages the
+# files under another root (packaging, tests) and then needs no sudo.
 install: deps
-	$(SUDO) install -m 0755 -D packaging/indi_seestar.wrapper /usr/local/bin/indi_seestar
-	$(SUDO) sed -i "s|@VENV@|$(CURDIR)/$(VENV)|" /usr/local/bin/indi_seestar
-	$(SUDO) install -m 0644 -D drivers.xml /usr/share/indi/indi_seestar.xml
+	$(INSTALL_SUDO) install -m 0755 -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INDI_DATA_DIR)
+	sed "s|@VENV@|$(CURDIR)/$(VENV)|" packaging/indi_seestar.wrapper > $(VENV)/indi_seestar.wrapper
+	$(INSTALL_SUDO) install -m 0755 $(VENV)/indi_seestar.wrapper $(DESTDIR)$(BINDIR)/indi_seestar
+	$(INSTALL_SUDO) install -m 0644 drivers.xml $(DESTDIR)$(INDI_DATA_DIR)/indi_seestar.xml
+	@echo "installed $(DESTDIR)$(BINDIR)/indi_seestar and $(DESTDIR)$(INDI_DATA_DIR)/indi_seestar.xml"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

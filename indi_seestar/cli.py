@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import io
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the devices are imported only when the driver really runs
+    from .devices.session import SeestarSession, SimulatorFactory
 
 from . import config as configuration
 from .errors import ConfigError
@@ -21,6 +25,9 @@ from .errors import ConfigError
 log = logging.getLogger("indi_seestar")
 
 LOCK_DIR_ENV = "INDI_SEESTAR_LOCK_DIR"
+#: Closing the Seestar session once indiserver is gone; with the Driver's own shutdown bounds
+#: (0.5 s devices + 0.2 s writer) the process is gone within 1 s of losing stdin.
+EXIT_SESSION_CLOSE_S = 0.25
 
 
 def lock_path(prefix: str, env: dict[str, str] | None = None) -> Path:
@@ -33,7 +40,12 @@ def lock_path(prefix: str, env: dict[str, str] | None = None) -> Path:
 
 def acquire_instance_lock(path: Path) -> IO[bytes] | None:
     """Hold an exclusive lock on `path` for the process's life; None if another copy holds it."""
-    handle = open(path, "a+b")  # noqa: SIM115 - kept open for the process's life
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - kept open for the process's life
+    except OSError as exc:  # an unusable lock directory must not stop the driver
+        log.warning("cannot open the single-instance lock %s (%s); running without it", path,
+                    exc.strerror or exc)
+        return io.BytesIO()
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -48,7 +60,7 @@ def _wait_for_eof() -> None:
         pass
 
 
-def _simulator_factory(cfg: configuration.Config):  # noqa: ANN202 - returns a SimulatorFactory
+def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
     from .devices.session import SimulatorEndpoints
 
     def start() -> SimulatorEndpoints:
@@ -69,7 +81,8 @@ def _simulator_factory(cfg: configuration.Config):  # noqa: ANN202 - returns a S
     return start
 
 
-def build_devices(cfg: configuration.Config, config_error: ConfigError | None):  # noqa: ANN201
+def build_devices(cfg: configuration.Config,
+                  config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
     """The session and the four devices, wired together."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
@@ -77,7 +90,9 @@ def build_devices(cfg: configuration.Config, config_error: ConfigError | None): 
     from .devices.session import SeestarSession
     from .devices.telescope import Mount
 
-    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg), config_error=config_error)
+    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg), config_error=config_error,
+                             reload_config=configuration.load,
+                             config_file=str(configuration.default_path()))
     prefix = cfg.devices.prefix
     mount = Mount(f"{prefix} Mount", session)
     camera = Camera(f"{prefix} Camera", session)
@@ -96,8 +111,8 @@ async def _serve(cfg: configuration.Config, config_error: ConfigError | None) ->
         await driver.run()
     finally:
         try:
-            await asyncio.wait_for(session.close(), timeout=0.5)
-        except (TimeoutError, Exception):  # exiting anyway; indiserver is gone
+            await asyncio.wait_for(session.close(), timeout=EXIT_SESSION_CLOSE_S)
+        except Exception:  # noqa: BLE001 - exiting anyway; indiserver is gone (TimeoutError too)
             log.warning("session did not close cleanly at exit")
 
 
@@ -110,7 +125,8 @@ def main() -> int:
     try:
         cfg = configuration.load()
     except ConfigError as exc:
-        log.error("%s; using defaults until it is fixed", exc)
+        log.error("configuration error: %s; the devices stay up, CONNECT fails until it is "
+                  "fixed", exc)
         cfg, config_error = configuration.Config(), exc
     logging.getLogger().setLevel(cfg.log_level.upper() if cfg.log_level else "INFO")
     lock = acquire_instance_lock(lock_path(cfg.devices.prefix))
@@ -119,12 +135,13 @@ def main() -> int:
                     cfg.devices.prefix)
         _wait_for_eof()
         return 0
+    # Not asyncio.run(): its teardown (cancelling leftover tasks, joining the default
+    # executor) has no bound, and _serve has already closed what matters within its own.
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(_serve(cfg, config_error))
+        loop.run_until_complete(_serve(cfg, config_error))
     except KeyboardInterrupt:
         pass
-    finally:
-        sys.stdout.flush() if not sys.stdout.closed else None
     # Daemon threads (stdin reader, image reader, built-in fake) must not delay the exit.
     os._exit(0)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -19,33 +21,84 @@ ENV_VAR = "INDI_SEESTAR_CONFIG"
 SIMULATOR_HOST = "simulator"
 
 
+def _port(value: Any) -> str | None:
+    return None if 1 <= value <= 65535 else f"port {value} is outside 1..65535"
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else f"{value} must be greater than 0"
+
+
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else f"{value} must not be negative"
+
+
+def _host(value: Any) -> str | None:
+    if not value.strip() or any(ch.isspace() for ch in value.strip()):
+        return f"{value!r} is not a host name or address"
+    return None
+
+
+def _alphanumeric(value: Any) -> str | None:
+    # the firmware echoes the name unescaped in discovery replies (seestar-protocol.md §5)
+    return None if value.isascii() and value.isalnum() else f"{value!r} must be letters and digits only"
+
+
+def _prefix(value: Any) -> str | None:
+    if not value.strip() or not value.isprintable() or len(value) > MAX_PREFIX_CHARS:
+        return f"{value!r} must be 1..{MAX_PREFIX_CHARS} printable characters"
+    return None
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value.upper() in choices else f"{value!r} is not one of {', '.join(choices)}"
+    return check
+
+
+def _firmware(value: Any) -> str | None:
+    return None if re.fullmatch(r"\d+\.\d{1,2}", value.strip()) else f"{value!r} must look like 6.70"
+
+
+def _checked(default: Any, check: Callable[[Any], str | None]) -> Any:
+    return field(default=default, metadata={"check": check})
+
+
+#: Device names stay within libindi's 64 characters ("<prefix> Filter Wheel").
+MAX_PREFIX_CHARS = 50
+
+
 @dataclass(frozen=True)
 class SeestarConfig:
     """How to reach the scope."""
 
-    host: str = SIMULATOR_HOST
-    control_port: int = 4700
-    image_port: int = 4800
-    discovery_port: int = 4720
+    host: str = _checked(SIMULATOR_HOST, _host)
+    control_port: int = _checked(4700, _port)
+    image_port: int = _checked(4800, _port)
+    discovery_port: int = _checked(4720, _port)
     #: Path of the user's PEM login key (firmware 7.18+; mandatory from 7.32). Never shipped.
+    #: A relative path is taken relative to the configuration file.
     key_file: str | None = None
     #: Where UDP discovery probes go (a LAN broadcast address; tests use 127.0.0.1).
-    discovery_address: str = "255.255.255.255"
+    discovery_address: str = _checked("255.255.255.255", _host)
     #: How we label ourselves to the scope (letters and digits only).
-    client_name: str = "indiseestar"
+    client_name: str = _checked("indiseestar", _alphanumeric)
     #: Worst-case time from the end of an exposure to the first byte of its frame on 4800.
-    readout_margin_s: float = 0.5
+    readout_margin_s: float = _checked(0.5, _not_negative)
     #: Rate of the scope's clock relative to ours (the fake's time factor; 1 for a real scope).
-    time_factor: float = 1.0
+    time_factor: float = _checked(1.0, _positive)
+    #: A dropped session that has not come back after this long is given up: every device
+    #: shows CONNECTION Alert with a message (Wi-Fi hiccups shorter than this are ridden out).
+    reconnect_give_up_s: float = _checked(60.0, _positive)
 
 
 @dataclass(frozen=True)
 class SimulatorConfig:
     """The fake Seestar started in-process when `seestar.host` is `simulator`."""
 
-    model: str = "S50"
-    firmware: str = "6.70"
-    time_factor: float = 1.0
+    model: str = _checked("S50", _one_of("S50", "S30"))
+    firmware: str = _checked("6.70", _firmware)
+    time_factor: float = _checked(1.0, _positive)
     #: PEM public key the fake checks logins against (firmware 7.32 profile).
     public_key_file: str | None = None
     seed: int = 1
@@ -55,7 +108,7 @@ class SimulatorConfig:
 class DevicesConfig:
     """INDI device naming."""
 
-    prefix: str = "Seestar"
+    prefix: str = _checked("Seestar", _prefix)
 
 
 @dataclass(frozen=True)
@@ -65,7 +118,7 @@ class Config:
     seestar: SeestarConfig = field(default_factory=SeestarConfig)
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
-    log_level: str = "INFO"
+    log_level: str = _checked("INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
 
     @property
     def uses_simulator(self) -> bool:
@@ -94,7 +147,8 @@ def load(path: Path | str | None = None, env: Mapping[str, str] | None = None) -
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read YAML: {str(exc)[:200]}", path=str(file)) from exc
-    return from_mapping(data or {}, source=str(file))
+    config = from_mapping(data if data is not None else {}, source=str(file))
+    return _resolve_paths(config, file.parent)
 
 
 def from_mapping(data: Any, source: str = "<config>") -> Config:
@@ -104,7 +158,8 @@ def from_mapping(data: Any, source: str = "<config>") -> Config:
 
 def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source, key=prefix or None)
+        raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source,
+                          key=prefix.rstrip(".") or None)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
@@ -121,6 +176,9 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
             values[name] = _build(type(default), value, source, key + ".")
         else:
             values[name] = _coerce(value, f.type, default, source, key)
+            problem = f.metadata["check"](values[name]) if "check" in f.metadata else None
+            if problem:
+                raise ConfigError(problem, path=source, key=key)
     return cls(**values)
 
 
@@ -131,12 +189,21 @@ def _coerce(value: Any, annotation: Any, default: Any, source: str, key: str) ->
     if "float" in text and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if "int" in text and isinstance(value, int) and not isinstance(value, bool):
-        if "port" in key and not 0 <= value <= 65535:
-            raise ConfigError(f"port {value} is outside 0..65535", path=source, key=key)
         return value
-    if "str" in text and isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return str(value)
-    raise ConfigError(f"wrong type {type(value).__name__} (expected {text})", path=source, key=key)
+    if "str" in text and isinstance(value, str):
+        return value
+    hint = "; write it in quotes" if "str" in text and isinstance(value, (int, float)) else ""
+    raise ConfigError(f"wrong type {type(value).__name__} (expected {text}){hint}", path=source,
+                      key=key)
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    """Key files named relative to the configuration file, `~` expanded."""
+    def resolve(path: str | None) -> str | None:
+        return None if path is None else str(base / Path(path).expanduser())
+
+    config = replace(config, "seestar", key_file=resolve(config.seestar.key_file))
+    return replace(config, "simulator", public_key_file=resolve(config.simulator.public_key_file))
 
 
 def replace(config: Config, section: str, **changes: Any) -> Config:

@@ -7,7 +7,6 @@ mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from ..config import SIMULATOR_HOST
@@ -45,19 +44,28 @@ class SeestarDevice(Device):
         return self._client
 
     def init_properties(self) -> None:
-        """Apply a saved DEVICE_ADDRESS before any connection (client-set values win)."""
-        if self.load_saved(self.address):
-            try:
-                self.session.set_address(*self._parse_address(self.address["ADDRESS"],
-                                                              self.address["PORT"]))
-            except ValueRejected as exc:
-                self.log.warning("saved DEVICE_ADDRESS ignored: %s", exc)
+        """Offer a saved DEVICE_ADDRESS to the session (the newest save of the four wins)."""
+        saved = self.config.saved_values(self.address.name)
+        if saved is None:
+            return
+        try:
+            host, port = self._parse_address(saved.get("ADDRESS", ""), saved.get("PORT", ""))
+            saved_at = self.config.path.stat().st_mtime
+        except (ValueRejected, OSError) as exc:
+            self.log.warning("saved DEVICE_ADDRESS ignored: %s", exc)
+            return
+        self.session.offer_saved_address(host, port, saved_at)
 
     async def on_connect(self) -> None:
-        """Join the shared session (opening it if needed)."""
+        """Join the shared session (opening it if needed); leave it again if the device refuses."""
         self.session.listen(self.name, self)
-        self._client = await self.session.acquire(self.name)
-        await self.on_session(self._client)
+        try:
+            self._client = await self.session.acquire(self.name)
+            await self.on_session(self._client)
+        except BaseException:
+            self._client = None
+            await self.session.release(self.name)
+            raise
 
     async def on_disconnect(self) -> None:
         """Leave the shared session (closing it if we were the last)."""
@@ -75,6 +83,10 @@ class SeestarDevice(Device):
     def on_session_lost(self, reason: str) -> None:
         """The shared session failed for good: disconnect with the reason."""
         self.disconnect(reason)
+
+    def on_session_notice(self, text: str, level: str) -> None:
+        """Something the user should know about the shared session (reconnecting...)."""
+        self.message(text, level)
 
     # --- DEVICE_ADDRESS and discovery ------------------------------------------------------
 
@@ -116,7 +128,7 @@ class SeestarDevice(Device):
         try:
             replies = await discover(cfg.discovery_address, cfg.discovery_port,
                                      timeout_s=DISCOVERY_WINDOW_S)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:
             self.publish(self.discovery, state=State.ALERT,
                          message=f"[ERROR] discovery failed: {exc}")
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..errors import IndiSeestarError
+from ..errors import IndiSeestarError, ValueRejected
 from ..indi import standard as std
 from ..indi.model import State
 from ..protocol.events import EventName, StageState
@@ -19,6 +19,8 @@ from ..seestar.client import SeestarClient
 from .base import SeestarDevice
 
 DEFAULT_NAMES = ("Dark", "IR", "LP")
+#: libindi's label length; longer filter names are refused.
+MAX_NAME_CHARS = 64
 #: The scope's wheel position of the dark (shutter) slot.
 DARK_POSITION = 0
 #: A wheel move takes ~0.4-0.8 s (§9); generous for a busy scope.
@@ -50,11 +52,11 @@ class FilterWheel(SeestarDevice):
         return str(self.names[f"FILTER_SLOT_NAME_{position + 1}"])
 
     async def on_session(self, client: SeestarClient) -> None:
-        """Show the scope's slot and follow its WheelMove events."""
+        """Show the scope's slot (Idle when unknown) and follow its WheelMove events."""
         position = client.state.wheel_slot
         if position is not None:
             self.slot["FILTER_SLOT_VALUE"] = position + 1
-        self.slot.state = State.OK
+        self.slot.state = State.IDLE if position is None else State.OK
         self._unsubscribe = client.subscribe(self._on_event)
 
     async def on_session_end(self, client: SeestarClient) -> None:
@@ -65,11 +67,16 @@ class FilterWheel(SeestarDevice):
 
     async def move_to(self, position: int) -> None:
         """Move to scope position 0..2 and wait for WheelMove complete (for the camera's darks)."""
-        async with self.client.expect(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S) as done:
+        def arrived(event: Event) -> bool:  # a complete of a replaced move is not ours
+            reached = _slot(event)
+            return event.state != StageState.COMPLETE or reached is None or reached == position
+
+        async with self.client.expect(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S,
+                                      predicate=arrived) as done:
             await self.client.set_wheel(position)
         event = await done.wait()
-        reached = event.get("position", position)
-        self.slot["FILTER_SLOT_VALUE"] = (reached if isinstance(reached, int) else position) + 1
+        reached = _slot(event)
+        self.slot["FILTER_SLOT_VALUE"] = (position if reached is None else reached) + 1
         self.publish(self.slot, state=State.OK)
 
     def _on_slot(self, values: dict[str, float]) -> None:
@@ -87,18 +94,34 @@ class FilterWheel(SeestarDevice):
                          message=f"[ERROR] filter change to slot {target_slot} failed: {exc}")
 
     def _on_names(self, values: dict[str, str]) -> None:
-        self.names.update({k: v.strip() or self.names[k] for k, v in values.items()})
+        names = {k: " ".join(v.split()) or str(self.names[k]) for k, v in values.items()}
+        too_long = [k for k, v in names.items() if len(v) > MAX_NAME_CHARS]
+        if too_long:
+            raise ValueRejected("FILTER_NAME", f"{too_long[0]}: a filter name has at most "
+                                               f"{MAX_NAME_CHARS} characters; names unchanged")
+        self.names.update(names)
         self.publish(self.names, state=State.OK)
 
     def _on_event(self, event: Event) -> None:
-        """WheelMove complete not caused by us: report the new slot."""
+        """WheelMove not caused by us (the scope's LP toggle, darks): report it, Ok at the end."""
         if event.name != EventName.WHEEL_MOVE or not self.is_connected:
             return
         if self._move is not None and not self._move.done():
             return
-        position = event.get("position")
-        if event.state == StageState.COMPLETE and isinstance(position, int) and 0 <= position < 3:
+        position = _slot(event)
+        if event.state == StageState.COMPLETE and position is not None:
             self.slot["FILTER_SLOT_VALUE"] = position + 1
             self.publish(self.slot, state=State.OK)
-        elif event.state == StageState.START:
+        elif event.state in (StageState.START, StageState.WORKING):
             self.publish(self.slot, state=State.BUSY)
+        elif event.state in (StageState.FAIL, StageState.CANCEL):
+            self.publish(self.slot, state=State.ALERT,
+                         message=f"[WARNING] the scope's filter change ended: {event.state}")
+
+
+def _slot(event: Event) -> int | None:
+    """The wheel position 0..2 a WheelMove event carries, if any."""
+    position = event.get("position")
+    if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < 3:
+        return position
+    return None

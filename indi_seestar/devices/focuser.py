@@ -22,6 +22,9 @@ from .base import SeestarDevice
 DEFAULT_MAX_STEPS = 2600
 #: A full-range move at the slowest speed seen (~300 steps/s) plus the scope's latency.
 MOVE_TIMEOUT_S = 30.0
+#: A FocuserMove complete this far from our target ends an earlier move, not ours (a move
+#: replaced mid-way reports where it stopped after our new command was accepted).
+ARRIVAL_TOLERANCE_STEPS = 2
 
 
 class Focuser(SeestarDevice):
@@ -112,21 +115,26 @@ class Focuser(SeestarDevice):
         self._move = self.spawn(self._run_move(target_steps, relative))
 
     async def _run_move(self, target_steps: int, relative: bool) -> None:
+        def arrived(event: Event) -> bool:
+            position = _steps(event)
+            return (event.state != StageState.COMPLETE or position is None
+                    or abs(position - target_steps) <= ARRIVAL_TOLERANCE_STEPS)
+
         try:
-            async with self.client.expect(EventName.FOCUSER_MOVE, timeout_s=MOVE_TIMEOUT_S) as done:
+            async with self.client.expect(EventName.FOCUSER_MOVE, timeout_s=MOVE_TIMEOUT_S,
+                                          predicate=arrived) as done:
                 await self.client.move_focuser(target_steps)
             event = await done.wait()
         except IndiSeestarError as exc:
             self._finish(State.ALERT, relative, f"[ERROR] focuser move to {target_steps} failed: {exc}")
             return
-        position = event.get("position")
-        if isinstance(position, int):
-            self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
+        position = _steps(event)
+        self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = target_steps if position is None else position
         self._finish(State.OK, relative, None)
 
     def _finish(self, state: State, relative: bool, message: str | None) -> None:
         self.publish(self.abs_pos, state=state, message=message)
-        if relative:
+        if relative or self.rel_pos.state is State.BUSY:  # also a relative move we replaced
             self.publish(self.rel_pos, state=state)
 
     async def _abort(self) -> None:
@@ -140,19 +148,31 @@ class Focuser(SeestarDevice):
             return
         if position is not None:
             self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
-        self.publish(self.abs_pos, state=State.IDLE)
-        self.publish(self.rel_pos, state=State.IDLE)
+        for vector in (self.abs_pos, self.rel_pos):  # libindi: a Busy move becomes Idle
+            self.publish(vector, state=State.IDLE if vector.state is State.BUSY else None)
         self.publish(self.abort, state=State.OK, message="[INFO] focuser motion aborted")
 
     def _on_event(self, event: Event) -> None:
         """FocuserMove from the scope: progress while Busy, and moves we did not ask for."""
         if event.name != EventName.FOCUSER_MOVE or not self.is_connected:
             return
-        position = event.get("position")
-        if isinstance(position, int) and not isinstance(position, bool):
+        position = _steps(event)
+        if position is not None:
             self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
-        ours = self._move is not None and not self._move.done()
-        if event.state == StageState.WORKING:
+        if self._move is not None and not self._move.done():
+            if event.state == StageState.WORKING:  # progress of our move
+                self.publish(self.abs_pos, state=State.BUSY)
+            return
+        if event.state in (StageState.START, StageState.WORKING):
             self.publish(self.abs_pos, state=State.BUSY)
-        elif event.state == StageState.COMPLETE and not ours:
+        elif event.state == StageState.COMPLETE:
             self.publish(self.abs_pos, state=State.OK)
+        elif event.state in (StageState.FAIL, StageState.CANCEL):
+            self.publish(self.abs_pos, state=State.ALERT,
+                         message=f"[WARNING] the scope's focuser move ended: {event.state}")
+
+
+def _steps(event: Event) -> int | None:
+    """The integer `position` of a FocuserMove event, if it carries one."""
+    position = event.get("position")
+    return position if isinstance(position, int) and not isinstance(position, bool) else None

@@ -3,7 +3,9 @@
 Layer: devices. The first device to CONNECT opens it, the last to DISCONNECT closes it; each
 device's CONNECTION reflects it. The address comes from the configuration or from a client's
 DEVICE_ADDRESS; the host `simulator` asks the injected factory for a built-in fake Seestar.
-Failures become typed errors whose text tells the user what to do.
+Failures become typed errors whose text tells the user what to do (devices/advice.py). A
+session that cannot be resumed (login refused, or no reconnect within
+`seestar.reconnect_give_up_s`) is closed and every device is told.
 """
 
 from __future__ import annotations
@@ -16,18 +18,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..config import SIMULATOR_HOST, Config, SeestarConfig
-from ..errors import (
-    ConfigError,
-    ConnectFailed,
-    ConnectionLost,
-    IndiSeestarError,
-    LoginRequired,
-    NotMaster,
-    RequestTimeout,
-    SeestarError,
-)
+from ..errors import ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster
 from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
+from ..seestar.state import ScopeState
+from . import advice
 
 log = logging.getLogger(__name__)
 
@@ -54,28 +49,40 @@ class SimulatorFactory(Protocol):
 
 
 class SessionListener(Protocol):
-    """A device that wants to know when the shared session is lost for good."""
+    """A connected device: told about reconnects and about a session lost for good."""
 
     def on_session_lost(self, reason: str) -> None: ...
+
+    def on_session_notice(self, text: str, level: str) -> None: ...
 
 
 class SeestarSession:
     """Opens, shares and closes the driver's single SeestarClient."""
 
     def __init__(self, config: Config, *, simulator_factory: SimulatorFactory | None = None,
-                 config_error: ConfigError | None = None) -> None:
+                 config_error: ConfigError | None = None,
+                 reload_config: Callable[[], Config] | None = None,
+                 config_file: str = "the configuration file") -> None:
         self._config = config
         self._simulator_factory = simulator_factory
         self._config_error = config_error
+        self._reload_config = reload_config
+        self._config_file = config_file
         self._host = config.seestar.host
         self._control_port = config.seestar.control_port
+        self._address_from_client = False
+        self._saved_address_mtime: float | None = None
         self._client: SeestarClient | None = None
         self._opening: asyncio.Task[SeestarClient] | None = None
+        self._waiting = 0
         self._users: set[str] = set()
         self._listeners: dict[str, SessionListener] = {}
         self._simulator: SimulatorEndpoints | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._address_listeners: list[Callable[[str, int], None]] = []
+        self._give_up: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._was_master: bool | None = None
         self.sessions_opened = 0
         #: The driver's devices by role (mount, camera, focuser, wheel), for cross-device reads
         #: such as the camera's FITS keywords; set once by cli.py.
@@ -91,8 +98,17 @@ class SeestarSession:
     def set_address(self, host: str, control_port: int) -> None:
         """Use another address from the next open on (DEVICE_ADDRESS); tell every device."""
         self._host, self._control_port = host.strip() or SIMULATOR_HOST, control_port
+        self._address_from_client = True
         for callback in list(self._address_listeners):
             callback(self._host, self._control_port)
+
+    def offer_saved_address(self, host: str, control_port: int, saved_at: float) -> bool:
+        """A DEVICE_ADDRESS saved by one device (file time `saved_at`); the newest save wins."""
+        if self._saved_address_mtime is not None and saved_at < self._saved_address_mtime:
+            return False
+        self._saved_address_mtime = saved_at
+        self.set_address(host, control_port)
+        return True
 
     def on_address_change(self, callback: Callable[[str, int], None]) -> None:
         """`callback(host, control_port)` after every set_address (mirrors DEVICE_ADDRESS)."""
@@ -115,20 +131,30 @@ class SeestarSession:
     # --- sharing ------------------------------------------------------------------------
 
     def listen(self, device_name: str, listener: SessionListener) -> None:
-        """Tell `listener` when the session is lost for good (until it releases)."""
+        """Tell `listener` about reconnects and a session lost for good (until it releases)."""
         self._listeners[device_name] = listener
 
     async def acquire(self, device_name: str) -> SeestarClient:
         """The shared client, opening the session if no device holds it; typed errors on failure."""
         if self._config_error is not None:
-            raise self._config_error
+            self._retry_config()
         if self._client is None:
             if self._opening is None:
                 self._opening = asyncio.ensure_future(self._open())
             opening = self._opening
+            self._waiting += 1
             try:
                 await asyncio.shield(opening)
+            except asyncio.CancelledError:
+                me = asyncio.current_task()
+                if me is None or me.cancelling():  # this device stopped waiting
+                    if not opening.done():
+                        self._spawn(self._close_if_unused(opening))
+                    raise
+                raise ConnectionLost("the Seestar session was closed while it was being opened") \
+                    from None
             finally:
+                self._waiting -= 1
                 if opening.done() and self._opening is opening:
                     self._opening = None
         assert self._client is not None
@@ -139,21 +165,43 @@ class SeestarSession:
         """Drop `device_name`'s hold; the last one out closes the session."""
         self._users.discard(device_name)
         self._listeners.pop(device_name, None)
-        if not self._users:
+        if not self._users and not self._waiting:
             await self.close()
 
     async def close(self) -> None:
         """Close the client and any built-in fake, whoever holds them."""
         self._users.clear()
+        self._cancel_give_up()
+        opening, self._opening = self._opening, None
+        if opening is not None and not opening.done():
+            opening.cancel()
         client, self._client = self._client, None
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
         if client is not None:
             await client.close()
+            log.info("Seestar session closed")
         self._stop_simulator()
 
     # --- internals ----------------------------------------------------------------------
+
+    def _retry_config(self) -> None:
+        """Re-read a configuration that failed to load; raise the (explained) error if still bad."""
+        error = self._config_error
+        if self._reload_config is not None:
+            try:
+                config = self._reload_config()
+            except ConfigError as exc:
+                error = exc
+            else:
+                log.info("configuration fixed; using it from now on")
+                self._config, self._config_error = config, None
+                if not self._address_from_client:
+                    self._host, self._control_port = config.seestar.host, config.seestar.control_port
+                return
+        assert error is not None
+        raise advice.explain(error, self._host, self._control_port, self._config_file)
 
     def _seestar_config(self) -> SeestarConfig:
         base = dataclasses.replace(self._config.seestar, host=self._host,
@@ -175,46 +223,106 @@ class SeestarSession:
         try:
             async with asyncio.timeout(OPEN_TIMEOUT_S):
                 await client.connect()
+                await self._check_master(client)
         except BaseException as exc:
             await client.close()
             self._stop_simulator()
             if isinstance(exc, TimeoutError) and not isinstance(exc, IndiSeestarError):
-                raise ConnectFailed(cfg.host, cfg.control_port,
-                                    f"no answer within {OPEN_TIMEOUT_S:g} s") from exc
-            if isinstance(exc, SeestarError):
-                raise _explain(exc, cfg) from exc
+                raise advice.explain(
+                    ConnectFailed(cfg.host, cfg.control_port,
+                                  f"no answer within {OPEN_TIMEOUT_S:g} s"),
+                    cfg.host, cfg.control_port, self._config_file) from exc
+            if isinstance(exc, IndiSeestarError):
+                raise advice.explain(exc, cfg.host, cfg.control_port, self._config_file) from exc
             raise
         self._client = client
         self.sessions_opened += 1
-        self._unsubscribe = client.on_connection_state(self._on_connection_state)
+        self._was_master = client.state.is_master
+        self._unsubscribe = [client.on_connection_state(self._on_connection_state),
+                             client.on_state_change(self._on_scope_state)]
         log.info("Seestar session open: %s firmware %s at %s:%d", client.state.model,
                  client.state.firmware, cfg.host, cfg.control_port)
         return client
 
+    @staticmethod
+    async def _check_master(client: SeestarClient) -> None:
+        """Refuse a scope another client (the phone app) controls: our commands would be ignored.
+
+        The snapshot taken at login predates our master claim, so a `False` is checked again
+        with a fresh poll. `None` (firmware without guest mode, or no other client) is fine.
+        """
+        if client.state.is_master is not False:
+            return
+        if (await client.refresh()).is_master is False:
+            raise NotMaster(advice.NOT_MASTER_REASON)
+
+    async def _close_if_unused(self, opening: asyncio.Task[SeestarClient]) -> None:
+        """Every device gave up waiting for the open: close the session it produced."""
+        try:
+            await asyncio.shield(opening)
+        except (IndiSeestarError, asyncio.CancelledError):
+            return
+        if not self._users and not self._waiting and self._client is not None:
+            log.info("no device waits for the Seestar session any more; closing it")
+            await self.close()
+
     def _on_connection_state(self, state: ConnectionState) -> None:
-        if state is ConnectionState.FAILED:
-            reason = "the Seestar session failed and cannot be resumed; connect again"
-            for listener in list(self._listeners.values()):
+        host, port = self._host, self._control_port
+        if state is ConnectionState.RECONNECTING:
+            give_up_s = self._config.seestar.reconnect_give_up_s
+            log.warning("Seestar connection lost; reconnecting (giving up after %g s)", give_up_s)
+            self._notify(f"lost the connection to the Seestar at {advice.where(host, port)}; "
+                         f"reconnecting (giving up after {give_up_s:g} s)", "WARNING")
+            if self._give_up is None:
+                self._give_up = asyncio.get_running_loop().call_later(
+                    give_up_s, self._lose, advice.lost_for_good(host, port, give_up_s))
+        elif state is ConnectionState.READY and self._give_up is not None:
+            self._cancel_give_up()
+            self._notify("reconnected to the Seestar", "INFO")
+        elif state is ConnectionState.FAILED:
+            self._lose(advice.lost_for_good(host, port, None))
+
+    def _on_scope_state(self, state: ScopeState) -> None:
+        if self._was_master and state.is_master is False:
+            self._notify("another client (the Seestar app?) took control of the Seestar; "
+                         "commands may be refused until it hands control back", "WARNING")
+        self._was_master = state.is_master
+
+    def _lose(self, reason: str) -> None:
+        """The session cannot be resumed: close it, then disconnect every device with `reason`."""
+        self._cancel_give_up()
+        if self._client is None:
+            return
+        log.error("%s", reason)
+        listeners = list(self._listeners.values())
+
+        async def lose() -> None:
+            await self.close()
+            for listener in listeners:
                 listener.on_session_lost(reason)
-        elif state is ConnectionState.RECONNECTING:
-            log.warning("Seestar connection lost; reconnecting")
+
+        self._spawn(lose())
+
+    def _notify(self, text: str, level: str) -> None:
+        for listener in list(self._listeners.values()):
+            listener.on_session_notice(text, level)
+
+    def _cancel_give_up(self) -> None:
+        if self._give_up is not None:
+            self._give_up.cancel()
+            self._give_up = None
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("session task failed", exc_info=task.exception())
 
     def _stop_simulator(self) -> None:
         sim, self._simulator = self._simulator, None
         if sim is not None:
             sim.stop()
-
-
-def _explain(exc: SeestarError, cfg: SeestarConfig) -> SeestarError:
-    """The same error with a message that tells the user what to do."""
-    where = f"{cfg.host}:{cfg.control_port}"
-    if isinstance(exc, LoginRequired):
-        return exc
-    if isinstance(exc, (ConnectFailed, ConnectionLost, RequestTimeout)):
-        return ConnectFailed(cfg.host, cfg.control_port,
-                             f"{exc}. Check DEVICE_ADDRESS (or seestar.host in the configuration), "
-                             "that the Seestar is switched on and on the same network")
-    if isinstance(exc, NotMaster):
-        return NotMaster(f"{exc.reason}. The Seestar app controls the scope at {where}: "
-                         "close the app (or release control in it) and connect again")
-    return exc

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201 - pytest hook
+def pytest_collection_modifyitems(config, items):
     if shutil.which("indiserver"):
         return
     skip = pytest.mark.skip(reason="indiserver (Debian indi-bin) is not installed; run `make test`")

@@ -82,6 +82,16 @@ async def until_async(
     return value
 
 
+def exited(process: Any) -> bool:
+    """True once a psutil.Process has ended (a zombie waiting for its parent counts)."""
+    import psutil
+
+    try:
+        return bool(process.status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
 def free_port() -> int:
     """A TCP port that was free on 127.0.0.1 a moment ago."""
     with socket.socket() as s:

@@ -28,7 +28,7 @@ import yaml
 
 from indi_seestar.sim import FakeSeestar, SimThread
 
-from .indi_harness import IndiServer, free_port, recording_client_class, until
+from .indi_harness import IndiServer, Update, free_port, recording_client_class, until
 
 DRIVER = "indi_seestar"
 PREFIX = "Seestar"
@@ -103,22 +103,15 @@ class Rig:
         fake_kwargs.setdefault("parked", False)
         sim = SimThread(time_factor=time_factor, **fake_kwargs)
         fake = sim.start()
-        server = None
         try:
             config_path = write_config(tmp_path / "config.yaml", fake, time_factor=time_factor,
                                        extra=config)
             env = driver_env(tmp_path, config_path)
-            server = IndiServer(free_port(), workdir=tmp_path / "indiserver",
-                                path_dirs=[venv_bin()], env=env, verbose=verbose)
-            server.start([DRIVER])
-            client = recording_client_class().connected(server.port)
-            rig = cls(tmp_path, sim, fake, server, client, config_path, env)
-            rig.wait_defined(timeout_s=15)
-            yield rig
+            with serve_driver(tmp_path, env, verbose=verbose) as (server, client):
+                rig = cls(tmp_path, sim, fake, server, client, config_path, env)
+                rig.wait_defined(timeout_s=15)
+                yield rig
         finally:
-            if server is not None:
-                with contextlib.suppress(Exception):
-                    server.stop()
             sim.stop()
 
     def wait_defined(self, timeout_s: float = 15) -> None:
@@ -142,6 +135,50 @@ class Rig:
     def stderr_text(self) -> str:
         """indiserver's stderr (the driver's log lines come through it)."""
         return b"\n".join(self.server.stderr_lines()).decode(errors="replace")
+
+    def messages(self, device: str | None = None, since: int = 0) -> list[str]:
+        """Texts of the INDI messages the client received (from <message> and set*/def*)."""
+        return [u.message for u in self.client.updates(device=device, event="message", since=since)]
+
+    def wait_state(self, device: str, name: str, state: str, *, since: int,
+                   timeout_s: float = 20) -> Update:
+        """The first set* of `device.name` with `state` from `since` on, waiting for it."""
+        return self.client.wait(lambda u: (u.device == device and u.name == name and u.event == "set"
+                                           and u.state == state), timeout_s=timeout_s, since=since)
+
+    def states(self, device: str, name: str, since: int) -> list[str]:
+        """States of the set* of `device.name` from `since` on, in order."""
+        return [u.state for u in self.client.updates(device, name, event="set", since=since)]
+
+    def restart_driver(self, timeout_s: float = 20) -> None:
+        """Stop the driver through indiserver's FIFO (SIGKILL), start it again, wait for the devices."""
+        since = self.client.mark()
+        self.server.stop_driver(DRIVER)
+        until(lambda: all(self.client.updates(device=d, event="del", since=since) for d in self.devices),
+              timeout_s, what="the devices to be deleted")
+        since = self.client.mark()
+        self.server.start_driver(DRIVER)
+        until(lambda: all(self.client.updates(device=d, name="DRIVER_INFO", since=since)
+                          for d in self.devices), timeout_s, what="the devices to come back")
+
+
+@contextlib.contextmanager
+def serve_driver(tmp_path: Path, env: Mapping[str, str], *,
+                 verbose: bool = False) -> Iterator[tuple[IndiServer, Any]]:
+    """indiserver on a free loopback port running `indi_seestar` with `env`, and a RecordingClient."""
+    server = IndiServer(free_port(), workdir=tmp_path / "indiserver", path_dirs=[venv_bin()],
+                        env=env, verbose=verbose)
+    try:
+        server.start([DRIVER])
+        client = recording_client_class().connected(server.port)
+        try:
+            yield server, client
+        finally:
+            with contextlib.suppress(Exception):
+                client.disconnectServer()
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
 
 
 def env_with(base: Mapping[str, str], **changes: str) -> dict[str, str]:

@@ -1,0 +1,49 @@
+"""CONFIG_SAVE keeps DEVICE_ADDRESS and the filter names across a driver restart, and a saved
+address wins over the configuration file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.indi_harness import free_port
+from tests.support.rig import Rig
+
+pytestmark = pytest.mark.e2e
+
+
+def _save(rig: Rig, device: str) -> None:
+    since = rig.client.mark()
+    rig.client.send_switch(device, "CONFIG_PROCESS", ["CONFIG_SAVE"])
+    done = rig.wait_state(device, "CONFIG_PROCESS", "Ok", since=since)
+    assert not any(done.values.values())
+
+
+def _set_address(rig: Rig, device: str, host: str, port: int) -> None:
+    since = rig.client.mark()
+    rig.client.send_text(device, "DEVICE_ADDRESS", {"ADDRESS": host, "PORT": str(port)})
+    rig.wait_state(device, "DEVICE_ADDRESS", "Ok", since=since)
+
+
+def test_device_address_and_filter_names_survive_a_restart(tmp_path):
+    wrong = free_port()  # the configuration file points nowhere; the saved address is right
+    with Rig.start(tmp_path, config={"seestar": {"control_port": wrong}}) as rig:
+        # an older save on the wheel (address still wrong, new filter name) ...
+        _set_address(rig, rig.wheel, "127.0.0.1", rig.fake.control_port)  # needed to connect
+        rig.client.connect_device(rig.wheel)
+        since = rig.client.mark()
+        rig.client.send_text(rig.wheel, "FILTER_NAME", {"FILTER_SLOT_NAME_3": "Dual band"})
+        rig.wait_state(rig.wheel, "FILTER_NAME", "Ok", since=since)
+        _set_address(rig, rig.wheel, "127.0.0.1", wrong)
+        _save(rig, rig.wheel)
+        # ... and a newer one on the mount with the right address: the newest save wins
+        _set_address(rig, rig.mount, "127.0.0.1", rig.fake.control_port)
+        _save(rig, rig.mount)
+
+        rig.restart_driver()
+        for device in rig.devices:
+            address = rig.client.updates(device, "DEVICE_ADDRESS", event="def")[-1].values
+            assert address == {"ADDRESS": "127.0.0.1", "PORT": str(rig.fake.control_port)}
+        rig.client.connect_device(rig.wheel)
+        names = rig.client.updates(rig.wheel, "FILTER_NAME", event="def")[-1].values
+        assert names == {"FILTER_SLOT_NAME_1": "Dark", "FILTER_SLOT_NAME_2": "IR",
+                         "FILTER_SLOT_NAME_3": "Dual band"}

@@ -1,0 +1,66 @@
+"""indi_seestar.cli: the single-instance lock, and the executable on pipes (no indiserver)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from indi_seestar import cli
+from tests.support.rig import venv_bin
+
+DRIVER = str(venv_bin() / "indi_seestar")
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {**os.environ, "HOME": str(home), "INDI_SEESTAR_CONFIG": "",
+            "INDI_SEESTAR_LOCK_DIR": str(tmp_path), **extra}
+
+
+def test_lock_path_prefers_our_variable_then_the_runtime_dir():
+    uid = os.getuid()
+    assert cli.lock_path("Seestar", {"INDI_SEESTAR_LOCK_DIR": "/l", "XDG_RUNTIME_DIR": "/r"}) == \
+        Path(f"/l/indi_seestar-{uid}-Seestar.lock")
+    assert cli.lock_path("My Scope/2", {"XDG_RUNTIME_DIR": "/r"}) == \
+        Path(f"/r/indi_seestar-{uid}-My_Scope_2.lock")
+    assert cli.lock_path("Seestar", {}).parent == Path("/tmp")
+
+
+def test_the_lock_is_held_once(tmp_path):
+    first = cli.acquire_instance_lock(tmp_path / "x.lock")
+    assert first is not None
+    assert cli.acquire_instance_lock(tmp_path / "x.lock") is None
+    first.close()
+    again = cli.acquire_instance_lock(tmp_path / "x.lock")
+    assert again is not None
+    again.close()
+
+
+def test_an_unusable_lock_directory_does_not_stop_the_driver(tmp_path):
+    assert cli.acquire_instance_lock(tmp_path / "missing" / "x.lock") is not None
+
+
+def test_a_second_copy_defines_nothing_and_exits_at_eof(tmp_path):
+    held = cli.acquire_instance_lock(cli.lock_path("Seestar", {"INDI_SEESTAR_LOCK_DIR": str(tmp_path)}))
+    assert held is not None
+    try:
+        done = subprocess.run([DRIVER], input=b'<getProperties version="1.7"/>\n',
+                              capture_output=True, env=_env(tmp_path), timeout=30, check=False)
+    finally:
+        held.close()
+    assert done.returncode == 0
+    assert done.stdout == b""
+    assert b"another indi_seestar already serves the 'Seestar' devices" in done.stderr
+
+
+def test_a_broken_configuration_is_reported_and_the_devices_still_come_up(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seestar:\n  hots: 10.0.0.1\n")
+    done = subprocess.run([DRIVER], input=b'<getProperties version="1.7"/>\n', capture_output=True,
+                          env=_env(tmp_path, INDI_SEESTAR_CONFIG=str(bad)), timeout=30, check=False)
+    assert done.returncode == 0
+    assert f"configuration error: {bad}:seestar.hots: unknown key 'hots'".encode() in done.stderr
+    assert done.stdout.count(b'name="DRIVER_INFO"') == 4
+    assert max(len(line) for line in done.stderr.splitlines()) < 1024
