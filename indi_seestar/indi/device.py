@@ -253,7 +253,7 @@ class Device:
         """Validate a client's new* and run the handler; the vector always gets a set* back."""
         entry = self._entries.get(msg.name)
         if entry is None or not self._is_live(entry):
-            self.message(f"{msg.name}: no such property", "WARNING")
+            self.message(f"{msg.name[:64]}: no such property", "WARNING")  # names are <= 64 chars
             return
         vector = entry.vector
         try:

@@ -121,7 +121,7 @@ async def test_withheld_replies_mid_session_are_repaired_by_logging_in_again(
 
         with caplog.at_level(logging.INFO, logger="indi_seestar.seestar"):
             sim.call(forget_logins)
-            await until(lambda: client.reconnects == 1, 10)
+            await until(lambda: client.reconnects == 1, 30)
         assert fake.faults.counters.login_successes == 2
         assert any("replies are withheld" in r.getMessage() for r in caplog.records)
         assert (await client.refresh()).logged_in
