@@ -8,11 +8,15 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from tests.e2e.camera_helpers import FakeFrames, camera_rig, date_obs, expose, open_fits, point_high
-
-#: The driver's configured readout margin (config default): DATE-OBS is estimated from the
-#: first byte of the frame, so it may lag the true start by the readout and transfer delay.
-READOUT_MARGIN_S = 0.5
+from tests.e2e.camera_helpers import (
+    READOUT_MARGIN_S,
+    FakeFrames,
+    camera_rig,
+    date_obs,
+    expose,
+    open_fits,
+    point_high,
+)
 
 
 def j2000_of_jnow(ra_hours: float, dec_deg: float, utc) -> tuple[float, float]:  # noqa: ANN001
@@ -87,7 +91,8 @@ def test_a_light_exposure_as_ekos_capture(tmp_path):
         assert h["FILTER"] == ("Dark", "IR", "LP")[spec.wheel_slot]
         assert h["FOCUSPOS"] == spec.focus_steps
 
-        # DATE-OBS: the exposure start, UTC with ms, never before the true start.
+        # DATE-OBS: the exposure start, UTC with ms, never before the true start; estimated from
+        # the frame's first byte, it may lag by the readout delay, which the margin bounds.
         assert len(h["DATE-OBS"]) == 23
         true_start = rig.fake.clock.utc_at(spec.t_start_s)
         lag = (date_obs(h) - true_start).total_seconds()
