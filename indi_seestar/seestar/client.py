@@ -299,6 +299,10 @@ class SeestarClient:
         return await self._imaging.next_raw_frame(started_after_s=started_after_s,
                                                   exposure_s=exposure_s, timeout_s=timeout_s)
 
+    async def stop_streaming(self) -> None:
+        """Stop the preview frames' pushes (the camera goes on); next_raw_frame resumes them."""
+        await self._imaging.stop_streaming()
+
     async def start_stack(self, restart: bool = True) -> None:
         """Start live stacking (restart=False continues); Stack events follow."""
         await self._imaging.start_stack(restart)

@@ -139,6 +139,13 @@ class Imaging:
         await self._send(methods.stop_view(Stage.CONTINUOUS_EXPOSURE))
         self._update_state(preview_active=False)
 
+    async def stop_streaming(self) -> None:
+        """Stop the 4800 preview pushes unless a request waits; next_raw_frame resumes them."""
+        async with self._lock:
+            stream = self._stream
+            if stream is not None and stream.streaming_wanted and not self.router.pending:
+                await stream.set_streaming(False)
+
     async def _ensure_exposure(self, exposure_ms: int) -> None:
         if self.router.exposure_ms != exposure_ms:
             await self._apply_exposure(exposure_ms)
