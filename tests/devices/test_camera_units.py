@@ -80,7 +80,8 @@ def test_file_index_and_prefix_follow_libindi(tmp_path):
     (tmp_path / "empty").mkdir()
     assert camera_upload.next_index(tmp_path / "empty", "IMG_XXX") == 1
     now = datetime(2026, 3, 4, 5, 6, 7, 890123)
-    assert camera_upload.expand_prefix("IMG_ISO8601_XXX", 7, now) == "IMG_2026-03-04T05-06-07.890_007"
+    expanded = camera_upload.expand_prefix("IMG_ISO8601_XXX", 7, now)
+    assert expanded == "IMG_2026-03-04T05-06-07.890_007"
 
 
 def test_save_frame_writes_the_parts_in_a_created_directory(tmp_path, monkeypatch):
@@ -102,7 +103,8 @@ AROUND = Surroundings(telescope_name="Seestar Mount", ra_jnow_hours=5.6, dec_jno
                       focuser_position_steps=1580, filter_name="IR")
 
 
-def meta_for(frame_type: FrameType, geometry: Geometry = Geometry(0, 0, 1080, 1920)):  # noqa: ANN201
+def meta_for(frame_type: FrameType,  # noqa: ANN201
+             geometry: Geometry = Geometry(0, 0, 1080, 1920)):
     return frame_meta(device_name="Seestar Camera", exposure_s=2.0, start_utc=START,
                       frame_type=frame_type, geometry=geometry, gain=80, optics=OPTICS,
                       around=AROUND, records=())

@@ -1,4 +1,4 @@
-"""50 consecutive exposures: 50 BLOBs, the same bytes on both ends, bounded driver memory (acc. 8)."""
+"""50 exposures in a row: 50 BLOBs, the same bytes on both ends, bounded driver memory (acc. 8)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def test_fifty_exposures_fifty_identical_blobs_and_no_memory_growth(tmp_path):
         rss_after = driver_rss(rig)
         blobs = client.updates(rig.camera, "CCD1", event="set", since=since)
         assert len(blobs) == FRAMES
-        oks = [u for u in client.updates(rig.camera, "CCD_EXPOSURE", since=since) if u.state == "Ok"]
+        oks = [u for u in client.updates(rig.camera, "CCD_EXPOSURE", since=since)
+               if u.state == "Ok"]
         assert len(oks) == FRAMES
         growth = rss_after - rss_before
         print(f"\ndriver RSS {rss_before / 2**20:.1f} MB -> {rss_after / 2**20:.1f} MB "
