@@ -170,10 +170,11 @@ class Camera(SeestarDevice):
         telescope = slots["ACTIVE_TELESCOPE"]
         focuser, wheel = slots["ACTIVE_FOCUSER"], slots["ACTIVE_FILTER"]
         own = self._own_names()
+        ours = set(own.values())
         fields: dict[str, Any] = snooped_surroundings(
-            self._snooped, telescope=telescope if telescope not in own else None,
-            focuser=focuser if focuser not in own else None,
-            wheel=wheel if wheel not in own else None)
+            self._snooped, telescope=telescope if telescope not in ours else None,
+            focuser=focuser if focuser not in ours else None,
+            wheel=wheel if wheel not in ours else None)
         if telescope and telescope == own.get("mount"):
             pointing = None
             if frame_type is FrameType.LIGHT and not st.parked:
