@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..config import SeestarConfig
 from ..errors import CommandFailed, ConnectionLost, OperationFailed, RequestTimeout
 from ..protocol import methods
+from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Call, Method, Stage
 from ..protocol.results import parse_view_state
 from ..protocol.rpc import Reply, VerifyPolicy
@@ -171,7 +172,9 @@ class Imaging:
         except CommandFailed as exc:
             log.debug("get_view_state failed (%s); starting the preview", exc)
         else:
-            if view.stage == Stage.CONTINUOUS_EXPOSURE and view.state != "cancel":
+            # The stage's own state: after stop_view(ContinuousExposure) the View still works.
+            if (view.stage == Stage.CONTINUOUS_EXPOSURE and view.state != "cancel"
+                    and view.stage_state not in TERMINAL_STATES):
                 self._update_state(preview_active=True)
                 return
             if view.stage in _BUSY_STAGES and view.stage_state not in ("complete", "fail", "cancel"):
