@@ -21,9 +21,10 @@ from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Call, Method, Stage
 from ..protocol.results import parse_view_state
 from ..protocol.rpc import Reply, VerifyPolicy
-from .images import ImageItem, ImageRequestId, ImageStats, ImageStream
+from .images import ImageItem, ImageRequestId, ImageStream
 from .pool import FrameStarted, RawFrame, StackedImage, StackedPayload
 from .router import FrameRouter
+from .sockets import ImageStats
 from .state import ScopeState
 from .timeouts import Timeouts
 
