@@ -243,9 +243,9 @@ class Exposures:
         started_after_s = time.monotonic()  # after the wheel and gain are in place
         frame = await self._wait_frame(client, shot, started_after_s)
         with frame:
-            around = await camera.surroundings(shot.frame_type)
             start_mono = frame.first_byte_monotonic_s - shot.exposure_s / client.config.time_factor
             start_utc = datetime.now(UTC) - timedelta(seconds=time.monotonic() - start_mono)
+            around = await camera.surroundings(shot.frame_type, start_utc)
             meta = frame_meta(device_name=camera.name, exposure_s=shot.exposure_s,
                               start_utc=start_utc, frame_type=shot.frame_type,
                               geometry=shot.geometry, gain=shot.gain, optics=camera.optics(),
