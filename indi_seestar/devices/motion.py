@@ -63,6 +63,8 @@ DUR_MARGIN_S = 0.25
 STOP_TIMEOUT_S = 5.0
 #: Weight of a new round trip in the running latency estimates.
 RTT_WEIGHT = 0.2
+#: Bound on how much earlier than planned we wake to make up for the loop's own lateness (s).
+MAX_WAKE_LEAD_S = 0.005
 
 
 class Outcome(enum.Enum):
@@ -95,6 +97,13 @@ class Latency:
     moves: int = 0
     stops: int = 0
     samples: list[tuple[str, float]] = field(default_factory=list)
+    #: How late (s, real) the runner's planned wake-ups fire: asyncio rounds timeouts up to
+    #: the millisecond and the loop may be busy; subtracted from later waits (bounded).
+    wake_late_s: float = 0.0
+
+    def record_wake(self, late_s: float) -> None:
+        """Fold in how late one planned wake-up fired after the time asked of the loop."""
+        self.wake_late_s = max(0.0, min(MAX_WAKE_LEAD_S, _ewma(self.wake_late_s, late_s)))
 
     def record(self, kind: str, rtt_s: float) -> None:
         """Fold one round trip in (kind "move" or "stop")."""
@@ -241,21 +250,23 @@ class MotionController:
     async def _run(self) -> None:
         """The runner: decide, send, wait for the next reason to decide (see module)."""
         lead_s = 0.0  # how early the last wait ended on purpose (stop latency compensation)
+        planned_end = 0.0  # scope time the last wait was meant to end (timer wake-ups only)
         while True:
             self._wake.clear()
             now = self._now()
-            self._account(now + lead_s)
+            # Woken a little early on purpose (loop lateness): the next command lands on time.
+            self._account(max(now, planned_end) + lead_s)
             self._t_sent = now
             for axis, cmd in list(self._commands.items()):
                 if isinstance(cmd, Pulse) and abs(cmd.remaining_arcsec) < DONE_ARCSEC:
                     self._ending.append((axis, self._commands.pop(axis)))
             ended, self._ending = self._ending, []
             segment = plan(self._commands, self._frame_of(), now) if self._commands else None
-            lead_s = 0.0
+            lead_s = planned_end = 0.0
             if segment is None:
                 if self._segment is not None or ended:
                     self._segment = None
-                    self._send("stop", self._mover.stop(), ended)
+                    await self._send("stop", self._mover.stop(), ended)
                 await self._wake.wait()
                 continue
             wait_s = min(segment.run_s, MAX_DUR_S - 1.0)
@@ -267,17 +278,25 @@ class MotionController:
             if wait_s == segment.run_s and self._ends_everything(segment):
                 lead_s = max(0.0, min(wait_s, self.latency.stop_lead_s() * self._tf))
             self._segment = segment
-            self._send("move", self._mover.move(segment.command, dur_s), ended)
+            # The segment runs from the moment its command was written, not from this decision.
+            written = await self._send("move", self._mover.move(segment.command, dur_s), ended)
+            self._account(written)
+            planned_end = written + wait_s - lead_s
+            wait_real_s = max(0.0, (planned_end - self._now()) / self._tf - self.latency.wake_late_s)
+            t_wake = self._clock() + wait_real_s
             try:
-                await asyncio.wait_for(self._wake.wait(), (wait_s - lead_s) / self._tf)
-                lead_s = 0.0  # woken by a change, not by the planned end
+                await asyncio.wait_for(self._wake.wait(), wait_real_s)
+                lead_s = planned_end = 0.0  # woken by a change, not by the planned end
             except TimeoutError:
-                pass
+                self.latency.record_wake(self._clock() - t_wake)
 
-    def _send(self, kind: str, request: Awaitable[None], ended: list[tuple[SkyAxis, Command]]) -> None:
-        """Write the command now; once acknowledged, report the `ended` commands."""
+    async def _send(self, kind: str, request: Awaitable[None], ended: list[tuple[SkyAxis, Command]]) -> float:
+        """Write the command (the scope time it was written is returned); once acknowledged,
+        report the `ended` commands."""
+        written: asyncio.Future[float] = asyncio.get_running_loop().create_future()
 
         async def send() -> None:
+            written.set_result(self._now())  # the request writes in its first step, right now
             error = await self._timed(kind, request, timeout_s=None)
             for axis, cmd in ended:
                 self._on_end(axis, cmd, Outcome.DONE if error is None else Outcome.FAILED, error)
@@ -285,6 +304,7 @@ class MotionController:
                 await self._fail(error)
 
         self._spawn(send())
+        return await written
 
     async def _timed(self, kind: str, request: Awaitable[None], *, timeout_s: float | None) -> str | None:
         """Await one command and record its round trip; the error text, or None when accepted."""

@@ -41,10 +41,16 @@ def switch(rig: Rig, name: str, member: str) -> Update:
     return wait_set(rig, name, since)
 
 
+CONNECTED_VECTORS = ("EQUATORIAL_EOD_COORD", "TELESCOPE_PARK", "GEOGRAPHIC_COORD", "TELESCOPE_MOUNT_TYPE",
+                     "TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE", "GUIDE_RATE",
+                     "SEESTAR_MOTION_LATENCY")
+
+
 def connect_mount(rig: Rig) -> None:
-    """CONNECT the mount and wait for its pointing."""
+    """CONNECT the mount and wait until its connected-only vectors are defined."""
     rig.client.connect_device(rig.mount, timeout_s=30)
-    until(lambda: rig.client.updates(rig.mount, "EQUATORIAL_EOD_COORD"), 10, what="EQUATORIAL_EOD_COORD")
+    until(lambda: all(rig.client.updates(rig.mount, n, event="def") for n in CONNECTED_VECTORS), 10,
+          what="the mount's vectors")
 
 
 def latest(rig: Rig, name: str) -> Update:
