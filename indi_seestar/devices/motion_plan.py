@@ -125,10 +125,12 @@ class Segment:
         return self.sky_rates[0] if axis is SkyAxis.WE else self.sky_rates[1]
 
 
-def quantise(a1_rate: float, a2_rate: float) -> SpeedCommand:
-    """The command closest in direction, at least as fast as asked (whole steps, >= 1)."""
+def quantise(a1_rate: float, a2_rate: float, *, at_least: bool = True) -> SpeedCommand:
+    """The command closest in direction, in whole steps (>= 1): at least as fast as asked
+    (a pulse must end in time), or the nearest speed (a held move keeps its rate)."""
     speed = math.hypot(a1_rate, a2_rate) / ARCSEC_PER_STEP
-    steps = min(MAX_SPEED_STEPS, max(1, math.ceil(speed - 1e-6)))
+    steps = math.ceil(speed - 1e-6) if at_least else round(speed)
+    steps = min(MAX_SPEED_STEPS, max(1, steps))
     angle = round(math.degrees(math.atan2(a2_rate, a1_rate))) % 360
     return SpeedCommand(steps, angle)
 
@@ -148,7 +150,8 @@ def plan(commands: dict[SkyAxis, Command], frame: AxisFrame, now_s: float) -> Se
         return None
     east = desired_rate(active[SkyAxis.WE], now_s) if SkyAxis.WE in active else 0.0
     north = desired_rate(active[SkyAxis.NS], now_s) if SkyAxis.NS in active else 0.0
-    command = quantise(*frame.to_axes(east, north))
+    pulsing = any(isinstance(c, Pulse) for c in active.values())
+    command = quantise(*frame.to_axes(east, north), at_least=pulsing)
     segment = Segment(command, frame.to_sky(*command.axis_rates()), math.inf)
     run_s = math.inf
     for axis, cmd in active.items():
@@ -156,7 +159,7 @@ def plan(commands: dict[SkyAxis, Command], frame: AxisFrame, now_s: float) -> Se
             rate = segment.rate_along(axis)
             if rate * cmd.remaining_arcsec > 0:  # progresses this segment
                 run_s = min(run_s, cmd.remaining_arcsec / rate)
-    if run_s == math.inf and any(isinstance(c, Pulse) for c in active.values()):
+    if run_s == math.inf and pulsing:
         # Rounding left every pulse without progress (a tiny axis next to a big one): run the
         # pulses one at a time from here, the first one alone.
         axis = next(a for a, c in active.items() if isinstance(c, Pulse))

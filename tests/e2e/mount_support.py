@@ -100,3 +100,39 @@ def separation_deg(a: tuple[float, float], b: tuple[float, float]) -> float:
 def messages(rig: Rig, since: int) -> list[str]:
     """The mount's messages (message elements and set* message attributes are both recorded)."""
     return [u.message for u in rig.client.updates(rig.mount, event="message", since=since)]
+
+
+def fake_now_s(rig: Rig) -> float:
+    """The fake's scope clock now."""
+    return float(rig.fake_call(rig.fake.clock.now_s))
+
+
+def fake_manual_segments(rig: Rig, since_s: float) -> list[tuple[float, float, float, float]]:
+    """Speed-move segments the fake ran from scope time `since_s`: (t0, t1, rate1, rate2) deg/s."""
+    mount = rig.fake.state.mount
+
+    def read() -> list[tuple[float, float, float, float]]:
+        times, states = list(mount._times), list(mount._states)
+        now = rig.fake.clock.now_s()
+        out = []
+        for i, st in enumerate(states):
+            if st.manual is None:
+                continue
+            end = min(times[i + 1] if i + 1 < len(times) else now, st.manual.t_end_s)
+            start = max(times[i], st.manual.t0_s, since_s)
+            if end > start:
+                out.append((start, end, st.manual.rate1_deg_s, st.manual.rate2_deg_s))
+        return out
+
+    return rig.fake_call(read)
+
+
+def fake_stop_time_s(rig: Rig) -> float:
+    """Scope time the fake mount's last speed move ended: a stop command, or its own dur_sec."""
+    mount = rig.fake.state.mount
+
+    def read() -> float:
+        last = mount._states[-1]
+        return last.manual.t_end_s if last.manual is not None else mount._times[-1]
+
+    return float(rig.fake_call(read))

@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.mount_support import (
     SIDEREAL_ARCSEC_S,
     connect_mount,
+    fake_stop_time_s,
     latest,
     move_type,
     radec_of_altaz,
@@ -196,9 +197,7 @@ def test_a_new_pulse_replaces_the_running_one(tmp_path):
 def fake_stop_delay_s(rig: Rig, t_sent: float) -> float:
     """Real seconds from `t_sent` (monotonic) until the fake's speed move had stopped."""
     until(lambda: move_type(rig) == "none", 10, what="the fake mount to stop")
-    mount = rig.fake.state.mount
-    times = rig.fake_call(lambda: list(mount._times))
-    return rig.fake.clock.real_monotonic_at(times[-1]) - t_sent
+    return rig.fake.clock.real_monotonic_at(fake_stop_time_s(rig)) - t_sent
 
 
 @pytest.mark.parametrize("how", ["abort", "disconnect"])
