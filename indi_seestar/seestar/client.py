@@ -37,7 +37,7 @@ from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
 from .imaging import Imaging
 from .login import Contact
-from .motion import MoveForm, SpeedMoveForms
+from .motion import MAX_OLD_FORM_SPEED, MoveForm, SpeedMoveForms
 from .pool import RawFrame, StackedImage
 from .snapshot import Snapshot, StateCallback, add_listener, notify
 from .sockets import ImageStats
@@ -128,6 +128,11 @@ class SeestarClient:
     def last_reconnect_s(self) -> float | None:
         """Drop-to-READY time of the last reconnect."""
         return self._supervisor.last_reconnect_s
+
+    @property
+    def time_factor(self) -> float:
+        """Scope seconds per real second (1 for a real scope; the fake's time factor in tests)."""
+        return self._config.time_factor
 
     @property
     def speed_move_form(self) -> MoveForm | None:
@@ -238,6 +243,12 @@ class SeestarClient:
         if not 0 <= speed_percent <= 100 or duration_s < 1:
             raise ValueError("speed_percent must be 0..100 and duration_s >= 1")
         await self._motion.move(angle_deg, speed_percent, duration_s)
+
+    async def speed_move_steps(self, angle_deg: int, speed_steps: int, duration_s: int) -> None:
+        """Joystick move at `speed_steps` old-form steps/s (1 = 15 arcsec/s of axis angle)."""
+        if not 0 < speed_steps <= MAX_OLD_FORM_SPEED or duration_s < 1:
+            raise ValueError(f"speed_steps must be 1..{MAX_OLD_FORM_SPEED} and duration_s >= 1")
+        await self._motion.move_steps(angle_deg, speed_steps, duration_s)
 
     async def stop_motion(self) -> None:
         """Stop a joystick move (speed 0 in the form this firmware accepts)."""
