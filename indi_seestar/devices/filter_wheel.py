@@ -47,9 +47,12 @@ class FilterWheel(SeestarDevice):
     def filter_name(self) -> str | None:
         """Name of the filter in place, for FITS FILTER (None when unknown)."""
         position = self._client.state.wheel_slot if self._client is not None else None
-        if position is None:
-            return None
-        return str(self.names[f"FILTER_SLOT_NAME_{position + 1}"])
+        return self.name_of(position)
+
+    def name_of(self, position: int | None) -> str | None:
+        """The user's name of scope position 0..2 (None when unknown), connected or not."""
+        key = f"FILTER_SLOT_NAME_{position + 1}" if position is not None else ""
+        return str(self.names[key]) if key in self.names else None
 
     async def on_session(self, client: SeestarClient) -> None:
         """Show the scope's slot (Idle when unknown) and follow its WheelMove events."""
@@ -67,16 +70,7 @@ class FilterWheel(SeestarDevice):
 
     async def move_to(self, position: int) -> None:
         """Move to scope position 0..2 and wait for WheelMove complete (for the camera's darks)."""
-        def arrived(event: Event) -> bool:  # a complete of a replaced move is not ours
-            reached = _slot(event)
-            return event.state != StageState.COMPLETE or reached is None or reached == position
-
-        async with self.client.expect(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S,
-                                      predicate=arrived) as done:
-            await self.client.set_wheel(position)
-        event = await done.wait()
-        reached = _slot(event)
-        self.slot["FILTER_SLOT_VALUE"] = (position if reached is None else reached) + 1
+        self.slot["FILTER_SLOT_VALUE"] = await move_wheel(self.client, position) + 1
         self.publish(self.slot, state=State.OK)
 
     def _on_slot(self, values: dict[str, float]) -> None:
@@ -125,3 +119,17 @@ def _slot(event: Event) -> int | None:
     if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < 3:
         return position
     return None
+
+
+async def move_wheel(client: SeestarClient, position: int) -> int:
+    """Move the wheel to scope position 0..2, wait for its WheelMove complete; the position reached."""
+
+    def arrived(event: Event) -> bool:  # a complete of a replaced move is not ours
+        reached = _slot(event)
+        return event.state != StageState.COMPLETE or reached is None or reached == position
+
+    async with client.expect(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S,
+                             predicate=arrived) as done:
+        await client.set_wheel(position)
+    reached = _slot(await done.wait())
+    return position if reached is None else reached

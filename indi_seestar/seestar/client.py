@@ -37,7 +37,7 @@ from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
 from .imaging import Imaging
 from .login import Contact
-from .motion import MoveForm, SpeedMoveForms
+from .motion import MAX_OLD_FORM_SPEED, MoveForm, SpeedMoveForms
 from .pool import RawFrame, StackedImage
 from .snapshot import Snapshot, StateCallback, add_listener, notify
 from .sockets import ImageStats
@@ -105,6 +105,11 @@ class SeestarClient:
     # --- observation ------------------------------------------------------------
 
     @property
+    def config(self) -> SeestarConfig:
+        """The configuration in use (its time factor and readout margin time the frames)."""
+        return self._config
+
+    @property
     def state(self) -> ScopeState:
         """The latest snapshot (refreshed from events and polls)."""
         return self._snapshot.current
@@ -123,6 +128,11 @@ class SeestarClient:
     def last_reconnect_s(self) -> float | None:
         """Drop-to-READY time of the last reconnect."""
         return self._supervisor.last_reconnect_s
+
+    @property
+    def time_factor(self) -> float:
+        """Scope seconds per real second (1 for a real scope; the fake's time factor in tests)."""
+        return self._config.time_factor
 
     @property
     def speed_move_form(self) -> MoveForm | None:
@@ -234,6 +244,12 @@ class SeestarClient:
             raise ValueError("speed_percent must be 0..100 and duration_s >= 1")
         await self._motion.move(angle_deg, speed_percent, duration_s)
 
+    async def speed_move_steps(self, angle_deg: int, speed_steps: int, duration_s: int) -> None:
+        """Joystick move at `speed_steps` old-form steps/s (1 = 15 arcsec/s of axis angle)."""
+        if not 0 < speed_steps <= MAX_OLD_FORM_SPEED or duration_s < 1:
+            raise ValueError(f"speed_steps must be 1..{MAX_OLD_FORM_SPEED} and duration_s >= 1")
+        await self._motion.move_steps(angle_deg, speed_steps, duration_s)
+
     async def stop_motion(self) -> None:
         """Stop a joystick move (speed 0 in the form this firmware accepts)."""
         await self._motion.stop()
@@ -295,6 +311,10 @@ class SeestarClient:
         """
         return await self._imaging.next_raw_frame(started_after_s=started_after_s,
                                                   exposure_s=exposure_s, timeout_s=timeout_s)
+
+    async def stop_streaming(self) -> None:
+        """Stop the preview frames' pushes (the camera goes on); next_raw_frame resumes them."""
+        await self._imaging.stop_streaming()
 
     async def start_stack(self, restart: bool = True) -> None:
         """Start live stacking (restart=False continues); Stack events follow."""
