@@ -103,6 +103,5 @@ def save_frame(plan: UploadPlan, parts: Sequence[Any], extension: str = ".fits")
     path = directory / f"{name}{extension}"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
-        for part in parts:
-            f.write(part)
+        f.writelines(parts)
     return path

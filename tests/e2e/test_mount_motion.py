@@ -7,6 +7,7 @@ opposite member, on abort, on disconnect, and by itself if the driver dies.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import signal
@@ -88,7 +89,7 @@ def test_held_motion_outlasts_dur_sec_and_reverses_with_the_opposite_member(tmp_
         until(lambda: fake_now_s(rig) - t0 > 4.5, 15)  # past the 3 s auto-stop of one command
         assert move_type(rig) == "manual"
         segments = fake_manual_segments(rig, t0)
-        gaps = [b[0] - a[1] for a, b in zip(segments, segments[1:], strict=False)]
+        gaps = [b[0] - a[1] for a, b in itertools.pairwise(segments)]
         assert segments and max(gaps, default=0.0) < 0.01, "refreshed without a pause"
         north = sky_offset_arcsec(before, true_radec(rig))[1]
         assert north == pytest.approx(RATES["SLEW_FIND"] * sum(s[1] - s[0] for s in segments), rel=0.05)
