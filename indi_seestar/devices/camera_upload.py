@@ -103,5 +103,6 @@ def save_frame(plan: UploadPlan, parts: Sequence[Any], extension: str = ".fits")
     path = directory / f"{name}{extension}"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
-        f.writelines(parts)
+        for part in parts:
+            f.write(part)
     return path
