@@ -315,6 +315,12 @@ class Mount(SeestarDevice):
         self._site = Site(lat, lon, elevation)
         self.geo.update({"LAT": lat, "LONG": lon, "ELEV": elevation})
         self.publish(self.geo, state=State.OK)
+        try:  # the scope may re-derive its RA/Dec from its axes at the new site
+            coord = await asyncio.wait_for(self.client.get_equ_coord(), POLL_TIMEOUT_S)
+        except (IndiSeestarError, TimeoutError) as exc:
+            self.log.debug("pointing read after a site change failed: %s", exc)
+        else:
+            self.set_pointing(coord.ra_hours, coord.dec_deg)
         self._show_horizontal(publish=True)
 
     async def _on_time(self, values: dict[str, str]) -> None:
