@@ -9,7 +9,6 @@ on frame centroids keeps the star within 2 pixels RMS over 50 frames.
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -25,10 +24,10 @@ from tests.e2e.guiding_support import (
     plate_scale_arcsec_px,
     set_camera_number,
 )
-from tests.e2e.mount_support import SIDEREAL_ARCSEC_S, fake_now_s, latest
+from tests.e2e.mount_support import SIDEREAL_ARCSEC_S, fake_now_s, fast_thread_switches, latest
 from tests.support.rig import Rig
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures(fast_thread_switches.__name__)]
 
 GUIDE_RATE = 0.5
 STEPS, STEP_MS = 5, 2000
@@ -41,15 +40,6 @@ MIN_PULSE_MS, MAX_PULSE_MS = 20, 2500
 #: The camera's readout margin (see camera_helpers): shorter than the camera tests' 1.5 s so a
 #: frame takes ~1.5 s, still above the fake's render time on a loaded box.
 READOUT_MARGIN_S = 0.8
-
-
-@pytest.fixture(autouse=True)
-def fast_thread_switches():
-    """As in test_guiding.py: keep the in-process fake's clock honest (5 ms GIL switches)."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.0002)
-    yield
-    sys.setswitchinterval(old)
 
 
 def start(rig: Rig) -> StarTracker:
