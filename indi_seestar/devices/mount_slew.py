@@ -136,7 +136,7 @@ class SlewControl:
         client = m.client
         try:
             await m.motion.stop(client, "goto")
-            if client.state.slewing:
+            if m.scope_slewing:
                 await self._stop_slew()
             if centered:
                 async with client.expect(EventName.AUTO_GOTO, timeout_s=CENTERED_GOTO_TIMEOUT_S,
