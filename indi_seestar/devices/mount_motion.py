@@ -155,7 +155,7 @@ class MotionControl:
         m = self._mount
         if m.client.state.parked:
             return State.IDLE, f"[WARNING] {PARKED_WARNING}"
-        if m.activity is not Activity.IDLE or m.client.state.slewing:
+        if m.activity is not Activity.IDLE or m.scope_slewing:
             return State.ALERT, f"[ERROR] {SLEWING_REFUSAL}"
         return None
 

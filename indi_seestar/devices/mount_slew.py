@@ -33,6 +33,8 @@ GOTO_TIMEOUT_S = 180.0
 CENTERED_GOTO_TIMEOUT_S = 300.0
 #: Folding or opening the arm takes a few seconds (ALP waits for ScopeHome).
 PARK_TIMEOUT_S = 90.0
+#: How long a running slew may take to report its end once stopped (before a new goto).
+STOP_SLEW_TIMEOUT_S = 10.0
 #: How long the ScopeTrack confirmation of a tracking change may take before we poll instead.
 TRACK_CONFIRM_S = 3.0
 #: The target name the centred goto shows in the Seestar app.
@@ -134,6 +136,8 @@ class SlewControl:
         client = m.client
         try:
             await m.motion.stop(client, "goto")
+            if m.scope_slewing:
+                await self._stop_slew()
             if centered:
                 async with client.expect(EventName.AUTO_GOTO, timeout_s=CENTERED_GOTO_TIMEOUT_S,
                                          predicate=_stage_flavour) as done:
@@ -155,6 +159,16 @@ class SlewControl:
         m.publish(m.target, state=State.OK)
         m.refresh(keep_alerts=False)
         m.message("slew complete, tracking" if track else "slew complete, tracking off")
+
+    async def _stop_slew(self) -> None:
+        """Stop a running slew and wait for its end event, so that it cannot end the next goto."""
+        client = self._mount.client
+        try:
+            async with client.expect(EventName.SCOPE_GOTO, timeout_s=STOP_SLEW_TIMEOUT_S) as stopped:
+                await client.abort_goto()
+            await stopped.wait()
+        except OperationFailed:
+            pass  # "cancel" is the end we asked for; no event at all: the slew had ended anyway
 
     async def _sync(self, ra: float, dec: float) -> None:
         m = self._mount

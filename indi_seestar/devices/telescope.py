@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -36,7 +37,7 @@ from .. import sky
 from ..errors import IndiSeestarError
 from ..indi import standard as std
 from ..indi.model import State
-from ..protocol.events import EventName
+from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from ..seestar.state import ScopeState
@@ -62,6 +63,12 @@ from .mount_status import Activity, ScopeFlags, Status, derive
 REPUBLISH_ARCSEC = 0.1
 #: One pointing poll (`scope_get_equ_coord`); a missed poll is simply retried next period.
 POLL_TIMEOUT_S = 5.0
+#: A slew/park of the scope's own (the app's) counts as running until its end event, or until
+#: this long without any event of it (ScopeGoto reports every ~0.3 s while it moves).
+EXTERNAL_MOTION_STALE_S = 30.0
+#: The events that show the scope moving by itself, and the states that mean "running".
+_MOTION_EVENTS = (EventName.SCOPE_GOTO, EventName.SCOPE_HOME, EventName.SCOPE_MOVE_TO_HORIZON)
+_RUNNING = (StageState.START, StageState.WORKING)
 #: Optics by model when the scope reports none (§4.5): (focal length, aperture) in mm.
 OPTICS_BY_MODEL = {"S50": (250.0, 50.0), "S30": (150.0, 30.0)}
 
@@ -102,6 +109,7 @@ class Mount(SeestarDevice):
         self._site: Site | None = None
         self._poll: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
 
     # --- what the camera (and tests) read --------------------------------------------------
 
@@ -161,6 +169,7 @@ class Mount(SeestarDevice):
         now = datetime.now(UTC)
         self.time_utc.update({"UTC": format_utc(now), "OFFSET": format_offset(local_offset_hours())})
         self.activity = Activity.IDLE
+        self._scope_moving.clear()
         try:
             coord = await asyncio.wait_for(client.get_equ_coord(), POLL_TIMEOUT_S)
             self._pointing = Pointing(coord.ra_hours, coord.dec_deg, now)
@@ -189,10 +198,17 @@ class Mount(SeestarDevice):
 
     # --- status ----------------------------------------------------------------------------
 
+    @property
+    def scope_slewing(self) -> bool:
+        """The scope reports a slew, park or unpark of its own under way (its events, not polls:
+        a poll's move_type also counts our speed moves, and no event would ever clear that)."""
+        now = time.monotonic()
+        return any(now - t < EXTERNAL_MOTION_STALE_S for t in self._scope_moving.values())
+
     def status(self) -> Status:
         """The derived INDI view of the mount now (mount_status.derive)."""
         state = self.client.state
-        flags = ScopeFlags(parked=state.parked, tracking=state.tracking, slewing=state.slewing)
+        flags = ScopeFlags(parked=state.parked, tracking=state.tracking, slewing=self.scope_slewing)
         return derive(self.activity, flags, manual_motion=self.motion.holding)
 
     def refresh(self, *, keep_alerts: bool = True) -> None:
@@ -272,8 +288,15 @@ class Mount(SeestarDevice):
     # --- scope events ----------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        """ScopeGoto carries the pointing while the scope slews (anyone's slew)."""
-        if event.name != EventName.SCOPE_GOTO or not self.is_connected:
+        """Slew/park events say the scope moves; ScopeGoto carries the pointing meanwhile."""
+        if event.name not in _MOTION_EVENTS or not self.is_connected:
+            return
+        if event.state in _RUNNING:
+            self._scope_moving[event.name] = time.monotonic()
+        elif event.state is not None:
+            self._scope_moving.pop(event.name, None)
+        self.refresh()
+        if event.name != EventName.SCOPE_GOTO:
             return
         cur = event.get("cur_ra_dec")
         if isinstance(cur, list) and len(cur) == 2 and all(isinstance(v, (int, float)) for v in cur):
@@ -315,6 +338,12 @@ class Mount(SeestarDevice):
         self._site = Site(lat, lon, elevation)
         self.geo.update({"LAT": lat, "LONG": lon, "ELEV": elevation})
         self.publish(self.geo, state=State.OK)
+        try:  # the scope may re-derive its RA/Dec from its axes at the new site
+            coord = await asyncio.wait_for(self.client.get_equ_coord(), POLL_TIMEOUT_S)
+        except (IndiSeestarError, TimeoutError) as exc:
+            self.log.debug("pointing read after a site change failed: %s", exc)
+        else:
+            self.set_pointing(coord.ra_hours, coord.dec_deg)
         self._show_horizontal(publish=True)
 
     async def _on_time(self, values: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ within 10 degrees of direction, in alt-az and in EQ mode.
 from __future__ import annotations
 
 import math
-import sys
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ from tests.e2e.mount_support import (
     SIDEREAL_ARCSEC_S,
     connect_mount,
     fake_stop_time_s,
+    fast_thread_switches,
     latest,
     move_type,
     radec_of_altaz,
@@ -31,7 +31,7 @@ from tests.e2e.mount_support import (
 from tests.support.indi_harness import until
 from tests.support.rig import Rig
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures(fast_thread_switches.__name__)]
 
 NS, WE = "TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE"
 #: member -> (property, unit sky direction (east, north))
@@ -44,18 +44,6 @@ DIRECTIONS = {
 #: 20 lengths from 100 to 2000 ms, spread geometrically (the short ones are the hard ones).
 LENGTHS_MS = [round(x) for x in np.geomspace(100, 2000, 20)]
 GUIDE_RATE = 0.5
-
-
-@pytest.fixture(autouse=True)
-def fast_thread_switches():
-    """The fake runs in a thread of this process and stamps a move when its handler runs: with
-    the default 5 ms GIL switch interval, the test thread and the libindi client's callbacks
-    delay those stamps by up to 5 ms, which is the fake's error, not the driver's (a real scope
-    has its own CPU). A short interval keeps the fake's clock honest."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.0002)
-    yield
-    sys.setswitchinterval(old)
 
 
 def pulse(rig: Rig, member: str, length_ms: float):

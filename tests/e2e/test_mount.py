@@ -219,3 +219,18 @@ def test_tracking_on_and_off(tmp_path):
         assert reply.state == "Ok" and reply.values["TRACK_OFF"]
         assert not mount_state(rig).tracking
         wait_set(rig, "EQUATORIAL_EOD_COORD", since, lambda u: u.state == "Idle")
+
+
+def test_a_new_goto_replaces_a_running_one(tmp_path):
+    with Rig.start(tmp_path, time_factor=TF) as rig:
+        connect_mount(rig)
+        first, second = radec_of_altaz(rig, 20.0, 60.0), radec_of_altaz(rig, 60.0, 250.0)
+        since = goto(rig, *first)
+        wait_set(rig, "EQUATORIAL_EOD_COORD", since, lambda u: u.state == "Busy")
+        until(lambda: move_type(rig) == "goto", 10)
+        rig.client.send_number(rig.mount, "EQUATORIAL_EOD_COORD", {"RA": second[0], "DEC": second[1]})
+        end = wait_set(rig, "EQUATORIAL_EOD_COORD", since, lambda u: u.state in ("Ok", "Idle", "Alert"))
+        assert end.state == "Ok", messages(rig, since)
+        assert separation_deg((end.values["RA"], end.values["DEC"]), second) < 0.01
+        assert separation_deg(reported_radec(rig), second) < 0.01
+        assert sets(rig, "TARGET_EOD_COORD", since)[-1].values["RA"] == pytest.approx(second[0], abs=1e-6)

@@ -7,6 +7,7 @@ opposite member, on abort, on disconnect, and by itself if the driver dies.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import signal
@@ -88,7 +89,7 @@ def test_held_motion_outlasts_dur_sec_and_reverses_with_the_opposite_member(tmp_
         until(lambda: fake_now_s(rig) - t0 > 4.5, 15)  # past the 3 s auto-stop of one command
         assert move_type(rig) == "manual"
         segments = fake_manual_segments(rig, t0)
-        gaps = [b[0] - a[1] for a, b in zip(segments, segments[1:], strict=False)]
+        gaps = [b[0] - a[1] for a, b in itertools.pairwise(segments)]
         assert segments and max(gaps, default=0.0) < 0.01, "refreshed without a pause"
         north = sky_offset_arcsec(before, true_radec(rig))[1]
         assert north == pytest.approx(RATES["SLEW_FIND"] * sum(s[1] - s[0] for s in segments), rel=0.05)
@@ -126,3 +127,24 @@ def test_motion_stops_on_abort_disconnect_and_driver_death(tmp_path, how):
         delay = rig.fake.clock.real_monotonic_at(fake_stop_time_s(rig)) - t_sent
         print(f"\n{how}: the fake stopped {delay * 1000:.0f} ms later")
         assert 0 < delay < limit_s
+
+
+def test_a_device_state_poll_during_motion_leaves_no_phantom_slew(tmp_path):
+    # The focuser's abort polls get_device_state, whose move_type is "manual" while we move:
+    # that must not leave the mount Busy (and refusing pulses) after the motion ends.
+    with Rig.start(tmp_path) as rig:
+        rig.fake_call(rig.fake.point_at, *radec_of_altaz(rig, 45.0, 160.0))
+        rig.connect_all()
+        until(lambda: rig.client.updates(rig.mount, "TELESCOPE_MOTION_NS", event="def"), 10)
+        assert press(rig, "TELESCOPE_MOTION_NS", "MOTION_NORTH").state == "Busy"
+        until(lambda: move_type(rig) == "manual", 5)
+        since = rig.client.mark()
+        rig.client.send_switch(rig.focuser, "FOCUS_ABORT_MOTION", ["ABORT"])
+        rig.client.wait(lambda u: u.device == rig.focuser and u.name == "FOCUS_ABORT_MOTION"
+                        and u.state == "Ok", timeout_s=20, since=since)
+        assert press(rig, "TELESCOPE_MOTION_NS", None).state == "Idle"
+        wait_set(rig, "EQUATORIAL_EOD_COORD", since, lambda u: u.state == "Ok")
+        since = rig.client.mark()
+        rig.client.send_number(rig.mount, "TELESCOPE_TIMED_GUIDE_NS", {"TIMED_GUIDE_N": 300, "TIMED_GUIDE_S": 0})
+        assert wait_set(rig, "TELESCOPE_TIMED_GUIDE_NS", since).state == "Busy"
+        assert wait_set(rig, "TELESCOPE_TIMED_GUIDE_NS", since, lambda u: u.state != "Busy").state == "Idle"

@@ -1,0 +1,176 @@
+"""A small PHD2-like guider for the end-to-end tests: star centroids on CCD1 frames, pulses, fits.
+
+Our own code, written for the tests (not PHD2's): the frame is the camera's raw Bayer image; a
+2x2 superpixel sum removes the colour pattern; a star is followed from frame to frame with an
+intensity-weighted centroid over the background. Positions are in unbinned pixels of the
+region read out. Pulses go through the mount's TELESCOPE_TIMED_GUIDE_NS/WE, one axis after the
+other as PHD2 sends them, each waited for until it reports its end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tests.e2e.camera_helpers import expose, open_fits
+from tests.e2e.mount_support import wait_end
+from tests.support.rig import Rig
+
+#: The region read out (centre of the 1080 x 1920 chip) and the exposure of each frame.
+ROI = {"X": 284, "Y": 704, "WIDTH": 512, "HEIGHT": 512}
+EXPOSURE_S = 0.5
+#: Half size (superpixels) of the box a star is searched for around its last position.
+SEARCH_HALF = 24
+#: Half size (superpixels) of the centroid box.
+CENTROID_HALF = 5
+EDGE = SEARCH_HALF + 2
+
+MEMBERS = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
+           "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
+           "W": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W", ("TIMED_GUIDE_W", "TIMED_GUIDE_E")),
+           "E": ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E", ("TIMED_GUIDE_W", "TIMED_GUIDE_E"))}
+
+
+def set_camera_number(rig: Rig, name: str, values: dict[str, float]) -> None:
+    """Send a camera number vector and wait for its Ok."""
+    since = rig.client.mark()
+    rig.client.send_number(rig.camera, name, values)
+    reply = rig.client.wait(lambda u: u.device == rig.camera and u.name == name and u.event == "set",
+                            timeout_s=20, since=since)
+    assert reply.state == "Ok", (name, reply.state)
+
+
+def frame(rig: Rig) -> np.ndarray:
+    """One exposure of the region: 2x2 superpixels, background subtracted (float)."""
+    shot = expose(rig, EXPOSURE_S)
+    raw = open_fits(shot.data)[0].data.astype(np.float64)
+    h, w = raw.shape
+    sp = raw[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
+    return sp - np.median(sp)
+
+
+def _noise(image: np.ndarray) -> float:
+    mad = np.median(np.abs(image - np.median(image)))
+    return float(1.4826 * mad) or 1.0
+
+
+def centroid(image: np.ndarray, near: tuple[float, float]) -> tuple[float, float, float]:
+    """(x, y, flux) of the star nearest the brightest peak around `near` (superpixels)."""
+    x0, y0 = round(near[0]), round(near[1])
+    box = image[y0 - SEARCH_HALF: y0 + SEARCH_HALF + 1, x0 - SEARCH_HALF: x0 + SEARCH_HALF + 1]
+    py, px = np.unravel_index(int(np.argmax(box)), box.shape)
+    cx, cy = float(x0 - SEARCH_HALF + px), float(y0 - SEARCH_HALF + py)
+    threshold = 3.0 * _noise(image)
+    for _ in range(3):
+        xi, yi = round(cx), round(cy)
+        cut = image[yi - CENTROID_HALF: yi + CENTROID_HALF + 1, xi - CENTROID_HALF: xi + CENTROID_HALF + 1]
+        weights = np.clip(cut - threshold, 0.0, None)
+        total = float(weights.sum())
+        assert total > 0, "the star was lost"
+        ys, xs = np.mgrid[-CENTROID_HALF: CENTROID_HALF + 1, -CENTROID_HALF: CENTROID_HALF + 1]
+        cx, cy = xi + float((weights * xs).sum()) / total, yi + float((weights * ys).sum()) / total
+    return cx, cy, total
+
+
+def pick_star(image: np.ndarray) -> tuple[float, float]:
+    """A bright, isolated, unsaturated star away from the edges (superpixels)."""
+    noise = _noise(image)
+    h, w = image.shape
+    inner = image[EDGE: h - EDGE, EDGE: w - EDGE]
+    order = np.argsort(inner, axis=None)[::-1]
+    for flat in order[:2000]:
+        y, x = np.unravel_index(int(flat), inner.shape)
+        y, x = y + EDGE, x + EDGE
+        peak = image[y, x]
+        if peak > 4 * 60000 * 0.8 or peak < 20 * noise:
+            continue  # saturated, or too faint
+        patch = image[y - 1: y + 2, x - 1: x + 2]
+        if np.count_nonzero(patch > 5 * noise) < 5:
+            continue  # a hot pixel, not a star
+        around = image[y - 12: y + 13, x - 12: x + 13].copy()
+        around[12 - 3: 12 + 4, 12 - 3: 12 + 4] = 0
+        if around.max() > 0.3 * peak:
+            continue  # a neighbour would confuse the centroid
+        return float(x), float(y)
+    raise NoStar("no usable star in the region")
+
+
+class NoStar(AssertionError):
+    """No usable star in the region."""
+
+
+class StarTracker:
+    """Follows one star from frame to frame; positions in unbinned pixels."""
+
+    def __init__(self, rig: Rig) -> None:
+        self._rig = rig
+        image = frame(rig)
+        self._last = pick_star(image)
+        self._last = centroid(image, self._last)[:2]
+
+    @property
+    def position_px(self) -> tuple[float, float]:
+        """The last centroid in unbinned pixels."""
+        return 2.0 * self._last[0] + 0.5, 2.0 * self._last[1] + 0.5
+
+    def measure(self) -> tuple[float, float]:
+        """Take a frame and return the star's new position (unbinned pixels)."""
+        image = frame(self._rig)
+        self._last = centroid(image, self._last)[:2]
+        return self.position_px
+
+
+def guide_pulse(rig: Rig, direction: str, length_ms: float) -> None:
+    """One pulse as PHD2 sends it (both members, the other 0), waited for until it ends Idle."""
+    prop, member, names = MEMBERS[direction]
+    since = rig.client.mark()
+    rig.client.send_number(rig.mount, prop, {n: (round(length_ms) if n == member else 0) for n in names})
+    end = wait_end(rig, prop, since, timeout_s=30)
+    assert end.state == "Idle" and not any(end.values.values()), (end.state, end.values)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Image motion per second of guide pulse (px/s) for a West and a North pulse."""
+
+    west_px_s: tuple[float, float]
+    north_px_s: tuple[float, float]
+    east_px_s: tuple[float, float]
+    south_px_s: tuple[float, float]
+
+    def angle_between_deg(self) -> float:
+        """Angle between the RA (West) and Dec (North) vectors."""
+        (ax, ay), (bx, by) = self.west_px_s, self.north_px_s
+        return math.degrees(math.acos((ax * bx + ay * by) / (math.hypot(ax, ay) * math.hypot(bx, by))))
+
+    def pulses_for(self, error_px: tuple[float, float]) -> tuple[float, float]:
+        """(west s, north s) whose motion cancels `error_px` (negative = east / south)."""
+        m = np.array([self.west_px_s, self.north_px_s]).T
+        west_s, north_s = np.linalg.solve(m, -np.asarray(error_px))
+        return float(west_s), float(north_s)
+
+
+def _slope(positions: list[tuple[float, float]], step_s: float) -> tuple[float, float]:
+    """Least-squares px per second of pulse through the positions after 0, 1, 2... steps."""
+    t = np.arange(len(positions)) * step_s
+    p = np.asarray(positions)
+    return float(np.polyfit(t, p[:, 0], 1)[0]), float(np.polyfit(t, p[:, 1], 1)[0])
+
+
+def calibrate(rig: Rig, tracker: StarTracker, *, steps: int, step_ms: float) -> Calibration:
+    """PHD2's way: `steps` pulses West, as many East, then North and South, a frame after each."""
+    vectors = {}
+    for direction in ("W", "E", "N", "S"):
+        positions = [tracker.position_px]
+        for _ in range(steps):
+            guide_pulse(rig, direction, step_ms)
+            positions.append(tracker.measure())
+        vectors[direction] = _slope(positions, step_ms / 1000.0)
+    return Calibration(vectors["W"], vectors["N"], vectors["E"], vectors["S"])
+
+
+def plate_scale_arcsec_px(focal_length_mm: float = 250.0, pixel_um: float = 2.9) -> float:
+    """Image scale of the S50 (the camera's CCD_INFO and SCOPE_INFO say the same)."""
+    return 206.264806 * pixel_um / focal_length_mm
