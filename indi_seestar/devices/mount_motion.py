@@ -7,7 +7,9 @@ Layer: devices. INDI side of devices/motion.py:
 - TELESCOPE_TIMED_GUIDE_NS/WE (ms, indi-standard.md §4.6): Busy when the pulse starts, both
   members zeroed and Idle once the scope acknowledged its end; RA and Dec pulses overlap; a new
   pulse on an axis replaces the running one. The sky displacement is GUIDE_RATE x sidereal x
-  length. Pulses do not make EQUATORIAL_EOD_COORD Busy (PHD2 would take that for a slew).
+  length north/south; east/west it is that times cos(dec) by default (GUIDE_RATE_WE is an
+  RA-axis rate, as on an equatorial mount and as PHD2's declination compensation assumes), or
+  without cos(dec) when SEESTAR_GUIDE_RA is RA_SKY. Pulses do not make EQUATORIAL_EOD_COORD Busy (PHD2 would take that for a slew).
 - GUIDE_RATE (WE, NS, x sidereal) and TELESCOPE_SLEW_RATE are kept by CONFIG_SAVE;
   SEESTAR_MOTION_LATENCY shows the measured round trips the timing compensates.
 While parked, motion and pulses are refused (Idle + warning, libindi); while the mount slews
@@ -16,6 +18,7 @@ or parks they are refused with Alert.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -111,9 +114,11 @@ class MotionControl:
                               on_new=lambda v: self._on_guide(_WE, v))
         self.guide_rate = m.add(std.guide_rate(n, DEFAULT_GUIDE_RATE, DEFAULT_GUIDE_RATE),
                                 connected_only=True, saved=True)
+        self.guide_ra = m.add(props.guide_ra_rate(n), connected_only=True, saved=True)
         self.latency = m.add(props.motion_latency(n), connected_only=True)
         m.load_saved(self.slew_rate)
         m.load_saved(self.guide_rate)
+        m.load_saved(self.guide_ra)
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -129,6 +134,7 @@ class MotionControl:
             _zero(number)
             number.state = State.IDLE
         self.guide_rate.state = State.OK
+        self.guide_ra.state = State.OK
         self.slew_rate.state = State.OK
 
     async def stop(self, client: SeestarClient, reason: str, *, always: bool = False) -> None:
@@ -203,6 +209,8 @@ class MotionControl:
         plus_ms, minus_ms = values.get(ax.guide_plus, 0.0), values.get(ax.guide_minus, 0.0)
         sign, length_ms = (1, plus_ms) if plus_ms > 0 else (-1, minus_ms) if minus_ms > 0 else (0, 0.0)
         offset_arcsec = sign * float(self.guide_rate[ax.rate_member]) * SIDEREAL_ARCSEC_S * length_ms / 1000.0
+        if ax is _WE and self.guide_ra["RA_AXIS"]:
+            offset_arcsec *= self._cos_dec()
         _zero(vector)
         if offset_arcsec == 0:
             if isinstance(self._controller.command(ax.axis), Pulse):
@@ -261,6 +269,11 @@ class MotionControl:
         return axis_frame(m.client.state.equ_mode, Pointing(p.ra_hours, p.dec_deg, now), site)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _cos_dec(self) -> float:
+        """cos(dec) of the current pointing (1 when unknown): an RA-axis rate on the sky."""
+        pointing = self._mount.pointing
+        return math.cos(math.radians(pointing.dec_deg)) if pointing is not None else 1.0
 
     def _slew_rate_arcsec_s(self) -> float:
         on = self.slew_rate.on_names()

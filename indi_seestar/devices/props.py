@@ -31,3 +31,16 @@ def motion_latency(device: str) -> NumberVector:
                one_number("STOP_RTT_MS", "Stop round trip (ms)", "%.1f", 0, 60000, 0, 0)]
     return numbers(device, "SEESTAR_MOTION_LATENCY", "Motion latency", SEESTAR_GROUP, members,
                    perm=Perm.RO, timeout_s=0)
+
+
+def guide_ra_rate(device: str, sky: bool = False) -> SwitchVector:
+    """SEESTAR_GUIDE_RA: what GUIDE_RATE_WE means for east/west pulses.
+
+    RA_AXIS (default): an RA-axis rate, as on every equatorial mount: the sky moves by
+    rate x sidereal x cos(dec), which is what PHD2's declination compensation and its
+    calibration checks assume. RA_SKY: the sky moves by rate x sidereal whatever the
+    declination (calibrate again after a large change of declination).
+    """
+    return choice(device, "SEESTAR_GUIDE_RA", "Guide RA rate", SEESTAR_GROUP,
+                  [("RA_AXIS", "RA axis (like an EQ mount)"), ("RA_SKY", "Sky (no cos dec)")],
+                  1 if sky else 0)

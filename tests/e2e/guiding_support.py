@@ -25,7 +25,10 @@ EXPOSURE_S = 0.5
 SEARCH_HALF = 24
 #: Half size (superpixels) of the centroid box.
 CENTROID_HALF = 5
-EDGE = SEARCH_HALF + 2
+#: A guide star is picked this far (superpixels) from the region's edges: the search box plus
+#: the calibration's travel (5 x 2 s at ~1.6 superpixels/s = ~16) and room for the drift, so the
+#: star never walks out of the region.
+EDGE = SEARCH_HALF + 26
 
 MEMBERS = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
            "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),

@@ -55,16 +55,19 @@ def start(rig: Rig) -> StarTracker:
     raise AssertionError("no usable star near the six pointings tried")
 
 
-def check_calibration(cal: Calibration, label: str) -> None:
-    expected = GUIDE_RATE * SIDEREAL_ARCSEC_S / plate_scale_arcsec_px()
+def check_calibration(cal: Calibration, label: str, dec_deg: float) -> None:
+    """PHD2's checks: axes orthogonal, rates as the guide rate predicts (RA: times cos(dec), the
+    default RA-axis meaning of GUIDE_RATE_WE), each direction the reverse of its opposite."""
+    dec_rate = GUIDE_RATE * SIDEREAL_ARCSEC_S / plate_scale_arcsec_px()
+    ra_rate = dec_rate * math.cos(math.radians(dec_deg))
     lengths = {name: math.hypot(*vec) for name, vec in
                (("W", cal.west_px_s), ("N", cal.north_px_s), ("E", cal.east_px_s), ("S", cal.south_px_s))}
     angle = cal.angle_between_deg()
     print(f"\n{label}: RA {cal.west_px_s}, Dec {cal.north_px_s} px/s; lengths {lengths} "
-          f"(expected {expected:.3f}); angle {angle:.2f} deg")
+          f"(expected RA {ra_rate:.3f}, Dec {dec_rate:.3f}); angle {angle:.2f} deg")
     assert abs(angle - 90.0) <= 10.0
     for name, length in lengths.items():
-        assert length == pytest.approx(expected, rel=0.2), name
+        assert length == pytest.approx(ra_rate if name in "WE" else dec_rate, rel=0.2), name
     back_w = np.dot(cal.east_px_s, cal.west_px_s) / np.dot(cal.west_px_s, cal.west_px_s)
     back_n = np.dot(cal.south_px_s, cal.north_px_s) / np.dot(cal.north_px_s, cal.north_px_s)
     assert back_w == pytest.approx(-1.0, abs=0.2) and back_n == pytest.approx(-1.0, abs=0.2)
@@ -73,7 +76,8 @@ def check_calibration(cal: Calibration, label: str) -> None:
 def test_calibration_on_frames_in_eq_mode(tmp_path):
     with camera_rig(tmp_path, equ_mode=True, readout_margin_s=READOUT_MARGIN_S) as rig:
         tracker = start(rig)
-        check_calibration(calibrate(rig, tracker, steps=STEPS, step_ms=STEP_MS), "EQ")
+        cal = calibrate(rig, tracker, steps=STEPS, step_ms=STEP_MS)
+        check_calibration(cal, "EQ", rig.fake_call(rig.fake.state.mount.radec)[1])
 
 
 def test_calibration_and_guiding_loop_in_altaz_mode(tmp_path):
@@ -81,7 +85,7 @@ def test_calibration_and_guiding_loop_in_altaz_mode(tmp_path):
     with camera_rig(tmp_path, readout_margin_s=READOUT_MARGIN_S) as rig:
         tracker = start(rig)
         cal = calibrate(rig, tracker, steps=STEPS, step_ms=STEP_MS)
-        check_calibration(cal, "alt-az")
+        check_calibration(cal, "alt-az", rig.fake_call(rig.fake.state.mount.radec)[1])
         lock = tracker.position_px
         rig.fake.faults.set_drift(DRIFT_RA, DRIFT_DEC)
         t0 = fake_now_s(rig)
