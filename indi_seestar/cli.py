@@ -21,6 +21,8 @@ from .errors import ConfigError
 log = logging.getLogger("indi_seestar")
 
 LOCK_DIR_ENV = "INDI_SEESTAR_LOCK_DIR"
+#: Set to a period in ms to log the event loop's worst timer lateness (loop_probe.py).
+PROBE_ENV = "INDI_SEESTAR_LOOP_PROBE_MS"
 
 
 def lock_path(prefix: str, env: dict[str, str] | None = None) -> Path:
@@ -92,9 +94,18 @@ async def _serve(cfg: configuration.Config, config_error: ConfigError | None) ->
 
     session, devices = build_devices(cfg, config_error)
     driver = Driver(devices)
+    probe: asyncio.Task[None] | None = None
+    if PROBE_ENV in os.environ:  # benchmarks only (indi_seestar/loop_probe.py)
+        from .loop_probe import period_from_env, run_probe
+
+        period_s = period_from_env(os.environ)
+        if period_s is not None:
+            probe = asyncio.get_running_loop().create_task(run_probe(period_s))
     try:
         await driver.run()
     finally:
+        if probe is not None:
+            probe.cancel()
         try:
             await asyncio.wait_for(session.close(), timeout=0.5)
         except (TimeoutError, Exception):  # exiting anyway; indiserver is gone
