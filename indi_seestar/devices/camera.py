@@ -1,14 +1,325 @@
-"""The Seestar main camera as an INDI CCD (DRIVER_INTERFACE 2).
+"""The Seestar main camera as an INDI CCD (DRIVER_INTERFACE 2) for Ekos and PHD2.
 
-Layer: devices. (Connection and address only so far; exposures are being added.)
+Layer: devices. Properties, as libindi's INDI::CCD defines them: CCD_EXPOSURE (Busy with a
+countdown, Ok with 0 once the image is out, Alert on failure; a new one replaces a running
+one), CCD_ABORT_EXPOSURE, CCD1 (one-HDU 2-D uint16 raw Bayer FITS), CCD_INFO, CCD_FRAME and
+CCD_BINNING (done in software, camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (dark and bias
+on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as light),
+CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
+CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics by
+default), UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER and
+ACTIVE_DEVICES (camera_fits). The pipeline is in camera_exposure.
+No CCD_TEMPERATURE: the firmware reports only the board temperature (PiStatus `temp`), not
+the sensor's (no recorded firmware up to 7.32 does); it must not pass for CCD-TEMP.
+Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a stale one).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ValueRejected
+from ..fits import CLEAR_KEYWORD, FitsRecord, FrameType, client_record
+from ..indi import standard as std
+from ..indi.model import State
+from ..indi.wire import Snooped
+from ..seestar.client import SeestarClient
+from . import camera_frame
 from .base import SeestarDevice
+from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
+from .camera_fits import Optics, SnoopedValues, Surroundings, poll_pointing, snooped_surroundings
+from .camera_frame import Geometry
+from .camera_upload import UploadMode, UploadPlan, home
+from .filter_wheel import DEFAULT_NAMES
+
+#: Sensor until the scope reports its own (S50/S30: 1080 x 1920 portrait, 2.9 um, 16-bit words).
+DEFAULT_WIDTH_PX, DEFAULT_HEIGHT_PX, DEFAULT_PIXEL_UM, BITS_PER_PIXEL = 1080, 1920, 2.9, 16
+#: The scope's default gain (ALP, §8.2) and its range (`isp_range_gain`).
+DEFAULT_GAIN, GAIN_MIN, GAIN_MAX = 80, 0, 400
+#: libindi's software limit, enough for any guiding or focusing use.
+MAX_BINNING = 4
+FRAME_TYPE_OF = {"FRAME_LIGHT": FrameType.LIGHT, "FRAME_BIAS": FrameType.BIAS,
+                 "FRAME_DARK": FrameType.DARK, "FRAME_FLAT": FrameType.FLAT}
+ACTIVE_SLOTS = ("ACTIVE_TELESCOPE", "ACTIVE_ROTATOR", "ACTIVE_FOCUSER", "ACTIVE_FILTER",
+                "ACTIVE_SKYQUALITY")
 
 
 class Camera(SeestarDevice):
-    """The camera device."""
+    """The camera device; see the module docstring."""
 
     interface = 2
+
+    def init_properties(self) -> None:
+        """The CCD vectors (connected-only, as libindi defines them) and ACTIVE_DEVICES."""
+        super().init_properties()
+        n = self.name
+        w, h = DEFAULT_WIDTH_PX, DEFAULT_HEIGHT_PX
+        self.exposure = self.add(std.ccd_exposure(n, min_s=EXPOSURE_MIN_S, max_s=EXPOSURE_MAX_S),
+                                 connected_only=True, on_new=self._on_exposure)
+        self.abort = self.add(std.ccd_abort_exposure(n), connected_only=True,
+                              on_new=self._on_abort)
+        self.frame = self.add(std.ccd_frame(n, w, h), connected_only=True, on_new=self._on_frame)
+        self.frame_reset = self.add(std.ccd_frame_reset(n), connected_only=True,
+                                    on_new=self._on_frame_reset)
+        self.binning = self.add(std.ccd_binning(n, MAX_BINNING), connected_only=True,
+                                on_new=self._on_binning)
+        self.fits_header = self.add(std.fits_header(n), connected_only=True,
+                                    on_new=self._on_fits_header)
+        self.gain = self.add(std.ccd_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
+                             connected_only=True, saved=True)
+        self.capture_format = self.add(std.ccd_capture_format(n, [("INDI_RAW", "RAW")]),
+                                       connected_only=True)
+        self.transfer_format = self.add(std.ccd_transfer_format(n, native=False),
+                                        connected_only=True)
+        self.info = self.add(std.ccd_info(n, w, h, DEFAULT_PIXEL_UM, BITS_PER_PIXEL),
+                             connected_only=True)
+        self.ccd1 = self.add(std.ccd1(n), connected_only=True)
+        self.frame_type = self.add(std.ccd_frame_type(n), connected_only=True)
+        self.cfa = self.add(std.ccd_cfa(n, "GRBG"), connected_only=True, on_new=self._on_cfa)
+        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True)
+        self.upload_mode = self.add(std.upload_mode(n), connected_only=True,
+                                    on_new=self._on_upload_mode, saved=True)
+        self.upload_settings = self.add(std.upload_settings(n, home()), connected_only=True,
+                                        saved=True)
+        self.file_path = std.ccd_file_path(n)  # defined while saving on the host, as libindi
+        self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
+                                       on_new=self._on_active_devices, saved=True)
+        self.exposures = Exposures(self)
+        self._records: dict[str, FitsRecord] = {}
+        self._snooped = SnoopedValues()
+        self._snooping: set[str] = set()
+        self._file_path_added = False
+
+    # --- session ---------------------------------------------------------------------------
+
+    async def on_session(self, client: SeestarClient) -> None:
+        """Take the sensor and optics the scope reports; no exposure is under way."""
+        st = client.state
+        width = st.chip_width_px or DEFAULT_WIDTH_PX
+        height = st.chip_height_px or DEFAULT_HEIGHT_PX
+        pixel = st.pixel_size_um or DEFAULT_PIXEL_UM
+        self.info.update({"CCD_MAX_X": width, "CCD_MAX_Y": height, "CCD_PIXEL_SIZE": pixel,
+                          "CCD_PIXEL_SIZE_X": pixel, "CCD_PIXEL_SIZE_Y": pixel})
+        if (self.frame.member("WIDTH").max, self.frame.member("HEIGHT").max) != (width, height):
+            for member, top in (("X", width - 1), ("Y", height - 1), ("WIDTH", width),
+                                ("HEIGHT", height)):
+                self.frame.member(member).max = top
+            self._reset_frame()
+        if st.cfa:
+            self.cfa["CFA_TYPE"] = st.cfa
+        if not self.scope_info["FOCAL_LENGTH"] and st.focal_length_mm:
+            self.scope_info["FOCAL_LENGTH"] = st.focal_length_mm
+        if not self.scope_info["APERTURE"] and st.aperture_mm:
+            self.scope_info["APERTURE"] = st.aperture_mm
+        self.exposure.state = State.IDLE
+        self.exposure["CCD_EXPOSURE_VALUE"] = 0
+        self.exposures.session_started()
+        self._show_file_path_property()
+        self._snoop_foreign()
+
+    async def on_session_end(self, client: SeestarClient) -> None:
+        """Stop any exposure and put the wheel back if a dark moved it."""
+        await self.exposures.close(client)
+
+    # --- what the exposure pipeline reads and reports --------------------------------------
+
+    def show_exposure_left(self, seconds: float) -> None:
+        """CCD_EXPOSURE Busy with the seconds left."""
+        self.exposure["CCD_EXPOSURE_VALUE"] = round(seconds, 3)
+        self.publish(self.exposure, state=State.BUSY)
+
+    def exposure_done(self) -> None:
+        """CCD_EXPOSURE Ok with 0: the image is out."""
+        self.exposure["CCD_EXPOSURE_VALUE"] = 0
+        self.publish(self.exposure, state=State.OK)
+
+    def exposure_failed(self, reason: str) -> None:
+        """CCD_EXPOSURE Alert with `[ERROR] reason`."""
+        self.log.warning("%s", reason)
+        self.publish(self.exposure, state=State.ALERT, message=f"[ERROR] {reason}")
+
+    def show_file_path(self, path: str) -> None:
+        """CCD_FILE_PATH Ok with the file just written."""
+        self.file_path["FILE_PATH"] = path
+        self.message(f"Image saved to {path}")
+        self.publish(self.file_path, state=State.OK)
+
+    def optics(self) -> Optics:
+        """Pixel size, CFA and SCOPE_INFO as the header states them."""
+        def offset(member: str) -> int:
+            text = str(self.cfa[member]).strip()
+            return int(text) if text.lstrip("-").isdigit() else 0
+
+        return Optics(pixel_size_x_um=float(self.info["CCD_PIXEL_SIZE_X"]),
+                      pixel_size_y_um=float(self.info["CCD_PIXEL_SIZE_Y"]),
+                      cfa_type=str(self.cfa["CFA_TYPE"]).strip(),
+                      cfa_offset_x=offset("CFA_OFFSET_X"), cfa_offset_y=offset("CFA_OFFSET_Y"),
+                      focal_length_mm=float(self.scope_info["FOCAL_LENGTH"]),
+                      aperture_mm=float(self.scope_info["APERTURE"]))
+
+    def fits_records(self) -> tuple[FitsRecord, ...]:
+        """The FITS_HEADER records in force, in the order they were first given."""
+        return tuple(self._records.values())
+
+    async def surroundings(self, frame_type: FrameType) -> Surroundings:
+        """Pointing, site, focuser and filter for the frame just taken (our own state first)."""
+        client, st = self.client, self.client.state
+        slots = {slot: str(self.active_devices[slot]).strip() for slot in ACTIVE_SLOTS}
+        telescope = slots["ACTIVE_TELESCOPE"]
+        focuser, wheel = slots["ACTIVE_FOCUSER"], slots["ACTIVE_FILTER"]
+        own = self._own_names()
+        fields: dict[str, Any] = snooped_surroundings(
+            self._snooped, telescope=telescope if telescope not in own else None,
+            focuser=focuser if focuser not in own else None,
+            wheel=wheel if wheel not in own else None)
+        if telescope and telescope == own.get("mount"):
+            pointing = None
+            if frame_type is FrameType.LIGHT and not st.parked:
+                pointing = await poll_pointing(client)
+            fields["ra_jnow_hours"], fields["dec_jnow_deg"] = pointing or (None, None)
+            fields["lat_deg"], fields["lon_east_deg"] = st.lat_deg, st.lon_east_deg
+        if focuser and focuser == own.get("focuser"):
+            fields["focuser_position_steps"] = st.focuser_position_steps
+        if wheel and wheel == own.get("wheel"):
+            fields["filter_name"] = self._own_filter_name(st.wheel_slot)
+        return Surroundings(telescope_name=telescope or None, **fields)
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    def _on_exposure(self, values: dict[str, float]) -> None:
+        frame_type = FRAME_TYPE_OF[next(iter(self.frame_type.on_names()), "FRAME_LIGHT")]
+        requested = EXPOSURE_MIN_S if frame_type is FrameType.BIAS else values["CCD_EXPOSURE_VALUE"]
+        shot = Shot(exposure_s=firmware_exposure_s(requested), frame_type=frame_type,
+                    geometry=self._geometry(), gain=round(self.gain["GAIN"]),
+                    upload=self._upload_plan(), requested_monotonic_s=time.monotonic())
+        self.exposure["CCD_EXPOSURE_VALUE"] = shot.exposure_s
+        self.publish(self.exposure, state=State.BUSY)
+        self.exposures.start(shot)
+
+    def _on_abort(self, values: dict[str, bool]) -> None:
+        self.abort.reset()
+        if self.exposures.abort():
+            self.message("Exposure aborted.")
+        self.exposure["CCD_EXPOSURE_VALUE"] = 0
+        self.publish(self.exposure, state=State.IDLE)
+        self.publish(self.abort, state=State.OK)
+
+    def _on_frame(self, values: dict[str, float]) -> None:
+        wanted = {**self.frame.values(), **{k: round(v) for k, v in values.items()}}
+        self._check(self._geometry(wanted))
+        self.frame.update(wanted)
+        self.publish(self.frame, state=State.OK)
+
+    def _on_binning(self, values: dict[str, float]) -> None:
+        wanted = {**self.binning.values(), **{k: round(v) for k, v in values.items()}}
+        self._check(self._geometry(binning=wanted))
+        self.binning.update(wanted)
+        self.publish(self.binning, state=State.OK)
+
+    def _on_frame_reset(self, values: dict[str, bool]) -> None:
+        self._reset_frame()
+        self.publish(self.frame, state=State.OK)
+        self.publish(self.binning, state=State.OK)
+        self.frame_reset.reset()
+        self.publish(self.frame_reset, state=State.OK)
+
+    def _on_cfa(self, values: dict[str, str]) -> None:
+        pattern = values.get("CFA_TYPE", self.cfa["CFA_TYPE"]).strip().upper()
+        if pattern not in ("", "RGGB", "GRBG", "GBRG", "BGGR"):
+            raise ValueRejected("CCD_CFA", f"{pattern!r} is not RGGB, GRBG, GBRG or BGGR")
+        for member in ("CFA_OFFSET_X", "CFA_OFFSET_Y"):
+            if member in values and values[member].strip() not in ("0", "1"):
+                raise ValueRejected("CCD_CFA", f"{member} must be 0 or 1")
+        self.cfa.update({**values, "CFA_TYPE": pattern})
+        self.publish(self.cfa, state=State.OK)
+
+    def _on_upload_mode(self, values: dict[str, bool]) -> None:
+        self.upload_mode.update(values)
+        self._show_file_path_property()
+        self.publish(self.upload_mode, state=State.OK)
+
+    def _on_fits_header(self, values: dict[str, str]) -> None:
+        self.fits_header.update(values)
+        name = str(self.fits_header["KEYWORD_NAME"]).strip()
+        if name.upper() == CLEAR_KEYWORD:
+            self._records.clear()
+            self.message("Custom FITS headers cleared.")
+        else:
+            record = client_record(name, str(self.fits_header["KEYWORD_VALUE"]).strip(),
+                                   str(self.fits_header["KEYWORD_COMMENT"]).strip())
+            self._records.pop(record.store_key, None)  # a replaced record moves to the end
+            self._records[record.store_key] = record
+        self.publish(self.fits_header, state=State.OK)
+
+    def _on_active_devices(self, values: dict[str, str]) -> None:
+        self.active_devices.update({k: v.strip() for k, v in values.items()})
+        if self.is_connected:
+            self._snoop_foreign()
+        self.publish(self.active_devices, state=State.OK)
+
+    def on_snooped(self, message: Snooped) -> None:
+        """Values of foreign devices named in ACTIVE_DEVICES."""
+        if message.device in self._snooping:
+            self._snooped.feed(message)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _sensor(self) -> tuple[int, int]:
+        return round(self.info["CCD_MAX_X"]), round(self.info["CCD_MAX_Y"])
+
+    def _geometry(self, frame: Mapping[str, Any] | None = None,
+                  binning: Mapping[str, Any] | None = None) -> Geometry:
+        f = frame if frame is not None else self.frame.values()
+        b = binning if binning is not None else self.binning.values()
+        return Geometry(round(f["X"]), round(f["Y"]), round(f["WIDTH"]), round(f["HEIGHT"]),
+                        round(b["HOR_BIN"]), round(b["VER_BIN"]))
+
+    def _check(self, geometry: Geometry) -> None:
+        camera_frame.check(geometry, *self._sensor())
+
+    def _reset_frame(self) -> None:
+        width, height = self._sensor()
+        self.frame.update({"X": 0, "Y": 0, "WIDTH": width, "HEIGHT": height})
+        self.binning.update({"HOR_BIN": 1, "VER_BIN": 1})
+
+    def _upload_plan(self) -> UploadPlan:
+        mode = UploadMode(next(iter(self.upload_mode.on_names()), "UPLOAD_CLIENT"))
+        return UploadPlan(mode, str(self.upload_settings["UPLOAD_DIR"]),
+                          str(self.upload_settings["UPLOAD_PREFIX"]))
+
+    def _show_file_path_property(self) -> None:
+        """CCD_FILE_PATH exists while frames are saved on the host (libindi)."""
+        saving = self._upload_plan().mode.saves
+        if saving and not self._file_path_added:
+            self.add(self.file_path, connected_only=True)
+        elif not saving and self._file_path_added:
+            self.remove(self.file_path)
+        self._file_path_added = saving
+
+    def _own_names(self) -> dict[str, str]:
+        """Our sibling devices' names by role (mount, camera, focuser, wheel)."""
+        return {role: device.name for role, device in self.session.peers.items()
+                if hasattr(device, "name")}
+
+    def _own_filter_name(self, position: int | None) -> str | None:
+        wheel = self.session.peers.get("wheel")
+        if wheel is not None and hasattr(wheel, "name_of"):
+            return wheel.name_of(position)  # type: ignore[no-any-return]
+        return DEFAULT_NAMES[position] if position is not None and 0 <= position < 3 else None
+
+    def _default_active_devices(self) -> dict[str, str]:
+        own = self._own_names()
+        defaults = {"ACTIVE_TELESCOPE": own.get("mount", ""),
+                    "ACTIVE_FOCUSER": own.get("focuser", ""), "ACTIVE_FILTER": own.get("wheel", "")}
+        return {slot: defaults.get(slot, "") for slot in ACTIVE_SLOTS}
+
+    def _snoop_foreign(self) -> None:
+        """Ask indiserver for the traffic of foreign devices named in ACTIVE_DEVICES (once each)."""
+        own = set(self._own_names().values())
+        for slot in ("ACTIVE_TELESCOPE", "ACTIVE_FOCUSER", "ACTIVE_FILTER"):
+            device = str(self.active_devices[slot]).strip()
+            if device and device not in own and device not in self._snooping:
+                self._snooping.add(device)
+                self.snoop(device)

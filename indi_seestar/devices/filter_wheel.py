@@ -45,9 +45,12 @@ class FilterWheel(SeestarDevice):
     def filter_name(self) -> str | None:
         """Name of the filter in place, for FITS FILTER (None when unknown)."""
         position = self._client.state.wheel_slot if self._client is not None else None
-        if position is None:
-            return None
-        return str(self.names[f"FILTER_SLOT_NAME_{position + 1}"])
+        return self.name_of(position)
+
+    def name_of(self, position: int | None) -> str | None:
+        """The user's name of scope position 0..2 (None when unknown), connected or not."""
+        key = f"FILTER_SLOT_NAME_{position + 1}" if position is not None else ""
+        return str(self.names[key]) if key in self.names else None
 
     async def on_session(self, client: SeestarClient) -> None:
         """Show the scope's slot and follow its WheelMove events."""
@@ -65,11 +68,7 @@ class FilterWheel(SeestarDevice):
 
     async def move_to(self, position: int) -> None:
         """Move to scope position 0..2 and wait for WheelMove complete (for the camera's darks)."""
-        async with self.client.expect(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S) as done:
-            await self.client.set_wheel(position)
-        event = await done.wait()
-        reached = event.get("position", position)
-        self.slot["FILTER_SLOT_VALUE"] = (reached if isinstance(reached, int) else position) + 1
+        self.slot["FILTER_SLOT_VALUE"] = await move_wheel(self.client, position) + 1
         self.publish(self.slot, state=State.OK)
 
     def _on_slot(self, values: dict[str, float]) -> None:
@@ -102,3 +101,12 @@ class FilterWheel(SeestarDevice):
             self.publish(self.slot, state=State.OK)
         elif event.state == StageState.START:
             self.publish(self.slot, state=State.BUSY)
+
+
+async def move_wheel(client: SeestarClient, position: int) -> int:
+    """Move the wheel to scope position 0..2, wait for WheelMove complete; the position reached."""
+    async with client.expect(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S) as done:
+        await client.set_wheel(position)
+    event = await done.wait()
+    reached = event.get("position", position)
+    return reached if isinstance(reached, int) and not isinstance(reached, bool) else position

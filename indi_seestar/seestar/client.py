@@ -103,6 +103,11 @@ class SeestarClient:
     # --- observation ------------------------------------------------------------
 
     @property
+    def config(self) -> SeestarConfig:
+        """The configuration in use (its time factor and readout margin time the frames)."""
+        return self._config
+
+    @property
     def state(self) -> scope_state.ScopeState:
         """The latest snapshot (refreshed from events and polls)."""
         return self._state

@@ -89,6 +89,10 @@ class Camera:
             for listener in list(self._listeners.values()):
                 listener(spec)
 
+    def rendered(self, image_id: int) -> np.ndarray | None:
+        """The pixels of one of the last few frames rendered, or None (tests compare with them)."""
+        return self._rendered.get(image_id)
+
     async def pixels(self, spec: FrameSpec) -> np.ndarray:
         """The frame's (1920, 1080) uint16 pixels, rendered once in the worker thread."""
         hit = self._rendered.get(spec.image_id)

@@ -28,6 +28,10 @@ _log = logging.getLogger(__name__)
 LOGIN_FAILED = ErrorCode.FAIL_TO_OPERATE
 #: Settings that are not part of the `setting` object but are accepted by set_setting.
 _CONNECTION_KEYS = frozenset({"master_cli", "cli_name"})
+#: exp_ms.continuous the fake accepts: the real maximum is undocumented (seestar-protocol.md
+#: §8.3 A); we model 60 s, the longest sub the firmware itself takes (stack_l, §8.2). 0 runs the
+#: preview as fast as it can. Outside the range: 207, like an out-of-range gain [unverified].
+CONTINUOUS_EXPOSURE_MS_RANGE = (0, 60000)
 
 
 def as_object(params: Any) -> dict[str, Any]:
@@ -67,6 +71,7 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         unknown = [k for k in params if k not in st.settings and k not in _CONNECTION_KEYS]
         if unknown:
             raise SimCommandError.of(ErrorCode.UNEXPECTED_PARAM)
+        check_continuous(params.get("exp_ms"))
         old_exp = st.continuous_exposure_ms
         for key, value in params.items():
             if key == "master_cli":
@@ -82,6 +87,14 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         if st.continuous_exposure_ms != old_exp:
             ops.view.restart_exposure()
         return 0
+
+    def check_continuous(exp_ms: Any) -> None:
+        value = exp_ms.get("continuous") if isinstance(exp_ms, dict) else None
+        if value is None:
+            return
+        low, high = CONTINUOUS_EXPOSURE_MS_RANGE
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise SimCommandError.of(ErrorCode.FAIL_TO_OPERATE)
 
     def lenhance_moves_wheel(params: dict[str, Any]) -> None:
         # stack_lenhance moves the wheel by itself: true -> LP (2), false -> IR-cut (1).

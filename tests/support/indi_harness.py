@@ -21,6 +21,7 @@ Only 127.0.0.1 is used. Example:
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import hashlib
@@ -45,6 +46,8 @@ from indi_seestar.indi.wire import Snooped, XmlStreamDecoder
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
+#: BLOB payloads a RecordingClient keeps in memory (a 1080x1920 FITS is ~4 MB).
+KEPT_BLOBS = 3
 
 
 def _give_up_if_late(deadline: float, timeout_s: float, what: object) -> None:
@@ -241,7 +244,8 @@ class Update:
     t_monotonic: float = 0.0
 
 
-def _snapshot(prop: Any) -> tuple[str, dict[str, Any]]:
+def _snapshot(prop: Any, keep: Callable[[bytes], None] | None = None) -> tuple[str, dict[str, Any]]:
+    """(kind, values) of a property; BLOB payloads are digested, and handed to `keep` if given."""
     import PyIndi
 
     kind = prop.getType()
@@ -258,6 +262,8 @@ def _snapshot(prop: Any) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = {}
     for w in PyIndi.PropertyBlob(prop):
         data = bytes(w.getblobdata()) if w.getBlobLen() > 0 else b""
+        if keep is not None and data:
+            keep(data)
         values[w.getName()] = BlobInfo(
             w.getName(),
             w.getFormat(),
@@ -280,6 +286,8 @@ def _make_recording_client_class() -> type:
             self._lock = threading.Lock()
             self._updates: list[Update] = []
             self.server_connected = threading.Event()
+            #: Raw payloads of the last few BLOBs, oldest first (tests open them with astropy).
+            self.kept_blobs: collections.deque[bytes] = collections.deque(maxlen=KEPT_BLOBS)
 
         @classmethod
         def connected(cls, port: int, *, timeout_s: float = 5) -> RecordingClient:
@@ -294,7 +302,8 @@ def _make_recording_client_class() -> type:
         # --- recording (libindi thread) ---
         def _record(self, event: str, prop: Any = None, **kw: Any) -> None:
             if prop is not None:
-                _kind, values = _snapshot(prop) if event != "del" else ("", {})
+                _kind, values = (_snapshot(prop, self._keep_blob) if event != "del"
+                                 else ("", {}))
                 kw.update(
                     device=prop.getDeviceName(),
                     name=prop.getName(),
@@ -303,6 +312,15 @@ def _make_recording_client_class() -> type:
                 )
             with self._lock:
                 self._updates.append(Update(event, t_monotonic=time.monotonic(), **kw))
+
+        def _keep_blob(self, data: bytes) -> None:
+            with self._lock:
+                self.kept_blobs.append(data)
+
+        def last_blobs(self, count: int = 1) -> list[bytes]:
+            """The raw payloads of the last `count` BLOBs received (at most KEPT_BLOBS)."""
+            with self._lock:
+                return list(self.kept_blobs)[-count:]
 
         def newProperty(self, prop: Any) -> None:
             self._record("def", prop)

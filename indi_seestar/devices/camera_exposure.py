@@ -1,0 +1,256 @@
+"""The camera's exposure pipeline: CCD_EXPOSURE request -> frame -> FITS -> CCD1 BLOB / file.
+
+Layer: devices. One exposure at a time; a new request replaces (cancels) the running one, as
+libindi does. The Seestar has no single-shot call, so an exposure is the first frame of the
+continuous preview (§8.3 A) whose exposure began after the request and after the wheel and
+gain were in place (`SeestarClient.next_raw_frame`): a frame from before the request is never
+delivered, and its length is the one requested. Order of a success, as libindi sends it:
+CCD_FILE_PATH (saved frames), the CCD1 BLOB (sent frames), then CCD_EXPOSURE Ok with 0.
+Dark and bias frames are taken with the wheel on its dark slot; the slot in place before is
+restored DARK_RESTORE_GRACE_S after the last of a series of darks (before any light frame,
+and at disconnect), so that a dark series does not move the wheel for every frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ..errors import IndiSeestarError
+from ..fits import FrameType, fits_parts
+from ..protocol.events import EventName
+from ..seestar.client import SeestarClient
+from ..seestar.pool import RawFrame
+from . import camera_frame
+from .camera_fits import frame_meta
+from .camera_frame import Geometry
+from .camera_upload import UploadPlan, save_frame
+from .filter_wheel import DARK_POSITION, MOVE_TIMEOUT_S, move_wheel
+
+if TYPE_CHECKING:
+    from .camera import Camera
+
+log = logging.getLogger(__name__)
+
+#: CCD_EXPOSURE range (s). The firmware takes `exp_ms.continuous` in whole milliseconds
+#: (seestar-protocol.md §8.2, §8.3 A), so 1 ms is the shortest exposure. Its maximum is
+#: undocumented [U]: 60 s is the longest sub the firmware takes itself (stack_l, §8.2) and
+#: longer frames are of little use on an alt-az mount (field rotation). The fake refuses the
+#: same range (sim/handlers_state.py CONTINUOUS_EXPOSURE_MS_RANGE).
+EXPOSURE_MIN_S = 0.001
+EXPOSURE_MAX_S = 60.0
+#: CCD_EXPOSURE counts down about once a second while Busy (libindi's timer rate).
+COUNTDOWN_PERIOD_S = 1.0
+#: The frame wait, beyond the exposures themselves (the one asked, the frame already under way
+#: at the request, which is discarded, and an exposure of another length still running) and
+#: the readout margin: the exposure setting, the view start and streaming commands, each
+#: answered within ~1 s by a healthy scope. Keeps a 2 s exposure's Alert within PHD2's
+#: default watchdog (exposure + 15 s).
+FRAME_SETUP_MARGIN_S = 10.0
+#: After a dark or bias, how long the wheel stays on the dark slot waiting for the next one
+#: (Ekos starts the next frame of a series within a second of the BLOB).
+DARK_RESTORE_GRACE_S = 2.0
+#: Putting the wheel back at disconnect (one wheel move, ~0.4-0.8 s, §9).
+RESTORE_AT_CLOSE_S = 15.0
+
+_DARK_FRAMES = (FrameType.DARK, FrameType.BIAS)
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """One CCD_EXPOSURE request with the settings in force when it came."""
+
+    exposure_s: float  # whole ms, as the firmware runs it
+    frame_type: FrameType
+    geometry: Geometry
+    gain: int
+    upload: UploadPlan
+    requested_monotonic_s: float
+
+
+def firmware_exposure_s(requested_s: float) -> float:
+    """The exposure the firmware will run: whole milliseconds, at least 1 ms."""
+    return max(1, round(requested_s * 1000)) / 1000.0
+
+
+def frame_timeout_s(exposure_s: float, running_exposure_s: float, client: SeestarClient) -> float:
+    """Bound on the wait for a frame of `exposure_s` while the preview runs `running_exposure_s`."""
+    cfg = client.config
+    exposures_s = 2 * exposure_s + (running_exposure_s if running_exposure_s != exposure_s else 0)
+    return exposures_s / cfg.time_factor + cfg.readout_margin_s + FRAME_SETUP_MARGIN_S
+
+
+class DarkSlot:
+    """Moves the wheel to the dark slot for darks and biases and back to where it was."""
+
+    def __init__(self, camera: Camera) -> None:
+        self._camera = camera
+        self._restore_to: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._lock = asyncio.Lock()
+
+    async def close(self, client: SeestarClient) -> None:
+        """Wheel on the dark slot, remembering the slot to restore (the first one we moved from)."""
+        self._cancel_timer()
+        async with self._lock:
+            await _wheel_settled(client)
+            slot = client.state.wheel_slot
+            if slot == DARK_POSITION:
+                return
+            if self._restore_to is None:
+                self._restore_to = slot
+            await move_wheel(client, DARK_POSITION)
+
+    def restore_later(self) -> None:
+        """Restore after DARK_RESTORE_GRACE_S unless another dark comes first."""
+        self._cancel_timer()
+        if self._restore_to is not None:
+            self._timer = self._camera.call_later(DARK_RESTORE_GRACE_S, self._restore_in_background)
+
+    async def restore(self, client: SeestarClient) -> None:
+        """Put the wheel back now if we moved it (IndiSeestarError if it cannot be moved)."""
+        self._cancel_timer()
+        async with self._lock:
+            target = self._restore_to
+            if target is None:
+                return
+            await _wheel_settled(client)
+            if client.state.wheel_slot != target:
+                await move_wheel(client, target)
+            self._restore_to = None
+
+    async def _restore_in_background(self) -> None:
+        self._timer = None
+        if not self._camera.is_connected:
+            return
+        try:
+            await self.restore(self._camera.client)
+        except IndiSeestarError as exc:
+            self._camera.message(f"could not put the filter wheel back after the darks: {exc}",
+                                 "WARNING")
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class Exposures:
+    """Runs CCD_EXPOSURE requests for the camera, one at a time."""
+
+    def __init__(self, camera: Camera) -> None:
+        self._camera = camera
+        self._task: asyncio.Task[None] | None = None
+        self._gain_applied: int | None = None
+        self.dark_slot = DarkSlot(camera)
+
+    @property
+    def running(self) -> bool:
+        """An exposure is under way."""
+        return self._task is not None and not self._task.done()
+
+    def session_started(self) -> None:
+        """A new Seestar session: its gain is unknown until we set it."""
+        self._gain_applied = None
+
+    def start(self, shot: Shot) -> None:
+        """Run `shot`, replacing a running exposure."""
+        self.abort()
+        self._task = self._camera.spawn(self._run(shot))
+
+    def abort(self) -> bool:
+        """Cancel the running exposure (nothing is sent for it); True if one ran."""
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def close(self, client: SeestarClient) -> None:
+        """Session end: stop, and put the wheel back if a dark moved it."""
+        self.abort()
+        try:
+            async with asyncio.timeout(RESTORE_AT_CLOSE_S):
+                await self.dark_slot.restore(client)
+        except (IndiSeestarError, TimeoutError) as exc:
+            log.warning("filter wheel not restored at disconnect: %s", exc)
+
+    # --- the pipeline ----------------------------------------------------------------------
+
+    async def _run(self, shot: Shot) -> None:
+        camera = self._camera
+        try:
+            parts = await self._take(shot)
+            if shot.upload.mode.saves:
+                path = await asyncio.to_thread(save_frame, shot.upload, parts)
+                camera.show_file_path(str(path))
+            if shot.upload.mode.sends:
+                await camera.publish_blob(camera.ccd1, "CCD1", parts)
+            log.debug("exposure of %g s delivered %.3f s after the request", shot.exposure_s,
+                      time.monotonic() - shot.requested_monotonic_s)
+        except IndiSeestarError as exc:
+            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {exc}")
+        except OSError as exc:
+            camera.exposure_failed(f"cannot save the image in {shot.upload.directory!r}: {exc}")
+        else:
+            camera.exposure_done()
+        finally:
+            if shot.frame_type in _DARK_FRAMES:
+                self.dark_slot.restore_later()
+
+    async def _take(self, shot: Shot) -> list[bytes | memoryview]:
+        """Prepare the scope, wait for the frame, and turn it into FITS parts (frame released)."""
+        camera, client = self._camera, self._camera.client
+        if shot.frame_type in _DARK_FRAMES:
+            await self.dark_slot.close(client)
+        else:
+            await self.dark_slot.restore(client)
+        if self._gain_applied != shot.gain:
+            await client.set_gain(shot.gain)
+            self._gain_applied = shot.gain
+        started_after_s = time.monotonic()  # after the wheel and gain are in place
+        frame = await self._wait_frame(client, shot, started_after_s)
+        with frame:
+            around = await camera.surroundings(shot.frame_type)
+            start_mono = frame.first_byte_monotonic_s - shot.exposure_s / client.config.time_factor
+            start_utc = datetime.now(UTC) - timedelta(seconds=time.monotonic() - start_mono)
+            meta = frame_meta(device_name=camera.name, exposure_s=shot.exposure_s,
+                              start_utc=start_utc, frame_type=shot.frame_type,
+                              geometry=shot.geometry, gain=shot.gain, optics=camera.optics(),
+                              around=around, records=camera.fits_records())
+            parts = fits_parts(camera_frame.extract(frame.pixels, shot.geometry), meta)
+        return parts
+
+    async def _wait_frame(self, client: SeestarClient, shot: Shot,
+                          started_after_s: float) -> RawFrame:
+        """The frame, counting CCD_EXPOSURE down about once a second meanwhile."""
+        running_ms = client.state.continuous_exposure_ms
+        running_s = running_ms / 1000.0 if running_ms is not None else 0.0
+        wait = asyncio.ensure_future(client.next_raw_frame(
+            started_after_s=started_after_s, exposure_s=shot.exposure_s,
+            timeout_s=frame_timeout_s(shot.exposure_s, running_s, client)))
+        taken = False
+        try:
+            while True:
+                done, _ = await asyncio.wait({wait}, timeout=COUNTDOWN_PERIOD_S)
+                if done:
+                    frame = wait.result()
+                    taken = True
+                    return frame
+                elapsed_s = (time.monotonic() - started_after_s) * client.config.time_factor
+                self._camera.show_exposure_left(max(0.0, shot.exposure_s - elapsed_s))
+        finally:
+            if not wait.done():
+                wait.cancel()
+            elif not taken and not wait.cancelled() and wait.exception() is None:
+                wait.result().release()  # arrived while we were being cancelled
+
+
+async def _wheel_settled(client: SeestarClient) -> None:
+    """Return once a wheel move under way (ours, cancelled, or the user's) has ended."""
+    if client.state.wheel_moving:
+        await client.wait_event(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S)
