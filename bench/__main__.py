@@ -62,9 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tiny", "--quick", action="store_true", help="a few iterations each")
     p.add_argument("--only", default="", help="comma-separated subset, e.g. B1,B3")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs in B1")
+    p.add_argument("--blob-transport", choices=["auto", "inline"], default=None,
+                   help="the driver's indi.blob_transport (default: the driver's default)")
     args = p.parse_args(argv)
+    if args.blob_transport:
+        os.environ["BENCH_BLOB_TRANSPORT"] = args.blob_transport
     selected = {x.strip().upper() for x in args.only.split(",") if x.strip()}
     results: dict[str, Any] = {"machine": machine(), "tiny": args.tiny,
+                               "blob_transport": args.blob_transport or "driver default",
                                "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     failed = []
     for name, thunk in benchmarks(args.tiny, not args.no_pin).items():

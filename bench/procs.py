@@ -169,8 +169,14 @@ class Stage:
             shutil.rmtree(root, ignore_errors=True)
 
     def driver_config(self, sim: SimProcess | None, **seestar: Any) -> Path:
-        """The driver's YAML: the fake process on loopback (or the built-in fake when None)."""
+        """The driver's YAML: the fake process on loopback (or the built-in fake when None).
+
+        `$BENCH_BLOB_TRANSPORT` (set by `python -m bench --blob-transport`) goes to
+        indi.blob_transport, for before/after comparisons of the BLOB path.
+        """
         data: dict[str, Any] = {"devices": {"prefix": PREFIX}, "log_level": "WARNING"}
+        if os.environ.get("BENCH_BLOB_TRANSPORT"):
+            data["indi"] = {"blob_transport": os.environ["BENCH_BLOB_TRANSPORT"]}
         if sim is not None:
             data["seestar"] = {
                 "host": "127.0.0.1", "control_port": sim.control_port,

@@ -90,10 +90,15 @@ def build_devices(cfg: configuration.Config, config_error: ConfigError | None): 
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:
-    from .indi.driver import Driver
+    from .indi.driver import BLOB_AUTO, BLOB_TRANSPORTS, Driver
 
     session, devices = build_devices(cfg, config_error)
-    driver = Driver(devices)
+    transport = cfg.indi.blob_transport
+    if transport not in BLOB_TRANSPORTS:
+        log.error("indi.blob_transport %r is not one of %s; using auto", transport,
+                  ", ".join(BLOB_TRANSPORTS))
+        transport = BLOB_AUTO
+    driver = Driver(devices, blob_transport=transport)
     probe: asyncio.Task[None] | None = None
     if PROBE_ENV in os.environ:  # benchmarks only (indi_seestar/loop_probe.py)
         from .loop_probe import period_from_env, run_probe

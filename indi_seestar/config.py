@@ -59,12 +59,22 @@ class DevicesConfig:
 
 
 @dataclass(frozen=True)
+class IndiConfig:
+    """How the driver talks to indiserver."""
+
+    #: "auto": BLOBs as shared memory when indiserver (>= 1.9.7) gave us its AF_UNIX
+    #: socketpair, as libindi's drivers do, else inline base64; "inline" forces base64.
+    blob_transport: str = "auto"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
     seestar: SeestarConfig = field(default_factory=SeestarConfig)
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+    indi: IndiConfig = field(default_factory=IndiConfig)
     log_level: str = "INFO"
 
     @property
