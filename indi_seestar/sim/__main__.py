@@ -2,7 +2,7 @@
 
 Layer: sim (command line). Prints exactly one line `ready control=<port> image=<port>
 discovery=<port>` on stdout when it serves, and logs to stderr. `--trace FILE` records timing
-for the benchmarks (sim/trace.py).
+for the benchmarks (sim/trace.py); `--fast-frames` makes frames cheap to produce (render.py).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--equ-mode", action="store_true", help="boot in EQ mode")
     p.add_argument("--trace", type=Path, default=None,
                    help="append request/event/frame timing records (JSON lines) to this file")
+    p.add_argument("--fast-frames", action="store_true",
+                   help="benchmarks: cheap noise on a cached frame (sim/render.py fast_noise)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -46,6 +48,7 @@ async def _serve(args: argparse.Namespace) -> None:
                        parked=not args.unparked, equ_mode=args.equ_mode)
     if args.trace is not None:
         fake.enable_trace(Trace(args.trace))
+    fake.renderer.fast_noise = args.fast_frames
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -37,3 +37,16 @@ async def test_trace_records_requests_events_and_frames(tmp_path, fake_factory, 
     sent = [r for r in got if r["kind"] == "frame"]
     assert sent[0]["fp"] == fingerprint(frames[0]) and sent[1]["fp"] == fingerprint(frames[1])
     assert sent[0]["fp"] != sent[1]["fp"]  # noise differs: a fingerprint tells frames apart
+
+
+def test_fast_frames_differ_from_frame_to_frame_and_keep_the_scene(fake_factory):
+    from indi_seestar.sim.fake import FakeSeestar
+
+    fake = FakeSeestar(parked=False)
+    spec = fake.camera.make_spec(fake.clock.now_s(), 0.5)
+    faithful = fake.renderer.render(spec).astype(float)
+    fake.renderer.fast_noise = True
+    a, b = fake.renderer.render(spec), fake.renderer.render(spec)
+    assert a.dtype == b.dtype == "uint16" and a.shape == b.shape == faithful.shape
+    assert fingerprint(a) != fingerprint(b)
+    assert abs(float(a.mean()) - faithful.mean()) < 50  # same scene, small added noise
