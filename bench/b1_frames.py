@@ -21,7 +21,9 @@ at its minimum, each new exposure sent when the previous CCD1 BLOB has arrived. 
 * frames/s = frames / (last BLOB - first request).
 
 Ratios (ours/floor for CPU and latency, ours/libindi for latency) are taken per round, medians
-of that round on both sides. With `pin`, each measured process (our driver, libindi's, the
+of that round on both sides. Our camera is connected only while it is measured: once connected
+it keeps the fake's continuous preview streaming into the driver, which would load the CPU the
+floor and libindi's driver are measured on. With `pin`, each measured process (our driver, libindi's, the
 floor) runs alone on the last CPU and everything else (fake, indiserver, clients) on the others.
 """
 
@@ -208,8 +210,10 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                     log("B1: the camera defines no CCD_EXPOSURE (not built yet): ours skipped")
                 lib_exp = max(0.0, min_exposure(first, LIBINDI_DEVICE))
                 if measured_cpus is not None:  # threads started on connect
-                    pin(ours_pid, measured_cpus)
                     pin(libindi_pid, measured_cpus)
+                # Connected, our camera keeps the fake's preview streaming into the driver (the
+                # Seestar's continuous preview): it is connected only while it is measured.
+                first.disconnect_device_and_wait(CAMERA)
                 helpers = {"fake": sim.pid, "indiserver": server.process.pid}
                 for r in range(rounds):
                     for transport in transports:
@@ -224,8 +228,14 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                             if who == "floor":
                                 res = run_floor(n, measured_cpus)
                             elif who == "ours":
+                                first.connect_device_and_wait(CAMERA, timeout_s=60)
+                                if measured_cpus is not None:
+                                    pin(ours_pid, measured_cpus)
                                 cam = Contender("ours", CAMERA, ours_pid, ours_exp)
-                                got, cpu, fps, hcpu = stream(c, cam, n, warmup, helpers)
+                                try:
+                                    got, cpu, fps, hcpu = stream(c, cam, n, warmup, helpers)
+                                finally:
+                                    first.disconnect_device_and_wait(CAMERA)
                                 sent = {rec["fp"]: rec["t"] for rec in sim.trace_records()
                                         if rec.get("kind") == "frame"}
                                 res = ours_result(got, cpu, fps, sent, hcpu)

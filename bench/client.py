@@ -256,6 +256,18 @@ def _make_class() -> type:
         def enable_blobs(self, device: str, name: str | None = None) -> None:
             self.setBLOBMode(PyIndi.B_ALSO, device, name)
 
+        def disconnect_device_and_wait(self, device: str, timeout_s: float = 30) -> None:
+            """DISCONNECT and wait for CONNECTION to say so (any state but Busy)."""
+            dev = self.device(device, timeout_s)
+            if not dev.isConnected():
+                return
+            since = self.mark()
+            self.disconnectDevice(device)
+            self.wait_for(lambda: any(
+                s.device == device and s.name == "CONNECTION" and s.event == "set"
+                and s.state != "Busy" for s in self.seen[since:]), timeout_s,
+                f"{device} disconnected")
+
         def connect_device_and_wait(self, device: str, timeout_s: float = 30) -> None:
             """CONNECT and wait for CONNECTION Ok (or return at once if already connected)."""
             dev = self.device(device, timeout_s)

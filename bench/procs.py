@@ -94,6 +94,8 @@ class SimProcess:
     trace: Path | None = None
     extra_args: Sequence[str] = ()
     cpus: Sequence[int] | None = None
+    #: `--fast-frames`: cheap noise on a cached frame, so the fake never limits the frame rate.
+    fast_frames: bool = True
     process: subprocess.Popen[str] | None = None
     control_port: int = 0
     image_port: int = 0
@@ -105,6 +107,8 @@ class SimProcess:
                 *self.extra_args]
         if self.trace is not None:
             args += ["--trace", str(self.trace)]
+        if self.fast_frames:
+            args.append("--fast-frames")
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         stdin=subprocess.DEVNULL, text=True)
         if self.cpus is not None:
