@@ -17,8 +17,11 @@ import asyncio
 import enum
 import errno
 import logging
+import math
+import mmap
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +54,9 @@ _HEADER_PREFIX = b"\x03\xc3\x00\x02\x00\x50"
 #: Largest payload of a status frame (no width/height) we read; real ones are ~17 bytes.
 _MAX_STATUS_PAYLOAD = 65536
 _RCVBUF_BYTES = 4 * 1024 * 1024
+#: Linux drops TCP data in the kernel, without copying it, on recv with MSG_TRUNC (tcp(7)).
+_DISCARD_FLAGS = socket.MSG_TRUNC if sys.platform.startswith("linux") else 0
+_DISCARD_CHUNK = 4 * 1024 * 1024
 
 
 class ImageRequestId(enum.IntEnum):
@@ -85,6 +91,9 @@ class ImageStats:
     pool_allocations: int
     pool_outstanding: int
     pool_peak_outstanding: int
+    #: Streamed raw frames nobody could want (see ImageStream.frames_wanted_after_s), dropped
+    #: unread.
+    discarded_frames: int = 0
 
 
 class ImageStream:
@@ -114,7 +123,14 @@ class ImageStream:
         self._pushback_s = 0.0
         self._counts = {key: 0 for key in ("bytes", "raw", "stacked", "acks", "dropped",
                                            "skipped", "rejected", "connects",
-                                           "connect_failures", "corrupt")}
+                                           "connect_failures", "corrupt", "discarded")}
+        #: Set from the loop: streamed raw frames whose first byte arrives before this
+        #: monotonic time can satisfy no request, so the thread drops their payload unread
+        #: (in the kernel on Linux) instead of copying and checking 4 MB for nothing. -inf
+        #: (the default) reads every frame; +inf drops every streamed frame.
+        self.frames_wanted_after_s = -math.inf
+        self._discarded_last = False  # the frame just before was dropped unread
+        self._scratch: memoryview | None = None  # never written to with MSG_TRUNC: no RSS
 
     # --- loop-side API --------------------------------------------------------
 
@@ -160,7 +176,7 @@ class ImageStream:
         return ImageStats(connected, c["bytes"], c["raw"], c["stacked"], c["acks"], c["dropped"],
                           c["skipped"], c["rejected"], c["corrupt"], max(0, c["connects"] - 1),
                           c["connect_failures"], self.pool.allocations, self.pool.outstanding,
-                          self.pool.peak_outstanding)
+                          self.pool.peak_outstanding, c["discarded"])
 
     async def set_streaming(self, on: bool) -> None:
         """Want preview frames pushed (begin_streaming) or not; sent now if connected."""
@@ -288,9 +304,13 @@ class ImageStream:
             try:
                 parsed = parse_header(header, self._max_payload)
             except (BadFrame, FrameTooLarge) as exc:
+                if self._discarded_last:  # the frame dropped unread was cut short
+                    self._discarded_last = False
+                    self._count("corrupt")
                 have, kept_s = self._resync(header, exc), first_s
                 continue
             have = 0
+            self._discarded_last = False
             self._read_payload(sock, parsed, first_s)
 
     def _resync(self, header: bytearray, exc: BadFrame | FrameTooLarge) -> int:
@@ -314,6 +334,12 @@ class ImageStream:
             self._count("acks")
             if header.frame_id != ImageRequestId.HEARTBEAT:
                 self._deliver(ImageAck(header, last_s))
+            return
+        if (header.frame_id == ImageRequestId.BEGIN_STREAMING
+                and first_s < self.frames_wanted_after_s):
+            self._discard(sock, size)
+            self._discarded_last = True
+            self._count("discarded")
             return
         if header.frame_id == ImageRequestId.GET_STACKED:
             self._deliver(FrameStarted(header, first_s), bounded=False)
@@ -376,6 +402,28 @@ class ImageStream:
                 self._counts["bytes"] += n
             self._tick(last_s)
         return first_s, last_s
+
+    def _discard(self, sock: socket.socket, size: int) -> None:
+        """Consume `size` payload bytes without keeping them (no copy on Linux)."""
+        got = min(size, len(self._pushback))
+        del self._pushback[:got]
+        if self._scratch is None:
+            self._scratch = memoryview(mmap.mmap(-1, _DISCARD_CHUNK))
+        while got < size:
+            try:
+                n = sock.recv_into(self._scratch, min(size - got, _DISCARD_CHUNK),
+                                   _DISCARD_FLAGS)
+            except TimeoutError:
+                self._tick(time.monotonic())
+                continue
+            if n == 0:
+                raise _Stopped if self._stop.is_set() else ConnectionLost("closed by the Seestar")
+            got += n
+            now = time.monotonic()
+            self._last_rx_s = now
+            with self._lock:
+                self._counts["bytes"] += n
+            self._tick(now)
 
     def _tick(self, now: float) -> None:
         """Between reads: leave on close(), send the heartbeat when due, detect silence."""
