@@ -42,7 +42,7 @@ from ..protocol.frames import (
 from ..protocol.methods import Call
 from ..protocol.rpc import Request, VerifyPolicy, encode_request
 from .backoff import Backoff
-from .pool import BufferPool, FrameStarted, ImageAck, RawFrame, StackedPayload
+from .pool import BufferPool, FrameStarted, ImageAck, Lease, RawFrame, StackedPayload
 from .timeouts import Timeouts
 
 log = logging.getLogger(__name__)
@@ -345,8 +345,9 @@ class ImageStream:
             self._deliver(FrameStarted(header, first_s), bounded=False)
         lease = self.pool.acquire(size)
         try:
-            last_s = self._recv_into(sock, lease.view)[1]
-            embedded = lease.find(_HEADER_PREFIX)
+            scan = _EmbeddedHeaderScan(lease)
+            last_s = self._recv_into(sock, lease.view, scan.received)[1]
+            embedded = scan.finish()
             if embedded >= 0:
                 # The announced payload was cut short and the next frame follows inside it
                 # (a truncated frame): drop it and read on from that header.
@@ -376,8 +377,12 @@ class ImageStream:
             raise
         self._deliver(item)
 
-    def _recv_into(self, sock: socket.socket, view: memoryview) -> tuple[float, float]:
-        """Fill `view` (pushed-back bytes first); (monotonic time of the first and last chunk)."""
+    def _recv_into(self, sock: socket.socket, view: memoryview,
+                   received: Callable[[int], None] | None = None) -> tuple[float, float]:
+        """Fill `view` (pushed-back bytes first); (monotonic time of the first and last chunk).
+
+        `received(n)` is called whenever the first n bytes are in, before waiting for more.
+        """
         got, total = 0, len(view)
         first_s = last_s = 0.0
         if self._pushback:
@@ -386,6 +391,8 @@ class ImageStream:
             del self._pushback[:got]
             first_s = last_s = self._pushback_s
         while got < total:
+            if received is not None and got:
+                received(got)
             try:
                 n = sock.recv_into(view[got:])
             except TimeoutError:  # the poll interval: wake up, look around
@@ -479,6 +486,32 @@ class ImageStream:
     def _count(self, key: str) -> None:
         with self._lock:
             self._counts[key] += 1
+
+
+class _EmbeddedHeaderScan:
+    """Looks for a frame header inside a payload as it arrives (a cut-short frame, see
+    _read_payload), so that at the last byte only the last piece is left to scan."""
+
+    STEP = 512 * 1024  # scan once this much more has arrived (bounds the per-call overhead)
+
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
+        self._done = 0  # bytes [0, _done) scanned (a match may still start at _done - 5)
+        self.found = -1
+
+    def received(self, have: int) -> None:
+        if self.found < 0 and have - self._done >= self.STEP:
+            self._scan(have)
+
+    def finish(self) -> int:
+        if self.found < 0:
+            self._scan(self._lease.size)
+        return self.found
+
+    def _scan(self, upto: int) -> None:
+        start = max(0, self._done - (len(_HEADER_PREFIX) - 1))
+        self.found = self._lease.find(_HEADER_PREFIX, start, upto)
+        self._done = upto
 
 
 def _shutdown(sock: socket.socket) -> None:
