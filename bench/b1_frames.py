@@ -51,7 +51,7 @@ from .procs import (
     find_driver,
     pin,
 )
-from .rig import client_host, defines, expose_once, min_exposure
+from .rig import READOUT_MARGIN_S, client_host, defines, expose_once, min_exposure
 from .stats import med, ratio, summary
 
 MS = 1000.0
@@ -180,7 +180,7 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
     with Stage.make() as stage:
         trace = stage.root / "trace.jsonl"
         with SimProcess(trace=trace, cpus=other_cpus) as sim:
-            config = stage.driver_config(sim, readout_margin_s=0.05)
+            config = stage.driver_config(sim, readout_margin_s=READOUT_MARGIN_S)
             server = stage.server(stage.env(config))
             server.start([DRIVER, LIBINDI_CCD])
             try:

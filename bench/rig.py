@@ -19,6 +19,12 @@ from .client import BlobSeen, bench_client_class
 from .procs import CAMERA, DEVICES, DRIVER, SimProcess, Stage, find_driver
 
 BLOB_TIMEOUT_S = 60.0
+#: The driver's seestar.readout_margin_s against the fake on loopback: a bound on the time from
+#: the end of an exposure to the first byte of its frame (the fake renders a frame in ~1 ms
+#: with --fast-frames and sends it at once; a real Seestar needs the default 0.5 s). Each
+#: exposure waits for a frame whose first byte comes at least exposure + margin after the
+#: request, so this bounds the request-response frame rate: it is not part of the frame path.
+READOUT_MARGIN_S = 0.02
 
 
 def client_host(server: Any, transport: str) -> str:
@@ -82,7 +88,8 @@ class OursRig:
         with Stage.make() as stage:
             path = stage.root / "trace.jsonl" if trace else None
             with SimProcess(time_factor=time_factor, trace=path) as sim:
-                config = stage.driver_config(sim, **{"readout_margin_s": 0.05, **(seestar or {})})
+                config = stage.driver_config(
+                    sim, **{"readout_margin_s": READOUT_MARGIN_S, **(seestar or {})})
                 server = stage.server(stage.env(config, **(env or {})))
                 server.start([DRIVER])
                 try:
