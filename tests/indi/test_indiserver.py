@@ -189,6 +189,7 @@ def test_attached_blobs_arrive_intact(attached_rig: Rig, size: int, count: int, 
     """BLOBs passed to indiserver as shared memory reach a TCP client as base64 (indiserver
     encodes them) and a unix-socket client as shared memory, byte for byte, with size exact."""
     client = attached_rig.client
+    shared_mark = client.mark()
     if over == "unix":  # libindi's spelling of indiserver's unix socket
         client = recording_client_class()()
         client.setServer(f"localhost:{attached_rig.server.workdir / 'indiserver.sock'}",
@@ -216,6 +217,12 @@ def test_attached_blobs_arrive_intact(attached_rig: Rig, size: int, count: int, 
     finally:
         if client is not attached_rig.client:
             client.disconnectServer()
+            # The TCP client's copy of FIXTURE_BLOB is updated by this run's replies, late over
+            # TCP; let them land before its own next send (which starts from its copy).
+            until(lambda: attached_rig.client.updates(CAMERA, "FIXTURE_BLOB", "set",
+                                                      since=shared_mark)[-1:]
+                  and attached_rig.client.updates(CAMERA, "FIXTURE_BLOB", "set",
+                                                  since=shared_mark)[-1].state == "Ok", 10)
 
 
 def test_config_save_survives_a_driver_restart(own_rig: Rig) -> None:
