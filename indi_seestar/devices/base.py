@@ -7,7 +7,6 @@ mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from ..config import SIMULATOR_HOST
@@ -116,7 +115,7 @@ class SeestarDevice(Device):
         try:
             replies = await discover(cfg.discovery_address, cfg.discovery_port,
                                      timeout_s=DISCOVERY_WINDOW_S)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             self.publish(self.discovery, state=State.ALERT,
                          message=f"[ERROR] discovery failed: {exc}")
             return

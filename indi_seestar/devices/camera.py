@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from ..errors import ValueRejected
@@ -29,7 +30,14 @@ from ..seestar.client import SeestarClient
 from . import camera_frame
 from .base import SeestarDevice
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
-from .camera_fits import Optics, SnoopedValues, Surroundings, poll_pointing, snooped_surroundings
+from .camera_fits import (
+    Optics,
+    SnoopedValues,
+    Surroundings,
+    mount_site,
+    pointing_since,
+    snooped_surroundings,
+)
 from .camera_frame import Geometry
 from .camera_upload import UploadMode, UploadPlan, home
 from .filter_wheel import DEFAULT_NAMES
@@ -163,23 +171,25 @@ class Camera(SeestarDevice):
         """The FITS_HEADER records in force, in the order they were first given."""
         return tuple(self._records.values())
 
-    async def surroundings(self, frame_type: FrameType) -> Surroundings:
+    async def surroundings(self, frame_type: FrameType, start_utc: datetime) -> Surroundings:
         """Pointing, site, focuser and filter for the frame just taken (our own state first)."""
         client, st = self.client, self.client.state
         slots = {slot: str(self.active_devices[slot]).strip() for slot in ACTIVE_SLOTS}
         telescope = slots["ACTIVE_TELESCOPE"]
         focuser, wheel = slots["ACTIVE_FOCUSER"], slots["ACTIVE_FILTER"]
         own = self._own_names()
+        ours = set(own.values())
         fields: dict[str, Any] = snooped_surroundings(
-            self._snooped, telescope=telescope if telescope not in own else None,
-            focuser=focuser if focuser not in own else None,
-            wheel=wheel if wheel not in own else None)
+            self._snooped, telescope=telescope if telescope not in ours else None,
+            focuser=focuser if focuser not in ours else None,
+            wheel=wheel if wheel not in ours else None)
         if telescope and telescope == own.get("mount"):
+            mount = self.session.peers.get("mount")
             pointing = None
             if frame_type is FrameType.LIGHT and not st.parked:
-                pointing = await poll_pointing(client)
+                pointing = await pointing_since(mount, client, start_utc)
             fields["ra_jnow_hours"], fields["dec_jnow_deg"] = pointing or (None, None)
-            fields["lat_deg"], fields["lon_east_deg"] = st.lat_deg, st.lon_east_deg
+            fields["lat_deg"], fields["lon_east_deg"] = mount_site(mount, client) or (None, None)
         if focuser and focuser == own.get("focuser"):
             fields["focuser_position_steps"] = st.focuser_position_steps
         if wheel and wheel == own.get("wheel"):

@@ -56,6 +56,10 @@ FRAME_SETUP_MARGIN_S = 10.0
 DARK_RESTORE_GRACE_S = 2.0
 #: Putting the wheel back at disconnect (one wheel move, ~0.4-0.8 s, §9).
 RESTORE_AT_CLOSE_S = 15.0
+#: With no exposure for this long, the scope stops pushing preview frames (it goes on exposing,
+#: so the next request waits no longer): a short preview would otherwise keep sending ~4 MB
+#: frames over WiFi for nothing. Longer than the gaps of a PHD2 loop or an Ekos sequence.
+STREAM_IDLE_S = 5.0
 
 _DARK_FRAMES = (FrameType.DARK, FrameType.BIAS)
 
@@ -146,6 +150,7 @@ class Exposures:
         self._camera = camera
         self._task: asyncio.Task[None] | None = None
         self._gain_applied: int | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
         self.dark_slot = DarkSlot(camera)
 
     @property
@@ -160,6 +165,7 @@ class Exposures:
     def start(self, shot: Shot) -> None:
         """Run `shot`, replacing a running exposure."""
         self.abort()
+        self._cancel_idle_timer()
         self._task = self._camera.spawn(self._run(shot))
 
     def abort(self) -> bool:
@@ -168,16 +174,36 @@ class Exposures:
         if task is None or task.done():
             return False
         task.cancel()
+        self._start_idle_timer()
         return True
 
     async def close(self, client: SeestarClient) -> None:
         """Session end: stop, and put the wheel back if a dark moved it."""
         self.abort()
+        self._cancel_idle_timer()
         try:
             async with asyncio.timeout(RESTORE_AT_CLOSE_S):
                 await self.dark_slot.restore(client)
         except (IndiSeestarError, TimeoutError) as exc:
             log.warning("filter wheel not restored at disconnect: %s", exc)
+
+    def _start_idle_timer(self) -> None:
+        self._cancel_idle_timer()
+        self._idle_timer = self._camera.call_later(STREAM_IDLE_S, self._stop_streaming)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    async def _stop_streaming(self) -> None:
+        self._idle_timer = None
+        if self.running or not self._camera.is_connected:
+            return
+        try:
+            await self._camera.client.stop_streaming()
+        except IndiSeestarError as exc:  # harmless: frames keep coming and are dropped
+            log.debug("stop_streaming failed: %s", exc)
 
     # --- the pipeline ----------------------------------------------------------------------
 
@@ -201,6 +227,8 @@ class Exposures:
         finally:
             if shot.frame_type in _DARK_FRAMES:
                 self.dark_slot.restore_later()
+            if self._task is asyncio.current_task():
+                self._start_idle_timer()
 
     async def _take(self, shot: Shot) -> list[bytes | memoryview]:
         """Prepare the scope, wait for the frame, and turn it into FITS parts (frame released)."""
@@ -215,9 +243,9 @@ class Exposures:
         started_after_s = time.monotonic()  # after the wheel and gain are in place
         frame = await self._wait_frame(client, shot, started_after_s)
         with frame:
-            around = await camera.surroundings(shot.frame_type)
             start_mono = frame.first_byte_monotonic_s - shot.exposure_s / client.config.time_factor
             start_utc = datetime.now(UTC) - timedelta(seconds=time.monotonic() - start_mono)
+            around = await camera.surroundings(shot.frame_type, start_utc)
             meta = frame_meta(device_name=camera.name, exposure_s=shot.exposure_s,
                               start_utc=start_utc, frame_type=shot.frame_type,
                               geometry=shot.geometry, gain=shot.gain, optics=camera.optics(),

@@ -2,8 +2,10 @@
 
 Layer: devices. The camera never snoops its sibling devices (indi-standard.md §1.7): when an
 ACTIVE_DEVICES slot names one of our own devices, the values come from the Seestar session
-(`client.state`, a pointing poll) and the sibling objects; a foreign name is snooped through
-indiserver and its last values are used. Unknown values leave their cards out.
+(`client.state`) and the sibling objects (the mount device's `site` and `pointing`, see
+devices/telescope.py, with our own pointing poll when the mount's is older than the
+exposure); a foreign name is snooped through indiserver and its last values are used.
+Unknown values leave their cards out.
 The mount block (OBJCTRA.., SITELAT.., OBJCTAZ.., AIRMASS) is for light frames only, as libindi
 writes it; coordinates are computed at mid-exposure with `indi_seestar.sky`.
 """
@@ -86,6 +88,32 @@ def frame_meta(*, device_name: str, exposure_s: float, start_utc: datetime,
         object_alt_deg=alt, object_az_deg=az, airmass=airmass,
         pier_side=around.pier_side if light else None, custom_records=records,
     )
+
+
+def mount_site(mount: Any, client: SeestarClient) -> tuple[float, float] | None:
+    """(lat, east lon) from the mount device's GEOGRAPHIC_COORD, else the scope's own location.
+
+    `mount.site` is documented in devices/telescope.py; an unset scope reports (0, 0).
+    """
+    site = getattr(mount, "site", None)
+    if site is not None:
+        return float(site.lat_deg), float(site.lon_east_deg)
+    state = client.state
+    if state.lat_deg is None or state.lon_east_deg is None:
+        return None
+    if state.lat_deg == 0.0 and state.lon_east_deg == 0.0:
+        return None
+    return state.lat_deg, state.lon_east_deg
+
+
+async def pointing_since(mount: Any, client: SeestarClient,
+                         start_utc: datetime) -> tuple[float, float] | None:
+    """JNow pointing read at or after `start_utc`: the mount device's last poll when it is
+    that recent (`mount.pointing`, devices/telescope.py), else a poll of our own."""
+    last = getattr(mount, "pointing", None)
+    if last is not None and last.utc.tzinfo is not None and last.utc >= start_utc:
+        return float(last.ra_hours), float(last.dec_deg)
+    return await poll_pointing(client)
 
 
 async def poll_pointing(client: SeestarClient) -> tuple[float, float] | None:

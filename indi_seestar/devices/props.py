@@ -5,8 +5,8 @@ Layer: devices. Standard properties come from indi.standard; these are the Seest
 
 from __future__ import annotations
 
-from ..indi.model import Rule, SwitchVector
-from ..indi.standard._build import choice, switches
+from ..indi.model import NumberVector, Perm, Rule, SwitchVector
+from ..indi.standard._build import choice, numbers, one_number, switches
 
 CONNECTION_GROUP = "Connection"
 SEESTAR_GROUP = "Seestar"
@@ -23,3 +23,11 @@ def goto_mode(device: str, centered: bool) -> SwitchVector:
     return choice(device, "SEESTAR_GOTO_MODE", "Goto mode", SEESTAR_GROUP,
                   [("GOTO_DIRECT", "Direct slew"), ("GOTO_CENTERED", "Plate-solve centred")],
                   1 if centered else 0)
+
+
+def motion_latency(device: str) -> NumberVector:
+    """SEESTAR_MOTION_LATENCY (ro): measured round trips of speed moves and stops (ms)."""
+    members = [one_number("MOVE_RTT_MS", "Move round trip (ms)", "%.1f", 0, 60000, 0, 0),
+               one_number("STOP_RTT_MS", "Stop round trip (ms)", "%.1f", 0, 60000, 0, 0)]
+    return numbers(device, "SEESTAR_MOTION_LATENCY", "Motion latency", SEESTAR_GROUP, members,
+                   perm=Perm.RO, timeout_s=0)

@@ -8,8 +8,8 @@ from .client import SeestarClient
 from .connection import ConnectionState
 from .discover import discover
 from .hub import EventExpectation
-from .images import ImageStats
 from .pool import RawFrame, StackedImage
+from .sockets import ImageStats
 from .state import ScopeState
 from .timeouts import Timeouts
 

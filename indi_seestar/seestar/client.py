@@ -9,6 +9,12 @@ ConnectionLost; completion is observed through events (`subscribe`, `expect`) an
     async with client.expect(EventName.FOCUSER_MOVE, timeout_s=30) as done:
         await client.move_focuser(1600)
     ev = await done.wait()        # FocuserMove complete, or OperationFailed
+
+The expectation is registered before the command goes out, its deadline runs from then, a
+failed command cancels it, and by default a dropped session fails it with ConnectionLost
+(the snapshot is re-polled on reconnect, so a device can look at `state` to decide).
+Raw frames from `next_raw_frame` borrow a pooled buffer: `with frame:` or `frame.release()`.
+Arguments outside their documented range raise ValueError (a caller bug, not a scope error).
 """
 
 from __future__ import annotations
@@ -21,35 +27,26 @@ from typing import Any, Self
 
 from ..config import SeestarConfig
 from ..errors import CommandFailed, RemoteProtocolError, RequestTimeout
-from ..protocol import methods
+from ..protocol import methods, results
 from ..protocol.codes import ErrorCode
 from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Call, Stage
-from ..protocol.results import (
-    EquCoord,
-    HorizCoord,
-    ViewState,
-    parse_device_state,
-    parse_equ_coord,
-    parse_horiz_coord,
-    parse_int,
-    parse_view_state,
-)
+from ..protocol.results import EquCoord, HorizCoord, ViewState
 from ..protocol.rpc import Event, Reply, VerifyPolicy
-from . import state as scope_state
 from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
-from .images import ImageStats
 from .imaging import Imaging
 from .login import Contact
-from .motion import MoveForm, SpeedMoveForms
+from .motion import MAX_OLD_FORM_SPEED, MoveForm, SpeedMoveForms
 from .pool import RawFrame, StackedImage
+from .snapshot import Snapshot, StateCallback, add_listener, notify
+from .sockets import ImageStats
+from .state import ScopeState
 from .supervisor import Caller, Supervisor
 from .timeouts import Timeouts
 
 log = logging.getLogger(__name__)
 
-StateCallback = Callable[[scope_state.ScopeState], None]
 ConnectionCallback = Callable[[ConnectionState], None]
 
 #: Documented ranges (§8.2, §8.8, §9): arguments outside raise ValueError (a caller bug).
@@ -64,23 +61,28 @@ class SeestarClient:
         self._config = config
         self._t = timeouts or Timeouts()
         self._hub = EventHub()
-        self._state = scope_state.ScopeState()
-        self._state_listeners: list[StateCallback] = []
+        self._snapshot = Snapshot()
         self._connection_listeners: list[ConnectionCallback] = []
         self._supervisor = Supervisor(config, self._t, on_event=self._on_event,
                                       on_ready=self._on_ready, on_lost=self._hub.connection_lost,
                                       on_state=self._on_connection_state)
-        self._imaging = Imaging(config, self._t, send=self._send, get_state=lambda: self._state,
-                                update_state=self._update)
+        self._imaging = Imaging(config, self._t, send=self._send,
+                                get_state=lambda: self._snapshot.current,
+                                update_state=self._snapshot.update)
         self._motion = SpeedMoveForms(self._call)
 
     # --- life cycle -------------------------------------------------------------
 
-    async def connect(self) -> scope_state.ScopeState:
-        """Open the session (intro, login, settings) and start the image thread; no retry here."""
+    async def connect(self) -> ScopeState:
+        """Intro, login, master claim, settings, state poll; then start the 4800 thread. No retry.
+
+        Raises ConnectFailed, LoginRequired (7.32+ without a key, within seconds),
+        AuthenticationFailed, ConfigError (unreadable key) or RequestTimeout. May be called
+        again after it failed.
+        """
         contact = await self._supervisor.start()
         self._imaging.start(VerifyPolicy.for_firmware(contact.device.firmware_ver_int))
-        return self._state
+        return self._snapshot.current
 
     async def close(self) -> None:
         """Stop everything: pending calls and waits fail with ConnectionLost; no thread or task stays."""
@@ -108,9 +110,9 @@ class SeestarClient:
         return self._config
 
     @property
-    def state(self) -> scope_state.ScopeState:
+    def state(self) -> ScopeState:
         """The latest snapshot (refreshed from events and polls)."""
-        return self._state
+        return self._snapshot.current
 
     @property
     def connection_state(self) -> ConnectionState:
@@ -126,6 +128,11 @@ class SeestarClient:
     def last_reconnect_s(self) -> float | None:
         """Drop-to-READY time of the last reconnect."""
         return self._supervisor.last_reconnect_s
+
+    @property
+    def time_factor(self) -> float:
+        """Scope seconds per real second (1 for a real scope; the fake's time factor in tests)."""
+        return self._config.time_factor
 
     @property
     def speed_move_form(self) -> MoveForm | None:
@@ -147,11 +154,11 @@ class SeestarClient:
 
     def on_state_change(self, callback: StateCallback) -> Callable[[], None]:
         """`callback(state)` whenever the snapshot changes."""
-        return _add_listener(self._state_listeners, callback)
+        return self._snapshot.listen(callback)
 
     def on_connection_state(self, callback: ConnectionCallback) -> Callable[[], None]:
         """`callback(connection_state)` on every life-cycle change."""
-        return _add_listener(self._connection_listeners, callback)
+        return add_listener(self._connection_listeners, callback)
 
     def expect(self, name: str, *, timeout_s: float, states: Collection[str] = TERMINAL_STATES,
                predicate: EventPredicate | None = None,
@@ -170,27 +177,26 @@ class SeestarClient:
 
     # --- polls -------------------------------------------------------------------
 
-    async def refresh(self) -> scope_state.ScopeState:
+    async def refresh(self) -> ScopeState:
         """Poll `get_device_state` (and the wheel) into the snapshot."""
         reply = await self._send(methods.get_device_state(), self._t.device_state_s)
-        self._update_from(scope_state.from_device_state(self._state,
-                                                        parse_device_state(reply.result)))
+        self._snapshot.merge_poll(results.parse_device_state(reply.result))
         await self._poll_wheel(self._call)
-        return self._state
+        return self._snapshot.current
 
     async def get_equ_coord(self) -> EquCoord:
         """Current pointing, JNow hours/degrees (also stored in the snapshot)."""
-        coord = parse_equ_coord((await self._send(methods.scope_get_equ_coord())).result)
-        self._update_from(scope_state.with_coord(self._state, coord))
+        coord = results.parse_equ_coord((await self._send(methods.scope_get_equ_coord())).result)
+        self._snapshot.merge_coord(coord)
         return coord
 
     async def get_horiz_coord(self) -> HorizCoord:
         """Current pointing, alt/az degrees."""
-        return parse_horiz_coord((await self._send(methods.scope_get_horiz_coord())).result)
+        return results.parse_horiz_coord((await self._send(methods.scope_get_horiz_coord())).result)
 
     async def get_view_state(self) -> ViewState:
         """The View session and its current stage."""
-        return parse_view_state((await self._send(methods.get_view_state())).result)
+        return results.parse_view_state((await self._send(methods.get_view_state())).result)
 
     # --- mount -------------------------------------------------------------------
 
@@ -238,6 +244,12 @@ class SeestarClient:
             raise ValueError("speed_percent must be 0..100 and duration_s >= 1")
         await self._motion.move(angle_deg, speed_percent, duration_s)
 
+    async def speed_move_steps(self, angle_deg: int, speed_steps: int, duration_s: int) -> None:
+        """Joystick move at `speed_steps` old-form steps/s (1 = 15 arcsec/s of axis angle)."""
+        if not 0 < speed_steps <= MAX_OLD_FORM_SPEED or duration_s < 1:
+            raise ValueError(f"speed_steps must be 1..{MAX_OLD_FORM_SPEED} and duration_s >= 1")
+        await self._motion.move_steps(angle_deg, speed_steps, duration_s)
+
     async def stop_motion(self) -> None:
         """Stop a joystick move (speed 0 in the form this firmware accepts)."""
         await self._motion.stop()
@@ -246,8 +258,9 @@ class SeestarClient:
 
     async def move_focuser(self, position_steps: int) -> None:
         """Absolute focuser move; ends with FocuserMove complete."""
-        if not 0 <= position_steps <= self._state.focuser_max_steps:
-            raise ValueError(f"position_steps must be 0..{self._state.focuser_max_steps}")
+        max_steps = self._snapshot.current.focuser_max_steps
+        if not 0 <= position_steps <= max_steps:
+            raise ValueError(f"position_steps must be 0..{max_steps}")
         await self._send(methods.move_focuser(position_steps))
 
     async def stop_focuser(self) -> None:
@@ -298,6 +311,10 @@ class SeestarClient:
         """
         return await self._imaging.next_raw_frame(started_after_s=started_after_s,
                                                   exposure_s=exposure_s, timeout_s=timeout_s)
+
+    async def stop_streaming(self) -> None:
+        """Stop the preview frames' pushes (the camera goes on); next_raw_frame resumes them."""
+        await self._imaging.stop_streaming()
 
     async def start_stack(self, restart: bool = True) -> None:
         """Start live stacking (restart=False continues); Stack events follow."""
@@ -357,7 +374,7 @@ class SeestarClient:
         if not -90 <= lat_deg <= 90:
             raise ValueError("lat_deg must be -90..90")
         await self._send(methods.set_user_location(lat_deg, lon))
-        self._update(lat_deg=lat_deg, lon_east_deg=lon)
+        self._snapshot.update(lat_deg=lat_deg, lon_east_deg=lon)
 
     async def set_time(self, utc: datetime) -> None:
         """Set the scope clock (an aware datetime; converted to UTC)."""
@@ -377,16 +394,15 @@ class SeestarClient:
 
     async def _on_ready(self, caller: Caller, contact: Contact) -> None:
         """A session is (re-)established: resync the snapshot and the image side."""
-        new = scope_state.from_device_state(self._state, contact.device)
-        self._update_from(scope_state.evolve(new, logged_in=contact.logged_in))
+        self._snapshot.merge_poll(contact.device, logged_in=contact.logged_in)
         await self._poll_wheel(caller)
         try:
-            view = parse_view_state((await caller(methods.get_view_state(), self._t.request_s)).result)
+            view = results.parse_view_state((await caller(methods.get_view_state(), self._t.request_s)).result)
         except (RequestTimeout, RemoteProtocolError) as exc:  # the preview is re-probed on demand
             log.debug("get_view_state after connect failed: %s", exc)
-            self._update(preview_active=None)
+            self._snapshot.update(preview_active=None)
         else:
-            self._update(preview_active=view.stage == Stage.CONTINUOUS_EXPOSURE,
+            self._snapshot.update(preview_active=view.stage == Stage.CONTINUOUS_EXPOSURE,
                          stacking=view.stage == Stage.STACK)
         self._imaging.set_policy(VerifyPolicy.for_firmware(contact.device.firmware_ver_int))
         self._imaging.sync_exposure(contact.device.continuous_exposure_ms)
@@ -395,36 +411,20 @@ class SeestarClient:
         try:
             reply = await caller(methods.get_wheel_position(), self._t.request_s)
             if reply.ok:
-                self._update(wheel_slot=parse_int(str(reply.method), reply.result))
+                self._snapshot.update(wheel_slot=results.parse_int(str(reply.method), reply.result))
         except (RequestTimeout, RemoteProtocolError) as exc:  # WheelMove events keep it current
             log.debug("get_wheel_position failed: %s", exc)
 
     def _on_event(self, event: Event) -> None:
         self._hub.publish(event)
-        before = self._state.continuous_exposure_ms
-        self._update_from(scope_state.apply_event(self._state, event))
-        if self._state.continuous_exposure_ms != before:
-            self._imaging.sync_exposure(self._state.continuous_exposure_ms)
+        before = self._snapshot.current.continuous_exposure_ms
+        self._snapshot.apply(event)
+        after = self._snapshot.current.continuous_exposure_ms
+        if after != before:
+            self._imaging.sync_exposure(after)
 
     def _on_connection_state(self, connection_state: ConnectionState) -> None:
-        for callback in tuple(self._connection_listeners):
-            try:
-                callback(connection_state)
-            except Exception:
-                log.exception("connection listener failed")
-
-    def _update(self, **changes: Any) -> None:
-        self._update_from(scope_state.evolve(self._state, **changes))
-
-    def _update_from(self, new: scope_state.ScopeState) -> None:
-        if new is self._state:
-            return
-        self._state = new
-        for callback in tuple(self._state_listeners):
-            try:
-                callback(new)
-            except Exception:
-                log.exception("state listener failed")
+        notify(self._connection_listeners, connection_state, "connection listener")
 
 
 def _raise_for(reply: Reply) -> None:
@@ -435,13 +435,3 @@ def _raise_for(reply: Reply) -> None:
 def _check_coord(ra_hours: float, dec_deg: float) -> None:
     if not (0 <= ra_hours < 24 and -90 <= dec_deg <= 90):
         raise ValueError("ra_hours must be 0..24 and dec_deg -90..90")
-
-
-def _add_listener(listeners: list[Any], callback: Any) -> Callable[[], None]:
-    listeners.append(callback)
-
-    def remove() -> None:
-        if callback in listeners:
-            listeners.remove(callback)
-
-    return remove

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import errno
 import logging
 import math
 import mmap
-import select
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from ..errors import BadFrame, ConnectionLost, FrameTooLarge
 from ..protocol import methods
@@ -43,6 +40,7 @@ from ..protocol.methods import Call
 from ..protocol.rpc import Request, VerifyPolicy, encode_request
 from .backoff import Backoff
 from .pool import BufferPool, FrameStarted, ImageAck, Lease, RawFrame, StackedPayload
+from .sockets import ImageStats, connect_interruptible, shutdown_quietly
 from .timeouts import Timeouts
 
 log = logging.getLogger(__name__)
@@ -71,29 +69,6 @@ class ImageRequestId(enum.IntEnum):
 
 class _Stopped(Exception):
     """close() was called: leave the thread."""
-
-
-@dataclass(frozen=True, slots=True)
-class ImageStats:
-    """Counters of the image thread (snapshot)."""
-
-    connected: bool
-    bytes_received: int
-    raw_frames: int
-    stacked_frames: int
-    acks: int
-    dropped_items: int
-    skipped_bytes: int
-    rejected_headers: int
-    corrupt_frames: int
-    reconnects: int
-    connect_failures: int
-    pool_allocations: int
-    pool_outstanding: int
-    pool_peak_outstanding: int
-    #: Streamed raw frames nobody could want (see ImageStream.frames_wanted_after_s), dropped
-    #: unread.
-    discarded_frames: int = 0
 
 
 class ImageStream:
@@ -210,7 +185,7 @@ class ImageStream:
             sock.sendall(data)
         except OSError as exc:  # a partial write corrupts the stream: let the reader reconnect
             log.warning("4800: send of %s failed: %s", call.method, exc)
-            _shutdown(sock)
+            shutdown_quietly(sock)
 
     # --- the thread -----------------------------------------------------------
 
@@ -218,7 +193,7 @@ class ImageStream:
         self._stop.set()
         with self._lock:
             if self._sock is not None:
-                _shutdown(self._sock)  # wakes a blocked recv at once
+                shutdown_quietly(self._sock)  # wakes a blocked recv at once
 
     def _join(self) -> None:
         if self._thread is not None:
@@ -254,29 +229,11 @@ class ImageStream:
             log.debug("image thread exits")
 
     def _connect(self) -> socket.socket:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            self._host, self._port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF_BYTES)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setblocking(False)
-            err = sock.connect_ex(address)
-            deadline = time.monotonic() + self._t.connect_s
-            while err in (errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK):
-                if self._stop.is_set():
-                    raise _Stopped
-                _, writable, _ = select.select([], [sock], [], self._t.image_poll_s)
-                if writable:
-                    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                elif time.monotonic() > deadline:
-                    raise TimeoutError(f"no TCP answer within {self._t.connect_s:g} s")
-            if err:
-                raise OSError(err, errno.errorcode.get(err, str(err)))
-            sock.settimeout(self._t.image_poll_s)
-        except BaseException:
-            sock.close()
-            raise
+        sock = connect_interruptible(self._host, self._port, timeout_s=self._t.connect_s,
+                                     poll_s=self._t.image_poll_s, stop=self._stop,
+                                     rcvbuf_bytes=_RCVBUF_BYTES)
+        if sock is None:
+            raise _Stopped
         return sock
 
     def _serve(self, sock: socket.socket, backoff: Backoff) -> None:
@@ -513,9 +470,3 @@ class _EmbeddedHeaderScan:
         self.found = self._lease.find(_HEADER_PREFIX, start, upto)
         self._done = upto
 
-
-def _shutdown(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from ..config import SeestarConfig
 from ..errors import CommandFailed, ConnectionLost, OperationFailed, RequestTimeout
 from ..protocol import methods
+from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Call, Method, Stage
 from ..protocol.results import parse_view_state
 from ..protocol.rpc import Reply, VerifyPolicy
-from .images import ImageItem, ImageRequestId, ImageStats, ImageStream
+from .images import ImageItem, ImageRequestId, ImageStream
 from .pool import FrameStarted, RawFrame, StackedImage, StackedPayload
 from .router import FrameRouter
+from .sockets import ImageStats
 from .state import ScopeState
 from .timeouts import Timeouts
 
@@ -141,6 +143,13 @@ class Imaging:
         await self._send(methods.stop_view(Stage.CONTINUOUS_EXPOSURE))
         self._update_state(preview_active=False)
 
+    async def stop_streaming(self) -> None:
+        """Stop the 4800 preview pushes unless a request waits; next_raw_frame resumes them."""
+        async with self._lock:
+            stream = self._stream
+            if stream is not None and stream.streaming_wanted and not self.router.pending:
+                await stream.set_streaming(False)
+
     async def _ensure_exposure(self, exposure_ms: int) -> None:
         if self.router.exposure_ms != exposure_ms:
             await self._apply_exposure(exposure_ms)
@@ -166,7 +175,9 @@ class Imaging:
         except CommandFailed as exc:
             log.debug("get_view_state failed (%s); starting the preview", exc)
         else:
-            if view.stage == Stage.CONTINUOUS_EXPOSURE and view.state != "cancel":
+            # The stage's own state: after stop_view(ContinuousExposure) the View still works.
+            if (view.stage == Stage.CONTINUOUS_EXPOSURE and view.state != "cancel"
+                    and view.stage_state not in TERMINAL_STATES):
                 self._update_state(preview_active=True)
                 return
             if view.stage in _BUSY_STAGES and view.stage_state not in ("complete", "fail", "cancel"):

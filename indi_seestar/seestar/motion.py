@@ -44,6 +44,10 @@ class SpeedMoveForms:
         """Move at `speed_percent` of full speed towards `angle_deg` for `duration_s`."""
         await self._send(round(angle_deg), speed_percent, int(duration_s))
 
+    async def move_steps(self, angle_deg: int, speed_steps: int, duration_s: int) -> None:
+        """Move at `speed_steps` old-form steps/s (240 = 1 deg/s) towards `angle_deg` for `duration_s`."""
+        await self._send(round(angle_deg), 100.0 * speed_steps / MAX_OLD_FORM_SPEED, int(duration_s))
+
     async def stop(self) -> None:
         """Speed 0 (old form) / percent 0 (new form)."""
         await self._send(0, 0.0, 1)

@@ -163,24 +163,18 @@ def _mount_mode(ev: Event) -> dict[str, Any]:
     return {"equ_mode": equ} if isinstance(equ, bool) else {}
 
 
-def _focuser_move(ev: Event) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    position = _int(ev.get("position"))
-    if position is not None:
-        changes["focuser_position_steps"] = position
-    if ev.state is not None:
-        changes["focuser_moving"] = ev.state not in TERMINAL_STATES
-    return changes
-
-
-def _wheel_move(ev: Event) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    position = _int(ev.get("position"))
-    if ev.state == StageState.COMPLETE and position is not None:
-        changes["wheel_slot"] = position
-    if ev.state is not None:
-        changes["wheel_moving"] = ev.state not in TERMINAL_STATES
-    return changes
+def _move_event(position_field: str, moving_field: str,
+                *, position_when_complete: bool) -> Callable[[Event], dict[str, Any]]:
+    """Handler for FocuserMove/WheelMove: the position (always, or only at the end) and a moving flag."""
+    def handler(ev: Event) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        position = _int(ev.get("position"))
+        if position is not None and (ev.state == StageState.COMPLETE or not position_when_complete):
+            changes[position_field] = position
+        if ev.state is not None:
+            changes[moving_field] = ev.state not in TERMINAL_STATES
+        return changes
+    return handler
 
 
 def _pi_status(ev: Event) -> dict[str, Any]:
@@ -239,8 +233,10 @@ _HANDLERS: dict[str, Callable[[Event], dict[str, Any]]] = {
     EventName.SCOPE_HOME: _park_event(True),
     EventName.SCOPE_MOVE_TO_HORIZON: _park_event(False),
     EventName.MOUNT_MODE: _mount_mode,
-    EventName.FOCUSER_MOVE: _focuser_move,
-    EventName.WHEEL_MOVE: _wheel_move,
+    EventName.FOCUSER_MOVE: _move_event("focuser_position_steps", "focuser_moving",
+                                        position_when_complete=False),
+    # WheelMove start may carry the target slot: the wheel is only there once complete
+    EventName.WHEEL_MOVE: _move_event("wheel_slot", "wheel_moving", position_when_complete=True),
     EventName.PI_STATUS: _pi_status,
     EventName.SETTING: _setting,
     EventName.CONTINUOUS_EXPOSURE: lambda ev: _running_flag(ev, "preview_active"),

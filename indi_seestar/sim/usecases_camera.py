@@ -88,6 +88,8 @@ class ViewOps:
                 self._mount.check_goto(*target)
             self._stop_stages(emit=True)
         elif v.active and v.mode == mode:
+            if mode == "star" and not any(self._core.running(s) for s in (CE, STACK, AUTOGOTO)):
+                self.resume_preview()  # the preview was stopped alone: start it again
             return
         v.state, v.mode, v.t_start_s, v.t_end_s = "working", mode, self._now(), None
         v.target_ra_dec = list(target) if target is not None else None

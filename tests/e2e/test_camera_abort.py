@@ -37,6 +37,12 @@ def test_abort_during_an_exposure_sends_nothing_and_the_next_one_works(tmp_path)
         shot = expose(rig, 2.0)
         assert open_fits(shot.data)[0].header["EXPTIME"] == 2.0
         assert exposure_updates(rig, shot.since)[-1].state == "Ok"
+        # Idle: the scope stops pushing preview frames; the next exposure turns them on again.
+        requests = fake.faults.counters.requests
+        client.until(lambda: requests["stop_streaming"] >= 1, timeout_s=20)
+        streams = requests["begin_streaming"]
+        assert open_fits(expose(rig, 2.0).data)[0].header["EXPTIME"] == 2.0
+        assert requests["begin_streaming"] == streams + 1
 
 
 def test_a_new_exposure_replaces_the_running_one(tmp_path):

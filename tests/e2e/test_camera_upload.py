@@ -1,4 +1,4 @@
-"""UPLOAD_MODE local/both: the file on the driver's host, named as libindi names it (acceptance 7)."""
+"""UPLOAD_MODE local/both: the file on the driver's host, named as libindi does (acceptance 7)."""
 
 from __future__ import annotations
 

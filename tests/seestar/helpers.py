@@ -83,10 +83,12 @@ class ScriptedImagePeer:
     the peer keeps reading (and recording) what the client sends until it disconnects.
     """
 
-    def __init__(self, script: Callable[[int], list[bytes]]) -> None:
+    def __init__(self, script: Callable[[int], list[bytes]],
+                 respond: Callable[[dict[str, Any]], list[bytes | float]] | None = None) -> None:
         import socket
 
         self.script = script
+        self.respond = respond  # per request line: bytes to send, floats = pauses (seconds)
         self.received = bytearray()
         self.connections = 0
         self._lock = threading.Lock()
@@ -125,10 +127,22 @@ class ScriptedImagePeer:
                     break
                 with self._lock:
                     self.received += data
+                if self.respond is not None:
+                    for request_line in data.splitlines():
+                        if request_line.strip():
+                            self._answer(conn, json.loads(request_line))
         except OSError:
             pass
         finally:
             conn.close()
+
+    def _answer(self, conn: Any, request: dict[str, Any]) -> None:
+        assert self.respond is not None
+        for part in self.respond(request):
+            if isinstance(part, float):
+                time.sleep(part)  # scripted pause of the peer (its own thread)
+            else:
+                conn.sendall(part)
 
     def drop_all(self) -> None:
         for conn in self._open:

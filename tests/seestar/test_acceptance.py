@@ -63,11 +63,12 @@ async def test_acceptance_3_full_session_per_firmware(model: str, firmware: str,
         assert abs(coord.ra_hours - ra) < 0.01 and abs(coord.dec_deg - dec) < 0.1
         assert (client.state.ra_hours, client.state.dec_deg) == (coord.ra_hours, coord.dec_deg)
 
-        focus_to = (client.state.focuser_position_steps or 1500) + 120
-        async with client.expect(EventName.FOCUSER_MOVE, timeout_s=20) as focused:
-            await client.move_focuser(focus_to)
-        assert (await focused.wait()).get("position") == focus_to
-        assert client.state.focuser_position_steps == focus_to
+        focus_home = client.state.focuser_position_steps or 1500
+        for focus_to in (focus_home + 120, focus_home):  # away and back: stars stay sharp
+            async with client.expect(EventName.FOCUSER_MOVE, timeout_s=20) as focused:
+                await client.move_focuser(focus_to)
+            assert (await focused.wait()).get("position") == focus_to
+            assert client.state.focuser_position_steps == focus_to
 
         for slot in (2, 1):
             async with client.expect(EventName.WHEEL_MOVE, timeout_s=20) as wheeled:
@@ -182,3 +183,11 @@ async def test_goto_centered_completes_with_autogoto(clients: Clients) -> None:
         except OperationFailed as exc:  # the fake may fail to solve; it must be typed
             pytest.fail(f"AutoGoto failed: {exc}")
         assert event.state == "complete"
+
+
+async def test_firmware_718_offers_a_login_but_works_without_a_key(clients: Clients) -> None:
+    with running_fake(model="S50", firmware="7.18") as (_, fake):
+        client = clients(config_for(fake))
+        state = await client.connect()
+        assert state.firmware == "7.18" and not state.logged_in
+        assert fake.faults.counters.login_attempts == 0

@@ -13,7 +13,7 @@ from indi_seestar.errors import OperationFailed
 from indi_seestar.protocol.events import EventName
 from indi_seestar.seestar.client import SeestarClient
 
-from .conftest import KeyPair, config_for, running_fake
+from .conftest import FAST, KeyPair, config_for, running_fake
 from .helpers import until
 from .test_acceptance import target_above_horizon
 
@@ -110,7 +110,9 @@ async def test_withheld_replies_mid_session_are_repaired_by_logging_in_again(
     # §10 quirk 3: the session is open and events flow, but the firmware stops answering.
     with running_fake(firmware="7.32", time_factor=FACTOR,
                       public_key_pem=keypair.public_pem) as (sim, fake):
-        client = clients(config_for(fake, key_file=key_file, time_factor=FACTOR))
+        # PiStatus comes once a real second: slow the heartbeat so that one lands in the window
+        slow = FAST.replace(heartbeat_interval_s=1.0, heartbeat_reply_s=1.0)
+        client = clients(config_for(fake, key_file=key_file, time_factor=FACTOR), slow)
         await client.connect()
 
         def forget_logins() -> None:

@@ -52,9 +52,12 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 async def test_a_frame_requested_after_a_move_shows_the_new_pointing(clients: Clients) -> None:
     factor = 10.0
+    # A field the fake has not drawn yet takes it up to ~0.5 s to render on a busy 2-core
+    # machine (measured): the margin must cover that delay, as a real scope's readout.
+    margin_s = 1.5
     with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
         exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, time_factor=factor))
+        client = clients(config_for(fake, time_factor=factor, readout_margin_s=margin_s))
         await client.connect()
         sim.call(fake.point_at, 5.6, -1.2)
         frames_a = []
@@ -67,6 +70,9 @@ async def test_a_frame_requested_after_a_move_shows_the_new_pointing(clients: Cl
         with await client.next_raw_frame(started_after_s=moved_at, exposure_s=1.0,
                                          timeout_s=15) as frame:
             spec = exposures.of(frame)
+            latency_s = frame.first_byte_monotonic_s - exposures.end_monotonic_s(frame)
+            print(f"\nnew field: exposure end -> first byte {latency_s * 1000:.0f} ms")
+            assert latency_s < margin_s, "the fake was slower than the configured margin"
             assert exposures.start_monotonic_s(frame) >= moved_at
             assert all(abs(p.ra_hours - 12.3) < 1e-3 and abs(p.dec_deg - 33.0) < 1e-2
                        for p in spec.pointings)
@@ -81,7 +87,8 @@ async def test_no_frame_from_before_the_request_is_ever_returned(clients: Client
     rng = random.Random(3)
     with running_fake(firmware="7.06", time_factor=factor, parked=False) as (sim, fake):
         exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, time_factor=factor, readout_margin_s=0.3))
+        margin_s = 0.5
+        client = clients(config_for(fake, time_factor=factor, readout_margin_s=margin_s))
         await client.connect()
         sim.call(fake.point_at, 6.0, 20.0)
         latencies = []
@@ -91,12 +98,14 @@ async def test_no_frame_from_before_the_request_is_ever_returned(clients: Client
             with await client.next_raw_frame(started_after_s=started_after, exposure_s=exposure_s,
                                              timeout_s=15) as frame:
                 spec = exposures.of(frame)
+                latency_s = frame.first_byte_monotonic_s - exposures.end_monotonic_s(frame)
+                latencies.append(latency_s)
+                # the guarantee's precondition: the frame reached us within the margin
+                assert latency_s < margin_s, f"request {i}: the fake was slower than the margin"
                 assert spec.exposure_s == exposure_s, f"request {i}: wrong exposure length"
                 assert exposures.start_monotonic_s(frame) >= started_after, f"request {i}: too early"
-                latencies.append(frame.first_byte_monotonic_s - exposures.end_monotonic_s(frame))
         print(f"\nfake: exposure end -> first byte read: max {max(latencies) * 1000:.0f} ms, "
               f"median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms")
-        assert max(latencies) < 0.3  # within the readout margin these tests configure
 
 
 async def test_a_long_exposure_is_not_returned_before_it_can_have_ended(clients: Clients) -> None:

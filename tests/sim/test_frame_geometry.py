@@ -132,7 +132,10 @@ async def test_time_factor_shortens_exposures(fake_factory, client_factory):
     fake.start_preview()
     await img.wait_raw(4, timeout_s=10)
     gaps = np.diff(img.arrivals[-3:])
-    assert gaps.min() > 0.35 and gaps.max() < 0.8  # 5 s exposures at F=10: 0.5 s real
+    # 5 s exposures at F=10 take 0.5 s real: never faster than that (minus jitter), and far
+    # from the unscaled 5 s. The upper bound is loose because a loaded CI machine delays frames.
+    assert gaps.min() > 0.35
+    assert gaps.max() < 2.5
 
 
 async def test_changing_exposure_restarts_at_once(fake_factory, client_factory):

@@ -103,7 +103,7 @@ class Rig:
         fake_kwargs.setdefault("parked", False)
         sim = SimThread(time_factor=time_factor, **fake_kwargs)
         fake = sim.start()
-        server = None
+        server = client = None
         try:
             config_path = write_config(tmp_path / "config.yaml", fake, time_factor=time_factor,
                                        extra=config)
@@ -116,6 +116,14 @@ class Rig:
             rig.wait_defined(timeout_s=15)
             yield rig
         finally:
+            if client is not None:
+                # Disconnect while its thread can still take the GIL: deleting a connected
+                # PyIndi client joins that thread with the GIL held, a deadlock if the thread
+                # is calling back into Python (seen when indiserver dies first).
+                with contextlib.suppress(Exception):
+                    client.disconnectServer()
+                    until(lambda: not client.server_connected.is_set(), 5,
+                          what="the client's disconnection")
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()
