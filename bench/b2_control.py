@@ -6,9 +6,9 @@ with too). Through indiserver and a pyindi-client client on 127.0.0.1:
 
 * focuser command: ABS_FOCUS_POSITION sent (time just before sendNewNumber) -> the fake decodes
   the `move_focuser` request line;
-* goto command: ON_COORD_SET TRACK, then EQUATORIAL_EOD_COORD sent -> the fake decodes the goto
-  request (`scope_goto`, or `iscope_start_view` with a target); skipped if the mount does not
-  define EQUATORIAL_EOD_COORD yet;
+* goto command: ON_COORD_SET TRACK, then EQUATORIAL_EOD_COORD (0.1 h east or west of where the
+  mount points) sent -> the fake decodes the goto request (`scope_goto`, or `iscope_start_view`
+  with a target); the next goto waits for the end of the slew;
 * event: the fake writes FocuserMove `complete` -> the client sees ABS_FOCUS_POSITION Ok.
 
 Moves alternate between two focuser positions; the fake runs with a time factor so that each
@@ -27,6 +27,7 @@ from typing import Any
 
 from .client import bench_client_class
 from .procs import DRIVER, FOCUSER, MOUNT, SimProcess, Stage
+from .rig import defines
 from .stats import summary
 
 MS = 1000.0
@@ -96,7 +97,7 @@ def _measure(client: Any, sim: SimProcess, samples: int) -> dict[str, Any]:
         if done is not None and done["t"] <= ok.t:
             events.append(ok.t - done["t"])
     client.connect_device_and_wait(MOUNT, timeout_s=60)
-    if client.has(MOUNT, "EQUATORIAL_EOD_COORD"):
+    if defines(client, MOUNT, "EQUATORIAL_EOD_COORD"):
         goto_cmd = _gotos(client, sim, samples)
     else:
         notes.append("the mount defines no EQUATORIAL_EOD_COORD yet: goto not measured")
@@ -117,7 +118,11 @@ def _measure(client: Any, sim: SimProcess, samples: int) -> dict[str, Any]:
 def _gotos(client: Any, sim: SimProcess, samples: int) -> list[float]:
     """Goto commands to the request line; alternating targets near the meridian."""
     out = []
-    targets = ((5.5, 10.0), (6.0, 12.0))
+    here = client.wait_seen(MOUNT, "EQUATORIAL_EOD_COORD").numbers
+    latest = [s for s in client.seen if s.device == MOUNT and s.name == "EQUATORIAL_EOD_COORD"]
+    here = latest[-1].numbers if latest else here
+    ra, dec = here.get("RA", 6.0), here.get("DEC", 10.0)
+    targets = (((ra + 0.1) % 24, dec), ((ra - 0.1) % 24, dec))  # near where it points: up
     if client.has(MOUNT, "ON_COORD_SET"):
         since = client.mark()
         client.send_switch(MOUNT, "ON_COORD_SET", {"TRACK"})
@@ -126,14 +131,13 @@ def _gotos(client: Any, sim: SimProcess, samples: int) -> list[float]:
         since = client.mark()
         ra, dec = targets[i % 2]
         t_send = client.send_number(MOUNT, "EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec})
-        client.wait_seen(MOUNT, "EQUATORIAL_EOD_COORD", event="set", since=since, timeout_s=30)
+        client.wait_for(lambda s=since: any(  # the slew is over (Ok = tracking)
+            x.device == MOUNT and x.name == "EQUATORIAL_EOD_COORD" and x.event == "set"
+            and x.state != "Busy" and x.t > t_send for x in client.seen[s:]), 60, "the slew's end")
         records = sim.trace_records()
         req = _first(records, t_send, lambda r: r["kind"] == "request"
                      and r["method"] in GOTO_METHODS)
         if i and req is not None:
             out.append(req["t"] - t_send)
-        if client.has(MOUNT, "TELESCOPE_ABORT_MOTION"):
-            since = client.mark()
-            client.send_switch(MOUNT, "TELESCOPE_ABORT_MOTION", {"ABORT"})
-            client.wait_seen(MOUNT, "TELESCOPE_ABORT_MOTION", event="set", since=since)
+
     return out
