@@ -20,11 +20,12 @@ from .procs import CAMERA, DEVICES, DRIVER, SimProcess, Stage, find_driver
 
 BLOB_TIMEOUT_S = 60.0
 #: The driver's seestar.readout_margin_s against the fake on loopback: a bound on the time from
-#: the end of an exposure to the first byte of its frame (the fake renders a frame in ~1 ms
-#: with --fast-frames and sends it at once; a real Seestar needs the default 0.5 s). Each
+#: the end of an exposure to the first byte of its frame (with --fast-frames the fake renders a
+#: frame in ~1 ms and sends it at once, behind at most the frame it is sending, ~2-5 ms; a
+#: real Seestar needs the default 0.5 s). Each
 #: exposure waits for a frame whose first byte comes at least exposure + margin after the
 #: request, so this bounds the request-response frame rate: it is not part of the frame path.
-READOUT_MARGIN_S = 0.02
+READOUT_MARGIN_S = 0.01
 
 
 def client_host(server: Any, transport: str) -> str:
