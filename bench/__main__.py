@@ -51,8 +51,8 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
         "B2": lambda: b2_control.run(samples=s["b2_samples"], log=_log),
         "B3": lambda: b3_startup.run(runs=s["b3_runs"], log=_log),
         "B4": lambda: b4_memory.run(checkpoints=s["b4_frames"], runs=s["b4_runs"], log=_log),
-        "B5": lambda: b5_responsive.run(getprops=s["b5_getprops"], stream_s=s["b5_stream_s"],
-                                        log=_log),
+        "B5": lambda: b5_responsive.run_both(getprops=s["b5_getprops"],
+                                             stream_s=s["b5_stream_s"], pin=pin, log=_log),
     }
 
 

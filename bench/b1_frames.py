@@ -51,7 +51,14 @@ from .procs import (
     find_driver,
     pin,
 )
-from .rig import READOUT_MARGIN_S, client_host, defines, expose_once, min_exposure
+from .rig import (
+    READOUT_MARGIN_S,
+    client_host,
+    cpu_split,
+    defines,
+    expose_once,
+    min_exposure,
+)
 from .stats import med, ratio, summary
 
 MS = 1000.0
@@ -80,14 +87,6 @@ class RoundResult:
     blob_bytes: int = 0
     matched: int = 0
     helper_cpu_per_frame_s: dict[str, float] = field(default_factory=dict)
-
-
-def cpu_split(n: int) -> tuple[list[int], list[int]] | None:
-    """(CPUs for the measured process, CPUs for everything else), or None when there is one CPU."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2 or n < 2:
-        return None
-    return [cpus[-1]], cpus[:-1]
 
 
 def run_floor(frames: int, cpus: list[int] | None) -> RoundResult:
@@ -169,7 +168,7 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
         pin_cpus: bool = True, transports: tuple[str, ...] = ("unix", "tcp"),
         log: Callable[[str], None] = print) -> dict[str, Any]:
     """The whole of B1; see the module docstring. Returns the B1 section of results.json."""
-    split = cpu_split(os.cpu_count() or 1) if pin_cpus else None
+    split = cpu_split() if pin_cpus else None
     measured_cpus, other_cpus = split if split else (None, None)
     if other_cpus is not None:
         os.sched_setaffinity(0, other_cpus)  # the harness and its client threads
@@ -201,9 +200,6 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                 first = clients[transports[0]]
                 first.connect_device_and_wait(CAMERA, timeout_s=60)
                 _setup_libindi(first)
-                for c in clients.values():
-                    c.enable_blobs(CAMERA, "CCD1")
-                    c.enable_blobs(LIBINDI_DEVICE, "CCD1")
                 has_camera = defines(first, CAMERA, "CCD_EXPOSURE")
                 ours_exp = min_exposure(first, CAMERA) if has_camera else math.nan
                 if not has_camera:
@@ -218,6 +214,12 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                 for r in range(rounds):
                     for transport in transports:
                         c = clients[transport]
+                        # BLOBs only to the client being measured: a client with BLOBs enabled
+                        # receives every frame, and a slow (TCP) one would queue a backlog that
+                        # loads indiserver and arrives as stale BLOBs in its own phase.
+                        for other in clients.values():
+                            other.set_blobs(CAMERA, "CCD1", other is c)
+                            other.set_blobs(LIBINDI_DEVICE, "CCD1", other is c)
                         n = frames if transport == transports[0] else tcp_frames
                         nl = libindi_frames if transport == transports[0] else tcp_frames
                         order = ["floor", "ours", "libindi"]

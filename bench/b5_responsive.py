@@ -13,6 +13,9 @@ defines at idle (counted beforehand) has arrived.
   goal is on the max, "the largest delay");
 * getproperties_ms: the getProperties times while streaming (goal on the p95);
 * idle_*: the same without frames, for comparison.
+With pinning (the default, as in B1) the driver runs alone on the last CPU and the fake,
+indiserver and the clients on the others; "shared" repeats the run with no pinning, everything
+competing for the two CPUs.
 """
 
 from __future__ import annotations
@@ -70,16 +73,22 @@ def probe_windows(lines: list[str], t0: float, t1: float) -> list[float]:
     return out
 
 
+def _extra_env() -> dict[str, str]:
+    import os
+    return {k: v for k, v in os.environ.items() if k.startswith("INDI_SEESTAR_")}
+
+
 def _stats(samples: list[float]) -> dict[str, Any]:
     s = summary(samples)
     s["max"] = round(max(samples), 3) if samples else None
     return s
 
 
-def run(*, getprops: int, stream_s: float, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run(*, getprops: int, stream_s: float, pin: bool = True,
+        log: Callable[[str], None] = print) -> dict[str, Any]:
     """The B5 section of results.json."""
     notes: list[str] = []
-    with OursRig.start(env=PROBE_ENV) as rig:
+    with OursRig.start(env={**PROBE_ENV, **_extra_env()}, pin_driver=pin) as rig:
         rig.connect_all()
         path = str(rig.server.workdir / "indiserver.sock")
         time.sleep(1.0)
@@ -137,3 +146,13 @@ def run(*, getprops: int, stream_s: float, log: Callable[[str], None] = print) -
         "notes": notes,
         "method": (__doc__ or "").split("\n\n")[0].strip(),
     }
+
+
+def run_both(*, getprops: int, stream_s: float, pin: bool,
+             log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Headline with the driver alone on a CPU (as B1); also "shared": no pinning at all."""
+    out = run(getprops=getprops, stream_s=stream_s, pin=pin, log=log)
+    out["pinned"] = pin
+    if pin:
+        out["shared"] = run(getprops=getprops, stream_s=stream_s, pin=False, log=log)
+    return out

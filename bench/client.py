@@ -256,6 +256,10 @@ def _make_class() -> type:
         def enable_blobs(self, device: str, name: str | None = None) -> None:
             self.setBLOBMode(PyIndi.B_ALSO, device, name)
 
+        def set_blobs(self, device: str, name: str | None, on: bool) -> None:
+            """enableBLOB Also (on) or Never (off) for `device`/`name`."""
+            self.setBLOBMode(PyIndi.B_ALSO if on else PyIndi.B_NEVER, device, name)
+
         def disconnect_device_and_wait(self, device: str, timeout_s: float = 30) -> None:
             """DISCONNECT and wait for CONNECTION to say so (any state but Busy)."""
             dev = self.device(device, timeout_s)

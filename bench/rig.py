@@ -10,13 +10,14 @@ previous BLOB has arrived and the exposure has ended.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .client import BlobSeen, bench_client_class
-from .procs import CAMERA, DEVICES, DRIVER, SimProcess, Stage, find_driver
+from .procs import CAMERA, DEVICES, DRIVER, SimProcess, Stage, find_driver, pin
 
 BLOB_TIMEOUT_S = 60.0
 #: The driver's seestar.readout_margin_s against the fake on loopback: a bound on the time from
@@ -26,6 +27,12 @@ BLOB_TIMEOUT_S = 60.0
 #: exposure waits for a frame whose first byte comes at least exposure + margin after the
 #: request, so this bounds the request-response frame rate: it is not part of the frame path.
 READOUT_MARGIN_S = 0.01
+
+
+def cpu_split() -> tuple[list[int], list[int]] | None:
+    """(CPUs for the measured process, CPUs for everything else), or None with one CPU."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return ([cpus[-1]], cpus[:-1]) if len(cpus) >= 2 else None
 
 
 def client_host(server: Any, transport: str) -> str:
@@ -80,15 +87,27 @@ class OursRig:
     server: Any
     client: Any
     driver_pid: int
+    cpus: tuple[list[int], list[int]] | None = None  # (driver's, everything else's)
+
+    def pin(self) -> None:
+        """Re-pin every driver thread (threads started since inherit from their creator)."""
+        if self.cpus is not None:
+            pin(self.driver_pid, self.cpus[0])
 
     @classmethod
     @contextlib.contextmanager
     def start(cls, *, transport: str = "unix", trace: bool = False, time_factor: float = 1.0,
               env: Mapping[str, str] | None = None, fingerprint_blobs: bool = False,
-              seestar: Mapping[str, Any] | None = None) -> Iterator[OursRig]:
+              seestar: Mapping[str, Any] | None = None,
+              pin_driver: bool = False) -> Iterator[OursRig]:
+        """`pin_driver`: the driver alone on the last CPU, everything else on the others (as B1)."""
+        split = cpu_split() if pin_driver else None
+        if split is not None:
+            os.sched_setaffinity(0, split[1])  # the harness and its client threads
         with Stage.make() as stage:
             path = stage.root / "trace.jsonl" if trace else None
-            with SimProcess(time_factor=time_factor, trace=path) as sim:
+            with SimProcess(time_factor=time_factor, trace=path,
+                            cpus=split[1] if split else None) as sim:
                 config = stage.driver_config(
                     sim, **{"readout_margin_s": READOUT_MARGIN_S, **(seestar or {})})
                 server = stage.server(stage.env(config, **(env or {})))
@@ -99,7 +118,11 @@ class OursRig:
                         fingerprint_blobs=fingerprint_blobs)
                     for device in DEVICES:
                         client.device(device)
-                    yield cls(stage, sim, server, client, find_driver(server, DRIVER).pid)
+                    rig = cls(stage, sim, server, client, find_driver(server, DRIVER).pid, split)
+                    if split is not None:
+                        os.sched_setaffinity(server.process.pid, split[1])
+                        rig.pin()
+                    yield rig
                 finally:
                     server.stop()
 
@@ -107,6 +130,7 @@ class OursRig:
         """CONNECT the four devices and wait for each to be Ok."""
         for device in DEVICES:
             self.client.connect_device_and_wait(device, timeout_s=timeout_s)
+        self.pin()
 
     def has_camera(self) -> bool:
         """Whether the camera can expose (CCD_EXPOSURE defined once connected)."""
