@@ -182,6 +182,7 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
             config = stage.driver_config(sim, readout_margin_s=READOUT_MARGIN_S)
             server = stage.server(stage.env(config))
             server.start([DRIVER, LIBINDI_CCD])
+            clients: dict[str, Any] = {}
             try:
                 if other_cpus is not None:
                     os.sched_setaffinity(server.process.pid, other_cpus)
@@ -190,7 +191,6 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                 if measured_cpus is not None:
                     pin(ours_pid, measured_cpus)
                     pin(libindi_pid, measured_cpus)
-                clients = {}
                 for transport in transports:
                     c = client_cls.connect_to(server.port, host=client_host(server, transport),
                                               fingerprint_blobs=True)
@@ -252,6 +252,8 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                                 f"cpu {res.cpu_per_frame_s * MS:.1f} ms/frame, "
                                 f"{res.frames_per_s:.1f} frames/s")
             finally:
+                for c in clients.values():  # a connected PyIndi client can hang on deletion
+                    c.disconnectServer()
                 server.stop()
     out: dict[str, Any] = {}
     for i, transport in enumerate(transports):

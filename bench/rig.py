@@ -112,6 +112,7 @@ class OursRig:
                     sim, **{"readout_margin_s": READOUT_MARGIN_S, **(seestar or {})})
                 server = stage.server(stage.env(config, **(env or {})))
                 server.start([DRIVER])
+                client = None
                 try:
                     client = bench_client_class().connect_to(
                         server.port, host=client_host(server, transport),
@@ -124,6 +125,8 @@ class OursRig:
                         rig.pin()
                     yield rig
                 finally:
+                    if client is not None:  # a connected PyIndi client can hang on deletion
+                        client.disconnectServer()
                     server.stop()
 
     def connect_all(self, timeout_s: float = 60) -> None:
