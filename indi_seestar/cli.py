@@ -28,6 +28,8 @@ LOCK_DIR_ENV = "INDI_SEESTAR_LOCK_DIR"
 #: Closing the Seestar session once indiserver is gone; with the Driver's own shutdown bounds
 #: (0.5 s devices + 0.2 s writer) the process is gone within 1 s of losing stdin.
 EXIT_SESSION_CLOSE_S = 0.25
+#: Set to a period in ms to log the event loop's worst timer lateness (loop_probe.py).
+PROBE_ENV = "INDI_SEESTAR_LOOP_PROBE_MS"
 
 
 def lock_path(prefix: str, env: dict[str, str] | None = None) -> Path:
@@ -103,13 +105,27 @@ def build_devices(cfg: configuration.Config,
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:
-    from .indi.driver import Driver
+    from .indi.driver import BLOB_AUTO, BLOB_TRANSPORTS, Driver
 
     session, devices = build_devices(cfg, config_error)
-    driver = Driver(devices)
+    transport = cfg.indi.blob_transport.lower()
+    if transport not in BLOB_TRANSPORTS:
+        log.error("indi.blob_transport %r is not one of %s; using auto", transport,
+                  ", ".join(BLOB_TRANSPORTS))
+        transport = BLOB_AUTO
+    driver = Driver(devices, blob_transport=transport)
+    probe: asyncio.Task[None] | None = None
+    if PROBE_ENV in os.environ:  # benchmarks only (indi_seestar/loop_probe.py)
+        from .loop_probe import period_from_env, run_probe
+
+        period_s = period_from_env(os.environ)
+        if period_s is not None:
+            probe = asyncio.get_running_loop().create_task(run_probe(period_s))
     try:
         await driver.run()
     finally:
+        if probe is not None:
+            probe.cancel()
         try:
             await asyncio.wait_for(session.close(), timeout=EXIT_SESSION_CLOSE_S)
         except Exception:  # noqa: BLE001 - exiting anyway; indiserver is gone (TimeoutError too)

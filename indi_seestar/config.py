@@ -52,7 +52,7 @@ def _prefix(value: Any) -> str | None:
 
 def _one_of(*choices: str) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
-        return None if value.upper() in choices else f"{value!r} is not one of {', '.join(choices)}"
+        return None if value.upper() in {c.upper() for c in choices} else f"{value!r} is not one of {', '.join(choices)}"
     return check
 
 
@@ -112,12 +112,22 @@ class DevicesConfig:
 
 
 @dataclass(frozen=True)
+class IndiConfig:
+    """How the driver talks to indiserver."""
+
+    #: "auto": BLOBs as shared memory when indiserver (>= 1.9.7) gave us its AF_UNIX
+    #: socketpair, as libindi's drivers do, else inline base64; "inline" forces base64.
+    blob_transport: str = _checked("auto", _one_of("auto", "inline"))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
     seestar: SeestarConfig = field(default_factory=SeestarConfig)
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+    indi: IndiConfig = field(default_factory=IndiConfig)
     log_level: str = _checked("INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
 
     @property

@@ -26,9 +26,11 @@ from indi_seestar.indi.wire import (
     Snooped,
     XmlStreamDecoder,
 )
-from indi_seestar.indi.writer import Writer
+from indi_seestar.indi.writer import Writer, can_attach_blobs
 
 READ_BYTES = 65536
+BLOB_INLINE, BLOB_ATTACHED, BLOB_AUTO = "inline", "attached", "auto"
+BLOB_TRANSPORTS = (BLOB_INLINE, BLOB_ATTACHED, BLOB_AUTO)
 SHUTDOWN_TIMEOUT_S = 0.5  # devices' on_disconnect at EOF; indiserver is gone, keep exit prompt
 WRITER_JOIN_TIMEOUT_S = 0.2  # flush what is queued, but never hang on a dead socket
 
@@ -38,14 +40,22 @@ log = logging.getLogger(__name__)
 class Driver:
     """One INDI driver process serving several devices over stdin/stdout."""
 
-    def __init__(self, devices: Sequence[Device], *, input_fd: int = 0, output_fd: int = 1) -> None:
+    def __init__(self, devices: Sequence[Device], *, input_fd: int = 0, output_fd: int = 1,
+                 blob_transport: str = BLOB_INLINE) -> None:
+        """`blob_transport`: "inline" (base64 in the XML), "attached" (shared memory over an
+        AF_UNIX socket, see writer.py) or "auto" (attached when `output_fd` allows it)."""
         self.devices = {d.name: d for d in devices}
         if len(self.devices) != len(devices):
             raise ValueError("device names must be unique")
+        if blob_transport not in BLOB_TRANSPORTS:
+            raise ValueError(f"blob_transport must be one of {', '.join(BLOB_TRANSPORTS)}")
+        attach = blob_transport == BLOB_ATTACHED or (
+            blob_transport == BLOB_AUTO and can_attach_blobs(output_fd))
         self._input_fd = input_fd
         self._loop: asyncio.AbstractEventLoop | None = None
         self._eof: asyncio.Event | None = None
-        self.writer = Writer(output_fd, on_broken=lambda _exc: self._signal_eof())
+        self.writer = Writer(output_fd, on_broken=lambda _exc: self._signal_eof(),
+                             attach_blobs=attach)
         for device in self.devices.values():
             device.attach(self.writer)  # init_properties(); output waits in the queue until run()
 

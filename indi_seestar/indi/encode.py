@@ -161,6 +161,19 @@ def blob_envelope(
     return (head + one).encode("utf-8", "replace"), b"</oneBLOB></setBLOBVector>\n"
 
 
+def attached_blob_prefix(prefix: bytes, size: int) -> bytes:
+    """The prefix of `blob_envelope` for a BLOB whose payload travels as a shared-memory fd.
+
+    libindi's form over indiserver's socketpair (indidriverio.c, indiserver >= 1.9.7): the
+    oneBLOB start tag carries `len` and `attached="true"` and the element stays empty; the
+    descriptor goes with the message (SCM_RIGHTS) and indiserver base64-encodes it for clients
+    that need text.
+    """
+    if not prefix.endswith(b">"):
+        raise ValueError("not a blob_envelope prefix")
+    return prefix[:-1] + f' len="{size}" attached="true">'.encode()
+
+
 def del_property(
     device: str, name: str | None = None, *, timestamp: str, message: str | None = None
 ) -> bytes:

@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
+import mmap
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +39,7 @@ from ..protocol.frames import (
 from ..protocol.methods import Call
 from ..protocol.rpc import Request, VerifyPolicy, encode_request
 from .backoff import Backoff
-from .pool import BufferPool, FrameStarted, ImageAck, RawFrame, StackedPayload
+from .pool import BufferPool, FrameStarted, ImageAck, Lease, RawFrame, StackedPayload
 from .sockets import ImageStats, connect_interruptible, shutdown_quietly
 from .timeouts import Timeouts
 
@@ -49,6 +52,9 @@ _HEADER_PREFIX = b"\x03\xc3\x00\x02\x00\x50"
 #: Largest payload of a status frame (no width/height) we read; real ones are ~17 bytes.
 _MAX_STATUS_PAYLOAD = 65536
 _RCVBUF_BYTES = 4 * 1024 * 1024
+#: Linux drops TCP data in the kernel, without copying it, on recv with MSG_TRUNC (tcp(7)).
+_DISCARD_FLAGS = socket.MSG_TRUNC if sys.platform.startswith("linux") else 0
+_DISCARD_CHUNK = 4 * 1024 * 1024
 
 
 class ImageRequestId(enum.IntEnum):
@@ -92,7 +98,14 @@ class ImageStream:
         self._pushback_s = 0.0
         self._counts = {key: 0 for key in ("bytes", "raw", "stacked", "acks", "dropped",
                                            "skipped", "rejected", "connects",
-                                           "connect_failures", "corrupt")}
+                                           "connect_failures", "corrupt", "discarded")}
+        #: Set from the loop: streamed raw frames whose first byte arrives before this
+        #: monotonic time can satisfy no request, so the thread drops their payload unread
+        #: (in the kernel on Linux) instead of copying and checking 4 MB for nothing. -inf
+        #: (the default) reads every frame; +inf drops every streamed frame.
+        self.frames_wanted_after_s = -math.inf
+        self._discarded_last = False  # the frame just before was dropped unread
+        self._scratch: memoryview | None = None  # never written to with MSG_TRUNC: no RSS
 
     # --- loop-side API --------------------------------------------------------
 
@@ -138,7 +151,7 @@ class ImageStream:
         return ImageStats(connected, c["bytes"], c["raw"], c["stacked"], c["acks"], c["dropped"],
                           c["skipped"], c["rejected"], c["corrupt"], max(0, c["connects"] - 1),
                           c["connect_failures"], self.pool.allocations, self.pool.outstanding,
-                          self.pool.peak_outstanding)
+                          self.pool.peak_outstanding, c["discarded"])
 
     async def set_streaming(self, on: bool) -> None:
         """Want preview frames pushed (begin_streaming) or not; sent now if connected."""
@@ -248,9 +261,13 @@ class ImageStream:
             try:
                 parsed = parse_header(header, self._max_payload)
             except (BadFrame, FrameTooLarge) as exc:
+                if self._discarded_last:  # the frame dropped unread was cut short
+                    self._discarded_last = False
+                    self._count("corrupt")
                 have, kept_s = self._resync(header, exc), first_s
                 continue
             have = 0
+            self._discarded_last = False
             self._read_payload(sock, parsed, first_s)
 
     def _resync(self, header: bytearray, exc: BadFrame | FrameTooLarge) -> int:
@@ -275,12 +292,19 @@ class ImageStream:
             if header.frame_id != ImageRequestId.HEARTBEAT:
                 self._deliver(ImageAck(header, last_s))
             return
+        if (header.frame_id == ImageRequestId.BEGIN_STREAMING
+                and first_s < self.frames_wanted_after_s):
+            self._discard(sock, size)
+            self._discarded_last = True
+            self._count("discarded")
+            return
         if header.frame_id == ImageRequestId.GET_STACKED:
             self._deliver(FrameStarted(header, first_s), bounded=False)
         lease = self.pool.acquire(size)
         try:
-            last_s = self._recv_into(sock, lease.view)[1]
-            embedded = lease.find(_HEADER_PREFIX)
+            scan = _EmbeddedHeaderScan(lease)
+            last_s = self._recv_into(sock, lease.view, scan.received)[1]
+            embedded = scan.finish()
             if embedded >= 0:
                 # The announced payload was cut short and the next frame follows inside it
                 # (a truncated frame): drop it and read on from that header.
@@ -310,8 +334,12 @@ class ImageStream:
             raise
         self._deliver(item)
 
-    def _recv_into(self, sock: socket.socket, view: memoryview) -> tuple[float, float]:
-        """Fill `view` (pushed-back bytes first); (monotonic time of the first and last chunk)."""
+    def _recv_into(self, sock: socket.socket, view: memoryview,
+                   received: Callable[[int], None] | None = None) -> tuple[float, float]:
+        """Fill `view` (pushed-back bytes first); (monotonic time of the first and last chunk).
+
+        `received(n)` is called whenever the first n bytes are in, before waiting for more.
+        """
         got, total = 0, len(view)
         first_s = last_s = 0.0
         if self._pushback:
@@ -320,6 +348,8 @@ class ImageStream:
             del self._pushback[:got]
             first_s = last_s = self._pushback_s
         while got < total:
+            if received is not None and got:
+                received(got)
             try:
                 n = sock.recv_into(view[got:])
             except TimeoutError:  # the poll interval: wake up, look around
@@ -336,6 +366,28 @@ class ImageStream:
                 self._counts["bytes"] += n
             self._tick(last_s)
         return first_s, last_s
+
+    def _discard(self, sock: socket.socket, size: int) -> None:
+        """Consume `size` payload bytes without keeping them (no copy on Linux)."""
+        got = min(size, len(self._pushback))
+        del self._pushback[:got]
+        if self._scratch is None:
+            self._scratch = memoryview(mmap.mmap(-1, _DISCARD_CHUNK))
+        while got < size:
+            try:
+                n = sock.recv_into(self._scratch, min(size - got, _DISCARD_CHUNK),
+                                   _DISCARD_FLAGS)
+            except TimeoutError:
+                self._tick(time.monotonic())
+                continue
+            if n == 0:
+                raise _Stopped if self._stop.is_set() else ConnectionLost("closed by the Seestar")
+            got += n
+            now = time.monotonic()
+            self._last_rx_s = now
+            with self._lock:
+                self._counts["bytes"] += n
+            self._tick(now)
 
     def _tick(self, now: float) -> None:
         """Between reads: leave on close(), send the heartbeat when due, detect silence."""
@@ -391,3 +443,30 @@ class ImageStream:
     def _count(self, key: str) -> None:
         with self._lock:
             self._counts[key] += 1
+
+
+class _EmbeddedHeaderScan:
+    """Looks for a frame header inside a payload as it arrives (a cut-short frame, see
+    _read_payload), so that at the last byte only the last piece is left to scan."""
+
+    STEP = 512 * 1024  # scan once this much more has arrived (bounds the per-call overhead)
+
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
+        self._done = 0  # bytes [0, _done) scanned (a match may still start at _done - 5)
+        self.found = -1
+
+    def received(self, have: int) -> None:
+        if self.found < 0 and have - self._done >= self.STEP:
+            self._scan(have)
+
+    def finish(self) -> int:
+        if self.found < 0:
+            self._scan(self._lease.size)
+        return self.found
+
+    def _scan(self, upto: int) -> None:
+        start = max(0, self._done - (len(_HEADER_PREFIX) - 1))
+        self.found = self._lease.find(_HEADER_PREFIX, start, upto)
+        self._done = upto
+

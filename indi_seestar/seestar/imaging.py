@@ -108,6 +108,7 @@ class Imaging:
         if exposure_ms <= 0:
             raise ValueError(f"exposure_s must be positive, got {exposure_s}")
         request = self.router.add(started_after_s, exposure_ms)
+        self._refresh_wanted()
         try:
             async with asyncio.timeout(timeout_s):
                 async with self._lock:
@@ -123,6 +124,7 @@ class Imaging:
             raise RequestTimeout("next_raw_frame", timeout_s) from None
         finally:
             self.router.remove(request)
+            self._refresh_wanted()
 
     async def set_continuous_exposure_ms(self, exposure_ms: int) -> None:
         """Set the preview exposure; frames of the old length are never handed out afterwards."""
@@ -239,6 +241,7 @@ class Imaging:
     def _on_item(self, item: ImageItem) -> None:
         if isinstance(item, RawFrame):
             self.router.feed(item)
+            self._refresh_wanted()
             return
         if item.header.frame_id != ImageRequestId.GET_STACKED:
             item.release()
@@ -259,6 +262,11 @@ class Imaging:
             # §10 quirks 7/8: an empty ack may precede the ZIP, or be all we get without a stack.
             request.give_up = asyncio.get_running_loop().call_later(
                 self._t.stacked_after_ack_s, _fail_no_stack, request.future)
+
+    def _refresh_wanted(self) -> None:
+        """Tell the image thread which streamed frames it may drop unread (router.wanted_after_s)."""
+        if self._stream is not None:
+            self._stream.frames_wanted_after_s = self.router.wanted_after_s()
 
     def _on_link(self, up: bool) -> None:
         if up:

@@ -9,6 +9,7 @@ kept buffers are lent out the pool allocates a fresh one instead of blocking.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from types import TracebackType
@@ -17,6 +18,12 @@ from typing import Self
 import numpy as np
 
 from ..protocol.frames import FrameHeader, decode_stack_zip
+
+
+#: Below this, Lease.find is a plain bytearray.find.
+_SCREEN_MIN_BYTES = 64 * 1024
+#: More two-byte candidates than this (unusual data): plain find is then cheaper.
+_MAX_CANDIDATES = 2048
 
 
 class BufferPool:
@@ -89,9 +96,29 @@ class Lease:
         """True once given back."""
         return self._released
 
-    def find(self, pattern: bytes) -> int:
-        """Index of `pattern` within the first `size` bytes, or -1 (fast, no copy)."""
-        return self._buf.find(pattern, 0, self.size)
+    def find(self, pattern: bytes, start: int = 0, end: int | None = None) -> int:
+        """Index of `pattern` within bytes [start, end) of the first `size`, or -1 (no copy).
+
+        Megabytes of pixels are screened with numpy first (the pattern's first two bytes as a
+        native uint16 at both byte parities: ~1 ms for 4 MB, without the GIL) and the bytes are
+        compared only where that finds a candidate (bytearray.find takes ~5 ms for 4 MB,
+        holding the GIL).
+        """
+        buf, n = self._buf, len(pattern)
+        end = self.size if end is None else min(end, self.size)
+        if n < 2 or end - start < _SCREEN_MIN_BYTES:
+            return buf.find(pattern, start, end)
+        key = int.from_bytes(pattern[:2], sys.byteorder)
+        candidates: list[int] = []
+        for parity in (0, 1):
+            first = start + parity
+            pairs = np.frombuffer(buf, dtype=np.uint16, count=(end - first) // 2, offset=first)
+            hits = np.flatnonzero(pairs == key)
+            if hits.size > _MAX_CANDIDATES:
+                return buf.find(pattern, start, end)
+            candidates.extend(first + 2 * int(i) for i in hits)
+        return next((i for i in sorted(candidates) if i + n <= end and buf[i:i + n] == pattern),
+                    -1)
 
     def release(self) -> None:
         """Give the buffer back to the pool."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 
 from ..errors import OperationFailed
@@ -74,6 +75,18 @@ class FrameRouter:
             if request.exposure_ms != exposure_ms and not request.future.done():
                 request.future.set_exception(OperationFailed(
                     "next_raw_frame", f"exposure changed to {exposure_ms} ms by another request"))
+
+    def wanted_after_s(self) -> float:
+        """Earliest first-byte time of a frame any pending request could accept (inf if none).
+
+        A frame whose first byte comes earlier satisfies no request registered now, nor any
+        registered later (its estimated start precedes the registration), so the image thread
+        may drop it unread.
+        """
+        times = [max(r.started_after_s + self.exposure_real_s(r.exposure_ms)
+                     + self.readout_margin_s, self.eligible_after_s)
+                 for r in self._requests if not r.future.done()]
+        return min(times, default=math.inf)
 
     def add(self, started_after_s: float, exposure_ms: int) -> FrameRequest:
         """Register a request (before any command that could produce its frame is sent)."""

@@ -68,3 +68,6 @@ class ImageStats:
     pool_allocations: int
     pool_outstanding: int
     pool_peak_outstanding: int
+    #: Streamed raw frames no pending request could accept (ImageStream.frames_wanted_after_s),
+    #: dropped unread.
+    discarded_frames: int = 0

@@ -1,7 +1,8 @@
 """`indi_seestar_sim`: run the fake Seestar on loopback until SIGINT/SIGTERM.
 
 Layer: sim (command line). Prints exactly one line `ready control=<port> image=<port>
-discovery=<port>` on stdout when it serves, and logs to stderr.
+discovery=<port>` on stdout when it serves, and logs to stderr. `--trace FILE` records timing
+for the benchmarks (sim/trace.py); `--fast-frames` makes frames cheap to produce (render.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .fake import FakeSeestar
+from .trace import Trace
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--unparked", action="store_true", help="boot with the arm open")
     p.add_argument("--equ-mode", action="store_true", help="boot in EQ mode")
+    p.add_argument("--trace", type=Path, default=None,
+                   help="append request/event/frame timing records (JSON lines) to this file")
+    p.add_argument("--fast-frames", action="store_true",
+                   help="benchmarks: cheap noise on a cached frame (sim/render.py fast_noise)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -40,6 +46,9 @@ async def _serve(args: argparse.Namespace) -> None:
                        public_key_pem=pem, host=args.host, control_port=args.control_port,
                        image_port=args.image_port, discovery_port=args.discovery_port, seed=args.seed,
                        parked=not args.unparked, equ_mode=args.equ_mode)
+    if args.trace is not None:
+        fake.enable_trace(Trace(args.trace))
+    fake.renderer.fast_noise = args.fast_frames
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,6 +14,7 @@ from typing import Any
 from ..protocol.events import EventName
 from ..protocol.rpc import Event, encode_event
 from .clock import SimClock
+from .trace import Trace
 
 _log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ class EventBus:
         self._clock = clock
         self._sinks: dict[int, Sink] = {}
         self.history: deque[Event] = deque(maxlen=history_len)
+        #: Timing trace for the benchmarks (sim/trace.py); None = off.
+        self.trace: Trace | None = None
 
     def subscribe(self, key: int, sink: Sink) -> None:
         """Deliver future events to `sink` (one per connection)."""
@@ -44,6 +47,8 @@ class EventBus:
         _log.debug("event %s", line[:200])
         for sink in list(self._sinks.values()):
             sink(line)
+        if self.trace is not None:
+            self.trace.record("event", name=event.name, state=fields.get("state"))
         return event
 
     def line(self, name: EventName, **fields: Any) -> bytes:

@@ -18,6 +18,7 @@ from .clock import SimClock
 from .render import Renderer
 from .scenarios import Faults
 from .state import SimState
+from .trace import Trace
 
 _log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class SimCore:
         self.bus = bus
         self.faults = faults
         self.renderer = renderer
+        #: Timing trace for the benchmarks (sim/trace.py); None = off.
+        self.trace: Trace | None = None
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._loose: set[asyncio.Task[Any]] = set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seestar-sim-render")

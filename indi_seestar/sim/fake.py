@@ -29,6 +29,7 @@ from .render import Renderer
 from .rpc_server import ControlServer, Handler
 from .scenarios import Faults
 from .starfield import StarCatalogue
+from .trace import Trace
 from .state import DEFAULT_LAT_DEG, DEFAULT_LON_DEG, SimState
 from .usecases_camera import ViewOps
 from .usecases_extras import ExtrasOps
@@ -108,6 +109,13 @@ class FakeSeestar:
         await self.image.stop()
         await self.discovery.stop()
         await self.core.close()
+        if self.core.trace is not None:
+            self.core.trace.close()
+
+    def enable_trace(self, trace: Trace) -> None:
+        """Record request/event/frame times to `trace` (benchmarks; see sim/trace.py)."""
+        self.core.trace = trace
+        self.bus.trace = trace
 
     async def __aenter__(self) -> FakeSeestar:
         await self.start()

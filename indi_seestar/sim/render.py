@@ -44,6 +44,7 @@ BIAS_ADU = 400.0
 FULL_SCALE_ADU = 65535.0
 _LP_STAR_FACTOR, _LP_SKY_FACTOR = 0.25, 0.12
 _BANK_EXTRA = 1 << 20
+_FAST_NOISE_ADU = 64.0
 _BASE_CACHE = 6
 
 
@@ -121,6 +122,14 @@ class Renderer:
         self._lock = threading.Lock()
         self.renders = 0
         self.cache_misses = 0
+        #: Benchmarks (`indi_seestar_sim --fast-frames`): each frame is a cached noise-free
+        #: frame plus a random slice of small non-negative noise (one uint16 add, ~1 ms instead
+        #: of ~6-15 ms), so the fake is never what limits the driver's frame rate. Not a
+        #: faithful model: the noise ignores the signal, and the frame is re-rendered only when
+        #: the exposure settings change (not when the pointing moves).
+        self.fast_noise = False
+        self._fast_frame: tuple[tuple[object, ...], np.ndarray] | None = None
+        self._fast_bank: np.ndarray | None = None
 
     # --- geometry ------------------------------------------------------------------------
 
@@ -139,14 +148,30 @@ class Renderer:
     def render(self, spec: FrameSpec) -> np.ndarray:
         """The frame as (1920, 1080) uint16, noise included (thread-safe)."""
         with self._lock:
-            base, sigma = self._base(spec)
             self.renders += 1
-            n = base.size
             off = int(self._rng.integers(0, _BANK_EXTRA))
+            if self.fast_noise:
+                return self._fast(spec, off)
+            base, sigma = self._base(spec)
+            n = base.size
             work = np.multiply(self._bank[off:off + n].reshape(base.shape), sigma)
             work += base
             np.clip(work, 0.0, FULL_SCALE_ADU, out=work)
             return work.astype(np.uint16)
+
+    def _fast(self, spec: FrameSpec, off: int) -> np.ndarray:
+        """fast_noise: a noise-free frame plus a slice of small uint16 noise. The frame is kept
+        while the exposure settings stay the same (the pointing may drift: not re-rendered)."""
+        key = spec.cache_key()[:5]  # dark, wheel, exposure, gain, focus: not the pointing
+        if self._fast_frame is None or self._fast_frame[0] != key:
+            base = self._base(spec)[0]
+            self._fast_frame = (key, np.clip(base, 0.0, FULL_SCALE_ADU - _FAST_NOISE_ADU)
+                                .astype(np.uint16))
+        if self._fast_bank is None:
+            self._fast_bank = (np.abs(self._bank) * (_FAST_NOISE_ADU / 4.0)).clip(
+                0, _FAST_NOISE_ADU).astype(np.uint16)
+        clean = self._fast_frame[1]
+        return np.add(clean, self._fast_bank[off:off + clean.size].reshape(clean.shape))
 
     def noise_free(self, spec: FrameSpec) -> np.ndarray:
         """The expected ADU image (float32) without noise (for tests and the stacker)."""

@@ -201,6 +201,8 @@ class ControlServer:
 
     def _handle(self, conn: ControlConnection, req: Request) -> None:
         core = self._core
+        if core.trace is not None:
+            core.trace.record("request", method=req.method, id=req.id)
         core.faults.counters.requests[req.method] += 1
         admitted = self._admit(conn, req)
         if admitted is None:

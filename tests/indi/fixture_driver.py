@@ -9,6 +9,7 @@ Run as `python fixture_driver.py`; HOME decides where the configuration lives.
 from __future__ import annotations
 
 import asyncio
+import os
 import hashlib
 import logging
 import random
@@ -110,7 +111,9 @@ class FixtureFocuser(Device):
 def main() -> int:
     """Serve both devices on stdin/stdout until EOF."""
     setup_logging(logging.INFO)
-    asyncio.run(Driver([FixtureCamera(CAMERA), FixtureFocuser(FOCUSER)]).run())
+    transport = os.environ.get("FIXTURE_BLOB_TRANSPORT", "inline")
+    asyncio.run(Driver([FixtureCamera(CAMERA), FixtureFocuser(FOCUSER)],
+                       blob_transport=transport).run())
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import base64
 import hashlib
@@ -18,6 +19,7 @@ from indi_seestar.indi.device import Device
 from indi_seestar.indi.driver import Driver
 from indi_seestar.indi.model import State
 from indi_seestar.indi.wire import Malformed, PingReply, Snooped, XmlStreamDecoder
+from indi_seestar.indi.writer import can_attach_blobs
 from tests.support.indi_harness import until_async
 
 
@@ -168,3 +170,85 @@ async def test_a_broken_output_ends_the_driver_even_with_input_open() -> None:
 def test_duplicate_device_names_are_refused() -> None:
     with pytest.raises(ValueError):
         Driver([Cam("Same"), Cam("Same")])
+
+
+class FdPeer:
+    """indiserver's side for attached BLOBs: recvmsg, keeping the descriptors passed with data."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.messages: list[object] = []
+        self.fds: list[int] = []
+        self._decoder = XmlStreamDecoder()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data, ancdata, _flags, _addr = self.sock.recvmsg(1 << 16, socket.CMSG_SPACE(64))
+            except OSError:
+                return
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    self.fds.extend(array.array("i", payload[: len(payload) - len(payload) % 4]))
+            if not data:
+                return
+            self.messages.extend(self._decoder.feed(data))
+
+    def named(self, name: str) -> list[Snooped]:
+        return [m for m in list(self.messages) if isinstance(m, Snooped) and m.name == name]
+
+
+def _read_fd(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0)
+
+
+async def test_attached_blobs_travel_as_shared_memory(wire: tuple[socket.socket, int]) -> None:
+    sock, fd = wire
+    cam = Cam("Cam")
+    driver = Driver([cam], input_fd=fd, output_fd=fd, blob_transport="auto")
+    assert driver.writer.attaches_blobs  # a socketpair, as indiserver >= 1.9.7 gives
+    run = asyncio.create_task(driver.run())
+    peer = FdPeer(sock)
+    payloads = [os.urandom(n) for n in (4_147_201, 7, 2)]
+    for payload in payloads:
+        cut = len(payload) // 2 + 1
+        await cam.publish_blob(cam.image, "CCD1", [memoryview(payload)[:cut], payload[cut:]])
+        cam.publish(cam.exposure, state=State.OK)
+    await cam.publish_blob(cam.image, "CCD1", [])  # size 0: a state change, inline as libindi
+    await until_async(lambda: len(peer.named("CCD1")) == 4 and len(peer.fds) == 3, 10)
+    for blob, payload, memfd in zip(peer.named("CCD1"), payloads, peer.fds):
+        ((_tag, attrs, text),) = blob.children
+        assert attrs["attached"] == "true" and text == ""
+        assert int(attrs["size"]) == int(attrs["len"]) == len(payload)
+        assert _read_fd(memfd) == payload
+        os.close(memfd)
+    ((_tag, attrs, text),) = peer.named("CCD1")[3].children
+    assert attrs["size"] == "0" and "attached" not in attrs
+    assert len(peer.named("CCD_EXPOSURE")) == 3
+    assert os.get_blocking(fd)
+    sock.shutdown(socket.SHUT_WR)
+    await asyncio.wait_for(run, 2)
+
+
+def test_blobs_are_attached_only_on_a_unix_stream_socket() -> None:
+    a, b = socket.socketpair()
+    r, w = os.pipe()
+    tcp = socket.socket()
+    dgram_a, dgram_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        assert can_attach_blobs(a.fileno())
+        assert not can_attach_blobs(w) and not can_attach_blobs(r)
+        assert not can_attach_blobs(tcp.fileno())
+        assert not can_attach_blobs(dgram_a.fileno())
+        assert Driver([Cam("C")], input_fd=r, output_fd=w, blob_transport="auto").writer \
+            .attaches_blobs is False
+        with pytest.raises(ValueError):
+            Driver([Cam("D")], input_fd=r, output_fd=w, blob_transport="shm")
+    finally:
+        for s in (a, b, tcp, dgram_a, dgram_b):
+            s.close()
+        os.close(r)
+        os.close(w)

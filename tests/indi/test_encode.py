@@ -176,3 +176,13 @@ def test_blob_message_is_one_line_without_enclen() -> None:
     xml = _blob_xml([b"x" * 1000, b"y" * 1001])
     assert xml.count(b"\n") == 1 and xml.endswith(b"</oneBLOB></setBLOBVector>\n")
     assert re.search(rb'<oneBLOB name="CCD1" size="2001" format=".fits">', xml)
+
+
+def test_attached_blob_prefix_marks_the_element_empty_and_attached():
+    vector = std.ccd1("Cam")
+    prefix, suffix = encode.blob_envelope(vector, "CCD1", size=12, fmt=".fits", timestamp="T")
+    attached = encode.attached_blob_prefix(prefix, 12)
+    assert attached.endswith(b'<oneBLOB name="CCD1" size="12" format=".fits" len="12" attached="true">')
+    assert attached.startswith(prefix[:-1])
+    with pytest.raises(ValueError):
+        encode.attached_blob_prefix(b"<oneBLOB", 1)

@@ -139,3 +139,21 @@ async def test_frame_pixels_are_read_only_views() -> None:
     copy[0, 0] = 1
     assert frame.released
     await asyncio.sleep(0)
+
+
+async def test_router_tells_which_frames_nobody_can_want() -> None:
+    import math
+
+    router = FrameRouter(time_factor=10.0, readout_margin_s=0.05)
+    assert router.wanted_after_s() == math.inf  # no request: every streamed frame is useless
+    router.new_generation(exposure_ms=1000, ack_monotonic_s=100.0, drain_s=0.0)
+    early = router.add(200.0, 1000)
+    late = router.add(300.0, 1000)
+    assert router.wanted_after_s() == 200.0 + 0.1 + 0.05  # started after + exposure + margin
+    early.future.cancel()
+    assert router.wanted_after_s() == 300.0 + 0.1 + 0.05
+    router.new_generation(exposure_ms=1000, ack_monotonic_s=400.0, drain_s=1.0)
+    assert router.wanted_after_s() == 401.0  # nothing before the new generation either
+    router.remove(late)
+    router.remove(early)
+    assert router.wanted_after_s() == math.inf

@@ -125,3 +125,26 @@ async def test_close_while_the_scope_is_unreachable_is_prompt() -> None:
     started = time.monotonic()
     await stream.close()
     assert not stream.is_alive and time.monotonic() - started < 1.0
+
+
+async def test_streamed_frames_nobody_wants_are_dropped_unread() -> None:
+    import math
+
+    cut = raw_frame(7)[:80 + 100]  # a frame whose payload is cut short...
+    peer = ScriptedImagePeer(lambda i: [raw_frame(1), raw_frame(2), cut, raw_frame(3),
+                                        raw_frame(4), raw_frame(5, frame_id=24)])
+    collector = Collector()
+    stream = ImageStream("127.0.0.1", peer.port, loop=asyncio.get_running_loop(), timeouts=FAST,
+                         on_item=collector)
+    stream.frames_wanted_after_s = math.inf  # no request pending
+    stream.start()
+    try:
+        # streamed frames (id 21) are dropped; an answer to get_current_img (id 24) is not
+        await until(lambda: collector.values == [5], 5)
+        stats = stream.stats()
+        assert stats.discarded_frames >= 4 and stats.raw_frames == 1
+        assert stats.corrupt_frames == 1  # the cut frame was noticed by the resync after it
+        assert stats.pool_allocations == 1
+    finally:
+        await stream.close()
+        peer.stop()

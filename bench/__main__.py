@@ -1,0 +1,107 @@
+"""`python -m bench [--tiny] [--only B1,B3] [--out bench/results.json]`: run the benchmarks.
+
+`make bench` runs the full set and writes bench/results.json; `--tiny` runs each benchmark for a
+few iterations only (what tests/bench/test_bench_tiny.py does: shape, not speed). Progress goes
+to stderr, the table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import b1_frames, b2_control, b3_startup, b4_memory, b5_responsive
+from .report import table
+from .stats import clean, load_now, machine
+
+#: Iteration counts: (full, tiny).
+SIZES: dict[str, tuple[Any, Any]] = {
+    "b1_rounds": (5, 1),
+    "b1_frames": (60, 3),
+    "b1_libindi_frames": (20, 2),
+    "b1_tcp_frames": (12, 2),
+    "b2_samples": (40, 3),
+    "b3_runs": (10, 1),
+    "b4_frames": ((100, 500), (3, 6)),
+    "b4_runs": (3, 1),
+    "b5_getprops": (20, 2),
+    "b5_stream_s": (10.0, 2.0),
+}
+
+
+def _log(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]:
+    """Name -> thunk for each benchmark at the chosen size."""
+    k = 1 if tiny else 0
+    s = {name: sizes[k] for name, sizes in SIZES.items()}
+    return {
+        "B1": lambda: b1_frames.run(rounds=s["b1_rounds"], frames=s["b1_frames"],
+                                    libindi_frames=s["b1_libindi_frames"],
+                                    tcp_frames=s["b1_tcp_frames"], pin_cpus=pin, log=_log),
+        "B2": lambda: b2_control.run(samples=s["b2_samples"], log=_log),
+        "B3": lambda: b3_startup.run(runs=s["b3_runs"], log=_log),
+        "B4": lambda: b4_memory.run(checkpoints=s["b4_frames"], runs=s["b4_runs"], log=_log),
+        "B5": lambda: b5_responsive.run_both(getprops=s["b5_getprops"],
+                                             stream_s=s["b5_stream_s"], pin=pin, log=_log),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    p.add_argument("--tiny", "--quick", action="store_true", help="a few iterations each")
+    p.add_argument("--only", default="", help="comma-separated subset, e.g. B1,B3")
+    p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs in B1")
+    p.add_argument("--blob-transport", choices=["auto", "inline"], default=None,
+                   help="the driver's indi.blob_transport (default: the driver's default)")
+    args = p.parse_args(argv)
+    if args.blob_transport:
+        os.environ["BENCH_BLOB_TRANSPORT"] = args.blob_transport
+    selected = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    results: dict[str, Any] = {"machine": machine(), "tiny": args.tiny,
+                               "blob_transport": args.blob_transport or "driver default",
+                               "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    failed = []
+    for name, thunk in benchmarks(args.tiny, not args.no_pin).items():
+        if selected and name not in selected:
+            continue
+        _log(f"{name}: start (load {load_now()})")
+        t0 = time.monotonic()
+        load_before = load_now()
+        try:
+            section = thunk()
+        except Exception as exc:  # a broken benchmark must not hide the others' numbers
+            traceback.print_exc()
+            section = {"error": f"{type(exc).__name__}: {exc}"}
+            failed.append(name)
+        section["wall_s"] = round(time.monotonic() - t0, 1)
+        section["load_before"] = load_before
+        section["load_after"] = load_now()
+        results[name] = section
+        _log(f"{name}: done in {section['wall_s']} s")
+    results["machine"]["loadavg_end"] = load_now()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    results = clean(results)
+    args.out.write_text(json.dumps(results, indent=2, allow_nan=False, default=_jsonable) + "\n")
+    print(table(results))
+    print(f"\nwritten to {args.out}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
