@@ -428,3 +428,20 @@ def test_cards_read_back_exactly(value: float | int | bool, comment: str) -> Non
     card.verify("exception")
     assert card.value == value and type(card.value) is type(value)
     assert card.comment == comment.strip()  # blanks around a comment are not significant
+
+
+@pytest.mark.parametrize("comment", ["'", "it's", "a / b", "''", ""])
+@pytest.mark.parametrize("value", ["", " ", "'", "x'"])
+def test_short_and_empty_strings_read_back_with_any_comment(value: str, comment: str) -> None:
+    """Regression: '' followed by a comment holding a quote read back as "'   /" in astropy."""
+    card = afits.Card.fromstring(format_card("NOTE", value, comment).decode("ascii"))
+    card.verify("exception")
+    assert card.value == value.rstrip() and card.comment == comment.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=header_text, comment=header_text)
+def test_string_cards_read_back_exactly(value: str, comment: str) -> None:
+    card = afits.Card.fromstring(format_card("KEY", value, comment).decode("ascii"))
+    card.verify("exception")
+    assert card.value == value.rstrip() and card.comment == comment.strip()

@@ -52,7 +52,10 @@ def format_card(keyword: str, value: CardValue, comment: str = "") -> bytes:
         quoted = value.replace("'", "''")
         if len(quoted) > MAX_STRING_CHARS:
             raise LocalProtocolError(f"{keyword}: string value longer than a FITS card holds")
-        field_text = f"'{quoted:<8}'".ljust(20) if quoted else "''".ljust(20)
+        # An empty string is written as 8 blanks (equal to '' in FITS: trailing blanks do not
+        # count): astropy 6 reads a bare '' followed by a comment holding a quote as a string
+        # running to that quote.
+        field_text = f"'{quoted:<8}'".ljust(20)
     elif isinstance(value, (bool, np.bool_)):
         field_text = ("T" if value else "F").rjust(20)
     elif isinstance(value, (int, np.integer)):
