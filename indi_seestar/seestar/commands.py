@@ -7,7 +7,6 @@ attributes declared here.
 
 from __future__ import annotations
 
-from ..errors import CommandFailed
 from ..protocol.methods import Call
 from ..protocol.rpc import Reply
 from .snapshot import Snapshot
@@ -34,4 +33,4 @@ class Commands:
 def raise_for_reply(reply: Reply) -> None:
     """CommandFailed (method, code, firmware text) unless the reply reports success."""
     if not reply.ok:
-        raise CommandFailed(str(reply.method or "?"), reply.code, reply.error or "")
+        raise reply.failure()
