@@ -288,4 +288,3 @@ class SeestarClient(MountCommands, ExtraCommands):
 
     def _on_connection_state(self, connection_state: ConnectionState) -> None:
         notify(self._connection_listeners, connection_state, "connection listener")
-

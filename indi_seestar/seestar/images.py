@@ -323,4 +323,3 @@ class _EmbeddedHeaderScan:
         start = max(0, self._done - (len(_HEADER_PREFIX) - 1))
         self.found = self._lease.find(_HEADER_PREFIX, start, upto)
         self._done = upto
-
