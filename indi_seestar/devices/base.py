@@ -7,6 +7,7 @@ mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import SIMULATOR_HOST
@@ -30,6 +31,7 @@ class SeestarDevice(Device):
         super().__init__(name, config_dir=config_dir)
         self.session = session
         self._client: SeestarClient | None = None
+        self._session_subscriptions: list[Callable[[], None]] = []
         host, port = session.address
         self.address = self.add(std.device_address(name, host, str(port)),
                                 on_new=self._on_address, saved=True)
@@ -64,12 +66,14 @@ class SeestarDevice(Device):
             await self.on_session(self._client)
         except BaseException:
             self._client = None
+            self._end_subscriptions()
             await self.session.release(self.name)
             raise
 
     async def on_disconnect(self) -> None:
         """Leave the shared session (closing it if we were the last)."""
         client, self._client = self._client, None
+        self._end_subscriptions()
         if client is not None:
             await self.on_session_end(client)
         await self.session.release(self.name)
@@ -80,6 +84,10 @@ class SeestarDevice(Device):
     async def on_session_end(self, client: SeestarClient) -> None:
         """Device-specific clean-up before leaving the session (stop motion, exposures...)."""
 
+    def keep_until_session_end(self, *unsubscribe: Callable[[], None]) -> None:
+        """Hold client subscriptions (their unsubscribe functions) until on_session_end() is due."""
+        self._session_subscriptions.extend(unsubscribe)
+
     def on_session_lost(self, reason: str) -> None:
         """The shared session failed for good: disconnect with the reason."""
         self.disconnect(reason)
@@ -87,6 +95,11 @@ class SeestarDevice(Device):
     def on_session_notice(self, text: str, level: str) -> None:
         """Something the user should know about the shared session (reconnecting...)."""
         self.message(text, level)
+
+    def _end_subscriptions(self) -> None:
+        for unsubscribe in self._session_subscriptions:
+            unsubscribe()
+        self._session_subscriptions.clear()
 
     # --- DEVICE_ADDRESS and discovery ------------------------------------------------------
 

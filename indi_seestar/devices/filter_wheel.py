@@ -8,7 +8,6 @@ by the scope itself (its LP toggle, the dark library) is reported from WheelMove
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from ..errors import IndiSeestarError, ValueRejected
 from ..indi import standard as std
@@ -41,7 +40,6 @@ class FilterWheel(SeestarDevice):
                               connected_only=True, on_new=self._on_names, saved=True)
         self.load_saved(self.names)
         self._move: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def filter_name(self) -> str | None:
@@ -60,13 +58,7 @@ class FilterWheel(SeestarDevice):
         if position is not None:
             self.slot["FILTER_SLOT_VALUE"] = position + 1
         self.slot.state = State.IDLE if position is None else State.OK
-        self._unsubscribe = client.subscribe(self._on_event)
-
-    async def on_session_end(self, client: SeestarClient) -> None:
-        """Stop following events."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self.keep_until_session_end(client.subscribe(self._on_event))
 
     async def move_to(self, position: int) -> None:
         """Move to scope position 0..2 and wait for WheelMove complete (for the camera's darks)."""

@@ -9,7 +9,6 @@ reported from FocuserMove events.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from ..errors import IndiSeestarError, ValueRejected
 from ..indi import standard as std
@@ -46,10 +45,9 @@ class Focuser(SeestarDevice):
         self.max = self.add(std.focus_max(name, DEFAULT_MAX_STEPS, min_steps=1, max_steps=DEFAULT_MAX_STEPS),
                             connected_only=True, on_new=self._on_max)
         self._move: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
 
     async def on_session(self, client: SeestarClient) -> None:
-        """Take the scope's range and position; follow its FocuserMove events."""
+        """Take the scope's range and position; follow FocuserMove (moves run on at disconnect)."""
         state = client.state
         scope_max = state.focuser_max_steps or DEFAULT_MAX_STEPS
         for member, vector in (("FOCUS_ABSOLUTE_POSITION", self.abs_pos),
@@ -60,13 +58,7 @@ class Focuser(SeestarDevice):
         if state.focuser_position_steps is not None:
             self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = state.focuser_position_steps
         self.abs_pos.state = State.OK
-        self._unsubscribe = client.subscribe(self._on_event)
-
-    async def on_session_end(self, client: SeestarClient) -> None:
-        """Stop following events; a running move is left to finish on the scope."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self.keep_until_session_end(client.subscribe(self._on_event))
 
     # --- handlers ----------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from .. import sky
@@ -108,7 +107,6 @@ class Mount(SeestarDevice):
         self._pointing: Pointing | None = None
         self._site: Site | None = None
         self._poll: asyncio.Task[None] | None = None
-        self._unsubscribe: list[Callable[[], None]] = []
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
 
     # --- what the camera (and tests) read --------------------------------------------------
@@ -180,13 +178,11 @@ class Mount(SeestarDevice):
         self._show_horizontal(publish=False)
         self._show_mount_type(state, publish=False)
         self.motion.start(client)
-        self._unsubscribe = [client.subscribe(self._on_event), client.on_state_change(self._on_state)]
+        self.keep_until_session_end(client.subscribe(self._on_event),
+                                    client.on_state_change(self._on_state))
 
     async def on_session_end(self, client: SeestarClient) -> None:
-        """Stop any motion (disconnect stops everything at once), stop following the scope."""
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        """Stop any motion (disconnect stops everything at once); events no longer arrive."""
         self._poll = None
         self.activity = Activity.IDLE
         await self.motion.stop(client, "disconnected")

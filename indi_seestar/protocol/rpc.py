@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import LocalProtocolError
+from ..errors import CommandFailed, LocalProtocolError
 from ._params import NO_PARAMS, _NoParams  # noqa: F401  (NO_PARAMS is public here)
 from .methods import LOGIN_METHODS
 
@@ -55,6 +55,10 @@ class Reply:
     def ok(self) -> bool:
         """True when the firmware reported success (code 0)."""
         return self.code == 0
+
+    def failure(self, method: str = "?") -> CommandFailed:
+        """The CommandFailed a non-zero code means; `method` names it when the reply does not."""
+        return CommandFailed(str(self.method or method), self.code, self.error or "")
 
 
 @dataclass(frozen=True, slots=True)

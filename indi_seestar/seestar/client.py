@@ -21,23 +21,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from ..config import SeestarConfig
-from ..errors import CommandFailed, RemoteProtocolError, RequestTimeout
+from ..errors import RemoteProtocolError, RequestTimeout
 from ..protocol import methods, results
-from ..protocol.codes import ErrorCode
 from ..protocol.events import TERMINAL_STATES
-from ..protocol.methods import Call, Stage
+from ..protocol.methods import Stage
 from ..protocol.results import EquCoord, HorizCoord, ViewState
-from ..protocol.rpc import Event, Reply, VerifyPolicy
+from ..protocol.rpc import Event, VerifyPolicy
+from .client_extras import ExtraCommands
+from .client_mount import WHEEL_SLOTS, MountCommands
 from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
 from .imaging import Imaging
 from .login import Contact
-from .motion import MAX_OLD_FORM_SPEED, MoveForm, SpeedMoveForms
+from .motion import SpeedMoveForms
 from .pool import RawFrame, StackedImage
 from .snapshot import Snapshot, StateCallback, add_listener, notify
 from .sockets import ImageStats
@@ -45,17 +45,22 @@ from .state import ScopeState
 from .supervisor import Caller, Supervisor
 from .timeouts import Timeouts
 
+__all__ = ["GAIN_RANGE", "WHEEL_SLOTS", "ConnectionCallback", "SeestarClient"]
+
 log = logging.getLogger(__name__)
 
 ConnectionCallback = Callable[[ConnectionState], None]
 
-#: Documented ranges (§8.2, §8.8, §9): arguments outside raise ValueError (a caller bug).
+#: Documented range (§8.2): other gains raise ValueError (a caller bug).
 GAIN_RANGE = (0, 400)
-WHEEL_SLOTS = (0, 1, 2)
 
 
-class SeestarClient:
-    """One Seestar: control session, image stream, state snapshot, operations."""
+class SeestarClient(MountCommands, ExtraCommands):
+    """One Seestar: control session, image stream, state snapshot, operations.
+
+    The mount, focuser and wheel operations come from MountCommands (client_mount.py), the
+    firmware procedures and settings from ExtraCommands (client_extras.py).
+    """
 
     def __init__(self, config: SeestarConfig, *, timeouts: Timeouts | None = None) -> None:
         self._config = config
@@ -134,11 +139,6 @@ class SeestarClient:
         """Scope seconds per real second (1 for a real scope; the fake's time factor in tests)."""
         return self._config.time_factor
 
-    @property
-    def speed_move_form(self) -> MoveForm | None:
-        """The `scope_speed_move` parameter form this firmware accepted (None until probed)."""
-        return self._motion.form
-
     def image_stats(self) -> ImageStats | None:
         """Counters of the 4800 thread."""
         return self._imaging.stats()
@@ -198,81 +198,6 @@ class SeestarClient:
         """The View session and its current stage."""
         return results.parse_view_state((await self._send(methods.get_view_state())).result)
 
-    # --- mount -------------------------------------------------------------------
-
-    async def goto(self, ra_hours: float, dec_deg: float) -> None:
-        """Raw slew (`scope_goto`), no plate solving; ends with ScopeGoto complete/fail."""
-        _check_coord(ra_hours, dec_deg)
-        await self._send(methods.scope_goto(ra_hours, dec_deg))
-
-    async def goto_centered(self, ra_hours: float, dec_deg: float, target_name: str) -> None:
-        """Plate-solve-centred goto (`iscope_start_view` + target); ends with AutoGoto."""
-        _check_coord(ra_hours, dec_deg)
-        await self._send(methods.start_view_goto(ra_hours, dec_deg, target_name))
-
-    async def abort_goto(self) -> None:
-        """Stop the AutoGoto stage and the slew; CommandFailed only if both are refused."""
-        failures: list[CommandFailed] = []
-        for call in (methods.stop_view(Stage.AUTO_GOTO), methods.scope_abort_slew()):
-            try:
-                await self._send(call)
-            except CommandFailed as exc:
-                failures.append(exc)
-        if len(failures) == 2:
-            raise failures[0]
-
-    async def sync(self, ra_hours: float, dec_deg: float) -> None:
-        """Tell the mount it points at (ra, dec) JNow."""
-        _check_coord(ra_hours, dec_deg)
-        await self._send(methods.scope_sync(ra_hours, dec_deg))
-
-    async def park(self) -> None:
-        """Fold the arm; ends with ScopeHome complete."""
-        await self._send(methods.scope_park())
-
-    async def unpark(self) -> None:
-        """Open the arm; ends with ScopeMoveToHorizon complete."""
-        await self._send(methods.scope_move_to_horizon())
-
-    async def set_tracking(self, enabled: bool) -> None:
-        """Sidereal tracking on/off; ScopeTrack reports the result."""
-        await self._send(methods.scope_set_track_state(enabled))
-
-    async def speed_move(self, angle_deg: float, speed_percent: float, duration_s: int) -> None:
-        """Joystick move at `angle_deg` (0 right/west, 90 up/north), auto-stops after duration_s."""
-        if not 0 <= speed_percent <= 100 or duration_s < 1:
-            raise ValueError("speed_percent must be 0..100 and duration_s >= 1")
-        await self._motion.move(angle_deg, speed_percent, duration_s)
-
-    async def speed_move_steps(self, angle_deg: int, speed_steps: int, duration_s: int) -> None:
-        """Joystick move at `speed_steps` old-form steps/s (1 = 15 arcsec/s of axis angle)."""
-        if not 0 < speed_steps <= MAX_OLD_FORM_SPEED or duration_s < 1:
-            raise ValueError(f"speed_steps must be 1..{MAX_OLD_FORM_SPEED} and duration_s >= 1")
-        await self._motion.move_steps(angle_deg, speed_steps, duration_s)
-
-    async def stop_motion(self) -> None:
-        """Stop a joystick move (speed 0 in the form this firmware accepts)."""
-        await self._motion.stop()
-
-    # --- focuser and wheel -------------------------------------------------------
-
-    async def move_focuser(self, position_steps: int) -> None:
-        """Absolute focuser move; ends with FocuserMove complete."""
-        max_steps = self._snapshot.current.focuser_max_steps
-        if not 0 <= position_steps <= max_steps:
-            raise ValueError(f"position_steps must be 0..{max_steps}")
-        await self._send(methods.move_focuser(position_steps))
-
-    async def stop_focuser(self) -> None:
-        """Stop a focuser move."""
-        await self._send(methods.stop_focuser())
-
-    async def set_wheel(self, slot: int) -> None:
-        """Filter wheel to slot 0 Dark, 1 IR-cut, 2 LP; ends with WheelMove complete."""
-        if slot not in WHEEL_SLOTS:
-            raise ValueError(f"slot must be one of {WHEEL_SLOTS}")
-        await self._send(methods.set_wheel_position(slot))
-
     # --- camera ------------------------------------------------------------------
 
     async def set_gain(self, gain: int) -> None:
@@ -328,69 +253,7 @@ class SeestarClient:
         """The current live stack as RGB (decoded off the loop); OperationFailed if none exists."""
         return await self._imaging.get_stacked_image(timeout_s)
 
-    # --- extras ------------------------------------------------------------------
-
-    async def start_autofocus(self) -> None:
-        """Firmware autofocus (needs a star view and stars); ends with AutoFocus."""
-        await self._send(methods.start_auto_focus())
-
-    async def stop_autofocus(self) -> None:
-        """Stop the autofocus."""
-        await self._send(methods.stop_auto_focus())
-
-    async def start_dark_library(self) -> None:
-        """Build the dark library (wheel to Dark and back); ends with DarkLibrary complete."""
-        await self._send(methods.start_create_dark())
-
-    async def stop_dark_library(self) -> None:
-        """Stop building the dark library."""
-        await self._send(methods.stop_create_dark())
-
-    async def start_solve(self) -> None:
-        """Plate-solve the current view; ends with PlateSolve (result in the event)."""
-        await self._send(methods.start_solve())
-
-    async def stop_solve(self) -> None:
-        """Stop a plate solve."""
-        await self._send(methods.stop_solve())
-
-    async def get_solve_result(self) -> dict[str, Any] | None:
-        """The last solve's result object, or None when there is none (code 215)."""
-        reply = await self._call(methods.get_solve_result())
-        if reply.code == ErrorCode.NO_SOLVE_DATA:
-            return None
-        _raise_for(reply)
-        return reply.result if isinstance(reply.result, dict) else {"value": reply.result}
-
-    async def set_dew_heater(self, power_percent: int) -> None:
-        """Dew heater power 0..100 (0 = off)."""
-        if not 0 <= power_percent <= 100:
-            raise ValueError("power_percent must be 0..100")
-        await self._send(methods.set_dew_heater(power_percent))
-
-    async def set_location(self, lat_deg: float, lon_east_deg: float) -> None:
-        """Site latitude and east longitude (degrees; 0..360 east is folded to -180..180)."""
-        lon = (lon_east_deg + 180.0) % 360.0 - 180.0
-        if not -90 <= lat_deg <= 90:
-            raise ValueError("lat_deg must be -90..90")
-        await self._send(methods.set_user_location(lat_deg, lon))
-        self._snapshot.update(lat_deg=lat_deg, lon_east_deg=lon)
-
-    async def set_time(self, utc: datetime) -> None:
-        """Set the scope clock (an aware datetime; converted to UTC)."""
-        if utc.tzinfo is None:
-            raise ValueError("set_time needs an aware datetime")
-        await self._send(methods.pi_set_time(utc.astimezone(UTC), "UTC"))
-
     # --- internals ---------------------------------------------------------------
-
-    async def _call(self, call: Call, timeout_s: float | None = None) -> Reply:
-        return await self._supervisor.call(call, self._t.request_s if timeout_s is None else timeout_s)
-
-    async def _send(self, call: Call, timeout_s: float | None = None) -> Reply:
-        reply = await self._call(call, timeout_s)
-        _raise_for(reply)
-        return reply
 
     async def _on_ready(self, caller: Caller, contact: Contact) -> None:
         """A session is (re-)established: resync the snapshot and the image side."""
@@ -425,13 +288,3 @@ class SeestarClient:
 
     def _on_connection_state(self, connection_state: ConnectionState) -> None:
         notify(self._connection_listeners, connection_state, "connection listener")
-
-
-def _raise_for(reply: Reply) -> None:
-    if not reply.ok:
-        raise CommandFailed(str(reply.method or "?"), reply.code, reply.error or "")
-
-
-def _check_coord(ra_hours: float, dec_deg: float) -> None:
-    if not (0 <= ra_hours < 24 and -90 <= dec_deg <= 90):
-        raise ValueError("ra_hours must be 0..24 and dec_deg -90..90")

@@ -1,31 +1,27 @@
 """ImageStream: the image port (4800) read by a background thread into pooled buffers.
 
 Layer: seestar (asyncio engine). Must not import indi/, devices/ or sim/.
-One thread owns the socket: it connects (non-blocking connect, so close() is prompt), reads
-each 80-byte header with `parse_header` and the payload with `recv_into` straight into a
-pooled buffer, resynchronises on the magic after garbage, refuses absurd sizes without
-allocating, sends `test_connection` every ~4 s, and reconnects with backoff, re-issuing
-`begin_streaming` when streaming is wanted. Decoded items reach the event loop through
-`call_soon_threadsafe`; at most `max_undelivered` wait there (more are dropped and counted)
-so a stalled loop cannot make the thread hoard memory. Requests from the loop are sent
-with `asyncio.to_thread` under a lock, so the loop never blocks on the socket.
+One thread owns the socket (ImageSocket, image_socket.py: non-blocking connect so close() is
+prompt, timed reads, `test_connection` every ~4 s). This module is the thread's reading loop:
+it reads each 80-byte header with `parse_header` and the payload with `recv_into` straight
+into a pooled buffer, resynchronises on the magic after garbage, refuses absurd sizes without
+allocating, and reconnects with backoff, re-issuing `begin_streaming` when streaming is
+wanted. Decoded items reach the event loop through `call_soon_threadsafe`; at most
+`max_undelivered` wait there (more are dropped and counted) so a stalled loop cannot make the
+thread hoard memory. Requests from the loop are sent with `asyncio.to_thread` under the
+socket's lock, so the loop never blocks on the socket.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import math
-import mmap
 import socket
-import sys
 import threading
-import time
 from collections.abc import Callable
 
 from ..errors import BadFrame, ConnectionLost, FrameTooLarge
-from ..protocol import methods
 from ..protocol.frames import (
     HEADER_SIZE,
     MAX_PAYLOAD_BYTES,
@@ -37,11 +33,14 @@ from ..protocol.frames import (
     parse_header,
 )
 from ..protocol.methods import Call
-from ..protocol.rpc import Request, VerifyPolicy, encode_request
+from ..protocol.rpc import VerifyPolicy
 from .backoff import Backoff
+from .image_socket import ImageRequestId, ImageSocket, Stopped
 from .pool import BufferPool, FrameStarted, ImageAck, Lease, RawFrame, StackedPayload
-from .sockets import ImageStats, connect_interruptible, shutdown_quietly
+from .sockets import ImageStats
 from .timeouts import Timeouts
+
+__all__ = ["ImageItem", "ImageRequestId", "ImageStream"]
 
 log = logging.getLogger(__name__)
 
@@ -51,24 +50,6 @@ ImageItem = RawFrame | StackedPayload | ImageAck | FrameStarted
 _HEADER_PREFIX = b"\x03\xc3\x00\x02\x00\x50"
 #: Largest payload of a status frame (no width/height) we read; real ones are ~17 bytes.
 _MAX_STATUS_PAYLOAD = 65536
-_RCVBUF_BYTES = 4 * 1024 * 1024
-#: Linux drops TCP data in the kernel, without copying it, on recv with MSG_TRUNC (tcp(7)).
-_DISCARD_FLAGS = socket.MSG_TRUNC if sys.platform.startswith("linux") else 0
-_DISCARD_CHUNK = 4 * 1024 * 1024
-
-
-class ImageRequestId(enum.IntEnum):
-    """Our small, distinct request ids on 4800; header byte 15 echoes them (§4.2)."""
-
-    HEARTBEAT = 2
-    BEGIN_STREAMING = 21
-    STOP_STREAMING = 22
-    GET_STACKED = 23
-    GET_CURRENT = 24
-
-
-class _Stopped(Exception):
-    """close() was called: leave the thread."""
 
 
 class ImageStream:
@@ -83,29 +64,18 @@ class ImageStream:
         self._on_item, self._on_link = on_item, on_link
         self._max_payload, self._max_undelivered = max_payload, max_undelivered
         self.pool = BufferPool(pool_keep)
-        #: Verify-marker placement for our 4800 requests (the control session's policy).
-        self.policy = VerifyPolicy.MARKER
-        self._lock = threading.Lock()  # guards _sock, sends, _want_streaming, counters below
-        self._sock: socket.socket | None = None
-        self._want_streaming = False
         self._stop = threading.Event()
+        self._io = ImageSocket(host, port, timeouts=timeouts, stop=self._stop)
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # guards _undelivered
         self._undelivered = 0
         self._seq = 0
-        self._next_heartbeat_s = 0.0
-        self._last_rx_s = 0.0
-        self._pushback = bytearray()  # bytes read ahead that belong to the next frame
-        self._pushback_s = 0.0
-        self._counts = {key: 0 for key in ("bytes", "raw", "stacked", "acks", "dropped",
-                                           "skipped", "rejected", "connects",
-                                           "connect_failures", "corrupt", "discarded")}
         #: Set from the loop: streamed raw frames whose first byte arrives before this
         #: monotonic time can satisfy no request, so the thread drops their payload unread
         #: (in the kernel on Linux) instead of copying and checking 4 MB for nothing. -inf
         #: (the default) reads every frame; +inf drops every streamed frame.
         self.frames_wanted_after_s = -math.inf
         self._discarded_last = False  # the frame just before was dropped unread
-        self._scratch: memoryview | None = None  # never written to with MSG_TRUNC: no RSS
 
     # --- loop-side API --------------------------------------------------------
 
@@ -133,21 +103,27 @@ class ImageStream:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def policy(self) -> VerifyPolicy:
+        """Verify-marker placement for our 4800 requests (the control session's policy)."""
+        return self._io.policy
+
+    @policy.setter
+    def policy(self, policy: VerifyPolicy) -> None:
+        self._io.policy = policy
+
+    @property
     def connected(self) -> bool:
         """True while a 4800 socket is open."""
-        with self._lock:
-            return self._sock is not None
+        return self._io.connected
 
     @property
     def streaming_wanted(self) -> bool:
         """Whether `begin_streaming` is (re-)issued on every connection."""
-        return self._want_streaming
+        return self._io.streaming_wanted
 
     def stats(self) -> ImageStats:
         """Counters so far."""
-        with self._lock:
-            c = dict(self._counts)
-            connected = self._sock is not None
+        connected, c = self._io.counts()
         return ImageStats(connected, c["bytes"], c["raw"], c["stacked"], c["acks"], c["dropped"],
                           c["skipped"], c["rejected"], c["corrupt"], max(0, c["connects"] - 1),
                           c["connect_failures"], self.pool.allocations, self.pool.outstanding,
@@ -155,45 +131,17 @@ class ImageStream:
 
     async def set_streaming(self, on: bool) -> None:
         """Want preview frames pushed (begin_streaming) or not; sent now if connected."""
-        await asyncio.to_thread(self._set_streaming, on)
+        await asyncio.to_thread(self._io.set_streaming, on)
 
     async def request(self, call: Call, request_id: ImageRequestId) -> bool:
         """Send one request on 4800; False when no socket is open right now."""
-        return await asyncio.to_thread(self._send_if_connected, call, request_id)
-
-    # --- sending (any thread) -------------------------------------------------
-
-    def _set_streaming(self, on: bool) -> None:
-        with self._lock:
-            changed = on != self._want_streaming
-            self._want_streaming = on
-            if changed and self._sock is not None:
-                call, rid = ((methods.begin_streaming(), ImageRequestId.BEGIN_STREAMING) if on
-                             else (methods.stop_streaming(), ImageRequestId.STOP_STREAMING))
-                self._send_locked(self._sock, call, rid)
-
-    def _send_if_connected(self, call: Call, request_id: ImageRequestId) -> bool:
-        with self._lock:
-            if self._sock is None:
-                return False
-            self._send_locked(self._sock, call, request_id)
-            return True
-
-    def _send_locked(self, sock: socket.socket, call: Call, request_id: int) -> None:
-        data = encode_request(Request(int(request_id), call.method, call.params), self.policy)
-        try:
-            sock.sendall(data)
-        except OSError as exc:  # a partial write corrupts the stream: let the reader reconnect
-            log.warning("4800: send of %s failed: %s", call.method, exc)
-            shutdown_quietly(sock)
+        return await asyncio.to_thread(self._io.send_if_connected, call, request_id)
 
     # --- the thread -----------------------------------------------------------
 
     def _signal_stop(self) -> None:
         self._stop.set()
-        with self._lock:
-            if self._sock is not None:
-                shutdown_quietly(self._sock)  # wakes a blocked recv at once
+        self._io.wake()  # a blocked recv returns at once
 
     def _join(self) -> None:
         if self._thread is not None:
@@ -208,9 +156,9 @@ class ImageStream:
         try:
             while not self._stop.is_set():
                 try:
-                    sock = self._connect()
+                    sock = self._io.connect()
                 except OSError as exc:
-                    self._count("connect_failures")
+                    self._io.count("connect_failures")
                     log.info("4800: cannot connect to %s:%d: %s", self._host, self._port, exc)
                 else:
                     try:
@@ -221,40 +169,22 @@ class ImageStream:
                         self._detach(sock)
                 if self._stop.wait(backoff.next_delay_s()):
                     break
-        except _Stopped:
+        except Stopped:
             pass
         except Exception:  # a bug: log it rather than die silently in a thread
             log.exception("image thread crashed")
         finally:
             log.debug("image thread exits")
 
-    def _connect(self) -> socket.socket:
-        sock = connect_interruptible(self._host, self._port, timeout_s=self._t.connect_s,
-                                     poll_s=self._t.image_poll_s, stop=self._stop,
-                                     rcvbuf_bytes=_RCVBUF_BYTES)
-        if sock is None:
-            raise _Stopped
-        return sock
-
     def _serve(self, sock: socket.socket, backoff: Backoff) -> None:
-        now = time.monotonic()
-        self._last_rx_s = now
-        self._next_heartbeat_s = now  # first heartbeat at once: proves the link both ways
-        with self._lock:
-            if self._stop.is_set():
-                raise _Stopped
-            self._sock = sock
-            self._counts["connects"] += 1
-            if self._want_streaming:
-                self._send_locked(sock, methods.begin_streaming(), ImageRequestId.BEGIN_STREAMING)
+        self._io.attach(sock)
         log.info("4800: connected to %s:%d", self._host, self._port)
         self._notify_link(True)
-        self._pushback.clear()
         header = bytearray(HEADER_SIZE)
         view = memoryview(header)
         have, kept_s = 0, 0.0
         while True:
-            first_s, _ = self._recv_into(sock, view[have:])
+            first_s, _ = self._io.recv_into(sock, view[have:])
             if have:
                 first_s = kept_s  # the kept bytes arrived earlier: keep the earlier time
             backoff.reset()
@@ -263,7 +193,7 @@ class ImageStream:
             except (BadFrame, FrameTooLarge) as exc:
                 if self._discarded_last:  # the frame dropped unread was cut short
                     self._discarded_last = False
-                    self._count("corrupt")
+                    self._io.count("corrupt")
                 have, kept_s = self._resync(header, exc), first_s
                 continue
             have = 0
@@ -275,9 +205,8 @@ class ImageStream:
         pos = find_magic(header, 1)
         if pos < 0:
             pos = HEADER_SIZE - 1 if header[-1] == 0x03 else HEADER_SIZE
-        with self._lock:
-            self._counts["skipped"] += pos
-            self._counts["rejected"] += 1
+        self._io.count("skipped", pos)
+        self._io.count("rejected")
         log.debug("4800: resync after %s (dropped %d bytes)", exc, pos)
         header[: HEADER_SIZE - pos] = header[pos:]
         return HEADER_SIZE - pos
@@ -287,30 +216,29 @@ class ImageStream:
         if size == 0 or header.width == 0 or header.height == 0:  # ack / status: no pool buffer
             if size > _MAX_STATUS_PAYLOAD:
                 raise BadFrame(f"status frame with a {size}-byte payload")
-            last_s = self._recv_into(sock, memoryview(bytearray(size)))[1] if size else first_s
-            self._count("acks")
+            last_s = self._io.recv_into(sock, memoryview(bytearray(size)))[1] if size else first_s
+            self._io.count("acks")
             if header.frame_id != ImageRequestId.HEARTBEAT:
                 self._deliver(ImageAck(header, last_s))
             return
         if (header.frame_id == ImageRequestId.BEGIN_STREAMING
                 and first_s < self.frames_wanted_after_s):
-            self._discard(sock, size)
+            self._io.discard(sock, size)
             self._discarded_last = True
-            self._count("discarded")
+            self._io.count("discarded")
             return
         if header.frame_id == ImageRequestId.GET_STACKED:
             self._deliver(FrameStarted(header, first_s), bounded=False)
         lease = self.pool.acquire(size)
         try:
             scan = _EmbeddedHeaderScan(lease)
-            last_s = self._recv_into(sock, lease.view, scan.received)[1]
+            last_s = self._io.recv_into(sock, lease.view, scan.received)[1]
             embedded = scan.finish()
             if embedded >= 0:
                 # The announced payload was cut short and the next frame follows inside it
                 # (a truncated frame): drop it and read on from that header.
-                self._pushback[:0] = lease.view[embedded:]
-                self._pushback_s = first_s  # earliest the re-read bytes can have arrived
-                self._count("corrupt")
+                self._io.push_back(lease.view[embedded:], first_s)
+                self._io.count("corrupt")
                 log.warning("4800: dropped a truncated %d-byte frame (id %d)", size,
                             header.frame_id)
                 lease.release()
@@ -320,10 +248,10 @@ class ImageStream:
             if kind is FrameKind.RAW:
                 pixels = decode_raw(lease.view, header.width, header.height)
                 item: ImageItem = RawFrame(pixels, header, first_s, last_s, self._seq, lease)
-                self._count("raw")
+                self._io.count("raw")
             elif kind is FrameKind.STACK_ZIP:
                 item = StackedPayload(header, last_s, self._seq, lease)
-                self._count("stacked")
+                self._io.count("stacked")
             else:
                 log.debug("4800: ignored a %s frame (id %d, %dx%d, %d bytes)", kind.value,
                           header.frame_id, header.width, header.height, size)
@@ -334,78 +262,10 @@ class ImageStream:
             raise
         self._deliver(item)
 
-    def _recv_into(self, sock: socket.socket, view: memoryview,
-                   received: Callable[[int], None] | None = None) -> tuple[float, float]:
-        """Fill `view` (pushed-back bytes first); (monotonic time of the first and last chunk).
-
-        `received(n)` is called whenever the first n bytes are in, before waiting for more.
-        """
-        got, total = 0, len(view)
-        first_s = last_s = 0.0
-        if self._pushback:
-            got = min(total, len(self._pushback))
-            view[:got] = self._pushback[:got]
-            del self._pushback[:got]
-            first_s = last_s = self._pushback_s
-        while got < total:
-            if received is not None and got:
-                received(got)
-            try:
-                n = sock.recv_into(view[got:])
-            except TimeoutError:  # the poll interval: wake up, look around
-                self._tick(time.monotonic())
-                continue
-            if n == 0:
-                raise _Stopped if self._stop.is_set() else ConnectionLost("closed by the Seestar")
-            last_s = time.monotonic()
-            if not got:
-                first_s = last_s
-            got += n
-            self._last_rx_s = last_s
-            with self._lock:
-                self._counts["bytes"] += n
-            self._tick(last_s)
-        return first_s, last_s
-
-    def _discard(self, sock: socket.socket, size: int) -> None:
-        """Consume `size` payload bytes without keeping them (no copy on Linux)."""
-        got = min(size, len(self._pushback))
-        del self._pushback[:got]
-        if self._scratch is None:
-            self._scratch = memoryview(mmap.mmap(-1, _DISCARD_CHUNK))
-        while got < size:
-            try:
-                n = sock.recv_into(self._scratch, min(size - got, _DISCARD_CHUNK),
-                                   _DISCARD_FLAGS)
-            except TimeoutError:
-                self._tick(time.monotonic())
-                continue
-            if n == 0:
-                raise _Stopped if self._stop.is_set() else ConnectionLost("closed by the Seestar")
-            got += n
-            now = time.monotonic()
-            self._last_rx_s = now
-            with self._lock:
-                self._counts["bytes"] += n
-            self._tick(now)
-
-    def _tick(self, now: float) -> None:
-        """Between reads: leave on close(), send the heartbeat when due, detect silence."""
-        if self._stop.is_set():
-            raise _Stopped
-        if now >= self._next_heartbeat_s:
-            self._next_heartbeat_s = now + self._t.image_heartbeat_interval_s
-            with self._lock:
-                if self._sock is not None:
-                    self._send_locked(self._sock, methods.test_connection(),
-                                      ImageRequestId.HEARTBEAT)
-        if now - self._last_rx_s > self._t.image_silence_s:
-            raise ConnectionLost(f"no data on 4800 for {self._t.image_silence_s:g} s")
-
     def _deliver(self, item: ImageItem, bounded: bool = True) -> None:
         with self._lock:
             if bounded and self._undelivered >= self._max_undelivered:
-                self._counts["dropped"] += 1
+                self._io.count("dropped")
                 item.release()
                 return
             self._undelivered += 1
@@ -413,7 +273,7 @@ class ImageStream:
             self._loop.call_soon_threadsafe(self._hand_over, item)
         except RuntimeError:  # the loop is closed: nobody will take it
             item.release()
-            raise _Stopped from None
+            raise Stopped from None
 
     def _hand_over(self, item: ImageItem) -> None:
         """On the loop: give `item` (and the duty to release it) to the owner."""
@@ -426,10 +286,7 @@ class ImageStream:
             item.release()
 
     def _detach(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self._sock is sock:
-                self._sock = None
-        sock.close()
+        self._io.detach(sock)
         self._notify_link(False)
 
     def _notify_link(self, up: bool) -> None:
@@ -440,9 +297,6 @@ class ImageStream:
         except RuntimeError:
             pass
 
-    def _count(self, key: str) -> None:
-        with self._lock:
-            self._counts[key] += 1
 
 
 class _EmbeddedHeaderScan:
@@ -469,4 +323,3 @@ class _EmbeddedHeaderScan:
         start = max(0, self._done - (len(_HEADER_PREFIX) - 1))
         self.found = self._lease.find(_HEADER_PREFIX, start, upto)
         self._done = upto
-

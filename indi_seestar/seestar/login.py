@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..errors import AuthenticationFailed, CommandFailed, LoginRequired, RequestTimeout
+from ..errors import AuthenticationFailed, LoginRequired, RequestTimeout
 from ..protocol import methods
 from ..protocol.auth import sign_challenge
 from ..protocol.codes import ErrorCode
@@ -115,7 +115,7 @@ async def read_device_state(conn: RpcConnection, timeout_s: float) -> DeviceStat
     if reply.code in _MARKER_REFUSED:
         reply = await conn.call(methods.get_device_state(), timeout_s, policy=VerifyPolicy.NONE)
     if not reply.ok:
-        raise CommandFailed(str(reply.method or Method.GET_DEVICE_STATE), reply.code, reply.error or "")
+        raise reply.failure(Method.GET_DEVICE_STATE)
     return parse_device_state(reply.result)
 
 

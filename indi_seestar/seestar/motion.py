@@ -62,8 +62,7 @@ class SpeedMoveForms:
                     log.info("scope_speed_move: this firmware takes the %s form", form.value)
                 self.form = form
                 return
-            first_error = first_error or CommandFailed(str(reply.method or Method.SCOPE_SPEED_MOVE),
-                                                       reply.code, reply.error or "")
+            first_error = first_error or reply.failure(Method.SCOPE_SPEED_MOVE)
         assert first_error is not None
         raise first_error
 

@@ -213,7 +213,7 @@ class SimThread:
             self.fake = FakeSeestar(**self._kwargs)
             await self.fake.start()
             self._stop = asyncio.Event()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the starting thread
             self._error = exc
             self._ready.set()
             return
@@ -229,7 +229,7 @@ class SimThread:
         def run() -> None:
             try:
                 fut.set_result(fn(*args))
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 fut.set_exception(exc)
 
         self._loop.call_soon_threadsafe(run)

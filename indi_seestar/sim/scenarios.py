@@ -125,7 +125,7 @@ class Faults:
         def call() -> None:
             try:
                 result.set_result(fn())
-            except BaseException as exc:  # handed to the calling thread
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
                 result.set_exception(exc)
 
         loop.call_soon_threadsafe(call)

@@ -39,22 +39,23 @@ def lst_deg(utc: datetime, lon_deg: float) -> float:
 
 def hadec_to_altaz(ha_deg: float, dec_deg: float, lat_deg: float) -> tuple[float, float]:
     """(hour angle, dec) -> (alt, az), az from North through East."""
-    ha, dec, lat = map(math.radians, (ha_deg, dec_deg, lat_deg))
-    sin_alt = math.sin(dec) * math.sin(lat) + math.cos(dec) * math.cos(lat) * math.cos(ha)
-    alt = math.asin(max(-1.0, min(1.0, sin_alt)))
-    y = -math.cos(dec) * math.sin(ha)
-    x = math.sin(dec) * math.cos(lat) - math.cos(dec) * math.sin(lat) * math.cos(ha)
-    return math.degrees(alt), wrap_deg(math.degrees(math.atan2(y, x)))
+    return _other_frame(ha_deg, dec_deg, lat_deg)
 
 
 def altaz_to_hadec(alt_deg: float, az_deg: float, lat_deg: float) -> tuple[float, float]:
     """(alt, az) -> (hour angle, dec); the inverse of `hadec_to_altaz`."""
-    alt, az, lat = map(math.radians, (alt_deg, az_deg, lat_deg))
-    sin_dec = math.sin(alt) * math.sin(lat) + math.cos(alt) * math.cos(lat) * math.cos(az)
-    dec = math.asin(max(-1.0, min(1.0, sin_dec)))
-    y = -math.cos(alt) * math.sin(az)
-    x = math.sin(alt) * math.cos(lat) - math.cos(alt) * math.sin(lat) * math.cos(az)
-    return wrap_deg(math.degrees(math.atan2(y, x))), math.degrees(dec)
+    dec, ha = _other_frame(az_deg, alt_deg, lat_deg)
+    return ha, dec
+
+
+def _other_frame(angle_deg: float, height_deg: float, lat_deg: float) -> tuple[float, float]:
+    """(height, angle) of a direction in the other of the (ha, dec) / (az, alt) frames (self-inverse)."""
+    a, h, lat = map(math.radians, (angle_deg, height_deg, lat_deg))
+    sin_h = math.sin(h) * math.sin(lat) + math.cos(h) * math.cos(lat) * math.cos(a)
+    height = math.asin(max(-1.0, min(1.0, sin_h)))
+    y = -math.cos(h) * math.sin(a)
+    x = math.sin(h) * math.cos(lat) - math.cos(h) * math.sin(lat) * math.cos(a)
+    return math.degrees(height), wrap_deg(math.degrees(math.atan2(y, x)))
 
 
 def radec_to_altaz(ra_hours: float, dec_deg: float, lst: float, lat_deg: float) -> tuple[float, float]:

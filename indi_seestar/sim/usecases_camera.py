@@ -208,7 +208,7 @@ class ViewOps:
 
     async def _stack(self) -> None:
         core, st, bus = self._core, self._st, self._core.bus
-        info = self._set_stage(STACK, "working", **self._stack_counts(), total_frame=st.stack.total_frames)
+        self._set_stage(STACK, "working", **self._stack_counts(), total_frame=st.stack.total_frames)
         bus.emit(EventName.STACK, state="working", lapse_ms=0, frame_errcode=-1, **self._stack_counts(),
                  can_annotate=False, route=["View"])
         bus.emit(EventName.STACK, state="start")

@@ -9,14 +9,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.indi_harness import until_async
+
 
 async def until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.01) -> None:
     """Wait until `predicate()` is true; AssertionError after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(interval_s)
+    await until_async(predicate, timeout_s, interval_s=interval_s)
 
 
 def line(obj: dict[str, Any]) -> bytes:

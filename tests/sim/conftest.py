@@ -7,7 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pytest
@@ -15,36 +15,48 @@ import pytest
 from indi_seestar.protocol.frames import Frame, FrameDecoder, decode_raw
 from indi_seestar.protocol.rpc import NO_PARAMS, Event, Reply, RpcDecoder
 from indi_seestar.sim import FakeSeestar
+from tests.support.indi_harness import until_async
 
 _ids = itertools.count(1000)
 
 
 async def until(predicate: Callable[[], Any], timeout_s: float = 5.0, interval_s: float = 0.005) -> Any:
-    """Poll `predicate` until it is truthy; fail after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(interval_s)
+    """Poll `predicate` until it is truthy and return that; fail after `timeout_s`."""
+    return await until_async(predicate, timeout_s, interval_s=interval_s)
 
 
-class ControlClient:
-    """A raw 4700 client: sends JSON lines, collects replies by id and every event."""
+class _WireClient:
+    """A raw loopback client whose `_read()` task runs until the fake closes the connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
-        self.replies: dict[Any, Reply] = {}
-        self.events: list[Event] = []
         self.closed = False
         self._task = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def connect(cls, port: int) -> ControlClient:
+    async def connect(cls, port: int) -> Self:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         return cls(reader, writer)
+
+    async def _read(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        self.writer.close()
+        self._task.cancel()
+        try:
+            await self._task
+        except (asyncio.CancelledError, ConnectionError):
+            pass
+
+
+class ControlClient(_WireClient):
+    """A raw 4700 client: sends JSON lines, collects replies by id and every event."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.replies: dict[Any, Reply] = {}
+        self.events: list[Event] = []
+        super().__init__(reader, writer)
 
     async def _read(self) -> None:
         decoder = RpcDecoder()
@@ -93,30 +105,15 @@ class ControlClient:
             return next((e for e in self.events[start:] if e.name == name and pred(e)), None)
         return await until(find, timeout_s)
 
-    async def close(self) -> None:
-        self.writer.close()
-        self._task.cancel()
-        try:
-            await self._task
-        except (asyncio.CancelledError, ConnectionError):
-            pass
 
-
-class ImageClient:
+class ImageClient(_WireClient):
     """A raw 4800 client: decodes every frame with protocol.frames."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
         self.frames: list[Frame] = []
         self.arrivals: list[float] = []
         self.decoder = FrameDecoder()
-        self.closed = False
-        self._task = asyncio.get_running_loop().create_task(self._read())
-
-    @classmethod
-    async def connect(cls, port: int) -> ImageClient:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        return cls(reader, writer)
+        super().__init__(reader, writer)
 
     async def _read(self) -> None:
         while data := await self.reader.read(1 << 20):
@@ -134,14 +131,6 @@ class ImageClient:
     async def wait_raw(self, count: int, timeout_s: float = 10.0, start: int = 0) -> list[np.ndarray]:
         await until(lambda: len(self.raw_frames()) >= start + count, timeout_s)
         return [decode_raw(f.payload, f.header.width, f.header.height) for f in self.raw_frames()[start:start + count]]
-
-    async def close(self) -> None:
-        self.writer.close()
-        self._task.cancel()
-        try:
-            await self._task
-        except (asyncio.CancelledError, ConnectionError):
-            pass
 
 
 @pytest.fixture

@@ -1,0 +1,71 @@
+"""ExtraCommands: SeestarClient's autofocus, dark library, plate solve, dew heater, site, clock.
+
+Layer: seestar (asyncio engine). Must not import indi/, devices/ or sim/.
+A mixin of SeestarClient; each coroutine returns once the firmware has accepted the command
+(see client.py for the contract).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..protocol import methods
+from ..protocol.codes import ErrorCode
+from .commands import Commands, raise_for_reply
+
+
+class ExtraCommands(Commands):
+    """The firmware's own procedures and the scope's settings (site, clock, dew heater)."""
+
+    async def start_autofocus(self) -> None:
+        """Firmware autofocus (needs a star view and stars); ends with AutoFocus."""
+        await self._send(methods.start_auto_focus())
+
+    async def stop_autofocus(self) -> None:
+        """Stop the autofocus."""
+        await self._send(methods.stop_auto_focus())
+
+    async def start_dark_library(self) -> None:
+        """Build the dark library (wheel to Dark and back); ends with DarkLibrary complete."""
+        await self._send(methods.start_create_dark())
+
+    async def stop_dark_library(self) -> None:
+        """Stop building the dark library."""
+        await self._send(methods.stop_create_dark())
+
+    async def start_solve(self) -> None:
+        """Plate-solve the current view; ends with PlateSolve (result in the event)."""
+        await self._send(methods.start_solve())
+
+    async def stop_solve(self) -> None:
+        """Stop a plate solve."""
+        await self._send(methods.stop_solve())
+
+    async def get_solve_result(self) -> dict[str, Any] | None:
+        """The last solve's result object, or None when there is none (code 215)."""
+        reply = await self._call(methods.get_solve_result())
+        if reply.code == ErrorCode.NO_SOLVE_DATA:
+            return None
+        raise_for_reply(reply)
+        return reply.result if isinstance(reply.result, dict) else {"value": reply.result}
+
+    async def set_dew_heater(self, power_percent: int) -> None:
+        """Dew heater power 0..100 (0 = off)."""
+        if not 0 <= power_percent <= 100:
+            raise ValueError("power_percent must be 0..100")
+        await self._send(methods.set_dew_heater(power_percent))
+
+    async def set_location(self, lat_deg: float, lon_east_deg: float) -> None:
+        """Site latitude and east longitude (degrees; 0..360 east is folded to -180..180)."""
+        lon = (lon_east_deg + 180.0) % 360.0 - 180.0
+        if not -90 <= lat_deg <= 90:
+            raise ValueError("lat_deg must be -90..90")
+        await self._send(methods.set_user_location(lat_deg, lon))
+        self._snapshot.update(lat_deg=lat_deg, lon_east_deg=lon)
+
+    async def set_time(self, utc: datetime) -> None:
+        """Set the scope clock (an aware datetime; converted to UTC)."""
+        if utc.tzinfo is None:
+            raise ValueError("set_time needs an aware datetime")
+        await self._send(methods.pi_set_time(utc.astimezone(UTC), "UTC"))
