@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import b1_frames, b2_control, b3_startup, b4_memory, b5_responsive
+from . import b1_frames, b2_control, b3_startup, b4_memory, b5_responsive, b6_exposure
 from .report import table
 from .stats import clean, load_now, machine
 
@@ -33,6 +33,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b4_runs": (3, 1),
     "b5_getprops": (20, 2),
     "b5_stream_s": (10.0, 2.0),
+    "b6_samples": (4, 1),
+    "b6_exposures": (b6_exposure.EXPOSURES_S, (0.05, 1.0)),
 }
 
 
@@ -53,6 +55,8 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
         "B4": lambda: b4_memory.run(checkpoints=s["b4_frames"], runs=s["b4_runs"], log=_log),
         "B5": lambda: b5_responsive.run_both(getprops=s["b5_getprops"],
                                              stream_s=s["b5_stream_s"], pin=pin, log=_log),
+        "B6": lambda: b6_exposure.run(samples=s["b6_samples"], exposures_s=s["b6_exposures"],
+                                      log=_log),
     }
 
 

@@ -50,6 +50,9 @@ GOALS = (
          stat="max"),
     Goal("B5", ("shared", "getproperties_ms"), "unpinned: getProperties streaming", "ms", None,
          stat="p95"),
+    *(Goal("B6", ("exposures", f"{e:g}", mode, "request_to_blob_s"),
+           f"{e:g} s exposure, request -> BLOB ({mode.replace('_', ' ')})", "s", None)
+      for e in (0.05, 0.5, 1.0, 2.0, 5.0) for mode in ("back_to_back", "random_phase")),
 )
 
 
@@ -111,7 +114,7 @@ def table(results: dict[str, Any]) -> str:
             target = f"{'<' if goal.below else '>='} {goal.limit:g} {goal.unit}"
         lines.append(f"{goal.section:4}{goal.label + ' (' + goal.unit + ')':46}"
                      f"{_fmt(median):>10}{_fmt(p95):>10}  {target:>10}  {verdict}")
-    for name in ("B1", "B2", "B3", "B4", "B5"):
+    for name in ("B1", "B2", "B3", "B4", "B5", "B6"):
         error = results.get(name, {}).get("error") if isinstance(results.get(name), dict) else None
         if error:
             lines.append(f"{name}: ERROR {error}")

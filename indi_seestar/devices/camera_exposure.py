@@ -4,8 +4,10 @@ Layer: devices. One exposure at a time; a new request replaces (cancels) the run
 libindi does. The Seestar has no single-shot call, so an exposure is the first frame of the
 continuous preview (§8.3 A) whose exposure began after the request and after the wheel and
 gain were in place (`SeestarClient.next_raw_frame`): a frame from before the request is never
-delivered, and its length is the one requested. Order of a success, as libindi sends it:
-CCD_FILE_PATH (saved frames), the CCD1 BLOB (sent frames), then CCD_EXPOSURE Ok with 0.
+delivered, and its length is the one requested. Exposures of RESTART_PREVIEW_MIN_S or more
+restart the preview at the request, so they take E plus ~0.4 s rather than up to 2E.
+Order of a success, as libindi sends it: CCD_FILE_PATH (saved frames), the CCD1 BLOB (sent
+frames), then CCD_EXPOSURE Ok with 0.
 Dark and bias frames are taken with the wheel on its dark slot; the slot in place before is
 restored DARK_RESTORE_GRACE_S after the last of a series of darks (before any light frame,
 and at disconnect), so that a dark series does not move the wheel for every frame.
@@ -45,6 +47,13 @@ EXPOSURE_MIN_S = 0.001
 EXPOSURE_MAX_S = 60.0
 #: CCD_EXPOSURE counts down about once a second while Busy (libindi's timer rate).
 COUNTDOWN_PERIOD_S = 1.0
+#: From this length on (s), an exposure restarts the preview at the request rather than wait
+#: for the preview exposure under way (which began before the request and is discarded): the
+#: wait drops from up to 2E to E plus the restart. A restart costs ~0.4 s on a real scope
+#: (s50_fw670_a: ContinuousExposure working 0.36 s after iscope_start_view) while waiting
+#: costs E/2 on average, so restarting pays from about 1 s; shorter exposures (PHD2's loops,
+#: focusing) keep the stream going, which also spares the scope a stop/start every frame.
+RESTART_PREVIEW_MIN_S = 1.0
 #: The frame wait, beyond the exposures themselves (the one asked, the frame already under way
 #: at the request, which is discarded, and an exposure of another length still running) and
 #: the readout margin: the exposure setting, the view start and streaming commands, each
@@ -260,7 +269,8 @@ class Exposures:
         running_s = running_ms / 1000.0 if running_ms is not None else 0.0
         wait = asyncio.ensure_future(client.next_raw_frame(
             started_after_s=started_after_s, exposure_s=shot.exposure_s,
-            timeout_s=frame_timeout_s(shot.exposure_s, running_s, client)))
+            timeout_s=frame_timeout_s(shot.exposure_s, running_s, client),
+            restart_exposure=shot.exposure_s >= RESTART_PREVIEW_MIN_S))
         taken = False
         try:
             while True:

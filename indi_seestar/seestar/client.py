@@ -219,7 +219,7 @@ class SeestarClient(MountCommands, ExtraCommands):
         await self._imaging.stop_preview()
 
     async def next_raw_frame(self, *, started_after_s: float, exposure_s: float,
-                             timeout_s: float) -> RawFrame:
+                             timeout_s: float, restart_exposure: bool = False) -> RawFrame:
         """The first raw frame whose exposure started at or after `started_after_s`.
 
         `started_after_s` is `time.monotonic()`. Sets `exp_ms.continuous` if it differs,
@@ -230,12 +230,18 @@ class SeestarClient(MountCommands, ExtraCommands):
         the frame arrived after the exposure setting was acknowledged plus one exposure of
         the previous length (so it has the requested length). This holds as long as frames
         reach us within `readout_margin_s` of the end of their exposure (readout, transfer
-        and our read delay) and the scope's clock runs at `time_factor`. Raises
-        RequestTimeout after `timeout_s`. The caller owns the frame: `with frame:` or
+        and our read delay) and the scope's clock runs at `time_factor`.
+        `restart_exposure`: if the preview runs (and `exposure_s` lasts longer than
+        `readout_margin_s`), stop and start it now (the exposure under way is abandoned,
+        ~0.4 s on a real scope) instead of waiting for it to end; the frame is then the first
+        whose first byte comes `readout_margin_s` after the stop was acknowledged, which (same
+        premise) began after the stop, so after `started_after_s` when that is earlier.
+        Raises RequestTimeout after `timeout_s`. The caller owns the frame: `with frame:` or
         `frame.release()`.
         """
         return await self._imaging.next_raw_frame(started_after_s=started_after_s,
-                                                  exposure_s=exposure_s, timeout_s=timeout_s)
+                                                  exposure_s=exposure_s, timeout_s=timeout_s,
+                                                  restart_exposure=restart_exposure)
 
     async def stop_streaming(self) -> None:
         """Stop the preview frames' pushes (the camera goes on); next_raw_frame resumes them."""

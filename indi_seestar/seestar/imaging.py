@@ -102,7 +102,7 @@ class Imaging:
     # --- raw frames -------------------------------------------------------------
 
     async def next_raw_frame(self, *, started_after_s: float, exposure_s: float,
-                             timeout_s: float) -> RawFrame:
+                             timeout_s: float, restart_exposure: bool = False) -> RawFrame:
         """See SeestarClient.next_raw_frame."""
         exposure_ms = round(exposure_s * 1000)
         if exposure_ms <= 0:
@@ -112,8 +112,15 @@ class Imaging:
         try:
             async with asyncio.timeout(timeout_s):
                 async with self._lock:
-                    await self._ensure_exposure(exposure_ms)
-                    await self._ensure_preview()
+                    running = await self._preview_running()
+                    if (running and restart_exposure and self._restart_pays(exposure_ms)
+                            and not request.future.done()):
+                        await self._restart_preview(exposure_ms)
+                    else:
+                        await self._ensure_exposure(exposure_ms)
+                        if not running:
+                            await self._start_preview()
+                    self._refresh_wanted()
                     await self._ensure_streaming()
                 frame = await request.future
             request.taken = True
@@ -167,23 +174,48 @@ class Imaging:
             return 0.0
         return self.router.exposure_real_s(old_exposure_ms) + self.router.readout_margin_s
 
-    async def _ensure_preview(self) -> None:
+    async def _preview_running(self) -> bool:
+        """Whether ContinuousExposure runs; OperationFailed if a stage we must not disturb runs."""
         if self._get_state().preview_active:
-            return
+            return True
         try:
             view = parse_view_state((await self._send(methods.get_view_state())).result)
         except CommandFailed as exc:
             log.debug("get_view_state failed (%s); starting the preview", exc)
-        else:
-            # The stage's own state: after stop_view(ContinuousExposure) the View still works.
-            if (view.stage == Stage.CONTINUOUS_EXPOSURE and view.state != "cancel"
-                    and view.stage_state not in TERMINAL_STATES):
-                self._update_state(preview_active=True)
-                return
-            if view.stage in _BUSY_STAGES and view.stage_state not in ("complete", "fail", "cancel"):
-                raise OperationFailed("next_raw_frame",
-                                      f"the scope is busy with {view.stage}; stop it first")
-        await self._start_preview()
+            return False
+        # The stage's own state: after stop_view(ContinuousExposure) the View still works.
+        if (view.stage == Stage.CONTINUOUS_EXPOSURE and view.state != "cancel"
+                and view.stage_state not in TERMINAL_STATES):
+            self._update_state(preview_active=True)
+            return True
+        if view.stage in _BUSY_STAGES and view.stage_state not in ("complete", "fail", "cancel"):
+            raise OperationFailed("next_raw_frame",
+                                  f"the scope is busy with {view.stage}; stop it first")
+        return False
+
+    def _restart_pays(self, exposure_ms: int) -> bool:
+        """A restarted exposure's frame is sure to come after the stop + margin barrier.
+
+        Otherwise (exposures no longer than the readout margin) it could be taken for a
+        frame of the stopped exposure and dropped, and the restart would cost an exposure.
+        """
+        return self.router.exposure_real_s(exposure_ms) > self.router.readout_margin_s
+
+    async def _restart_preview(self, exposure_ms: int) -> None:
+        """Abandon the preview exposure under way: stop the stage, start afresh with `exposure_ms`.
+
+        The same commands as stopping and starting the star view by hand (§8.1); the new
+        exposure begins ~0.4 s after the request on a real scope (seestar-sessions s50_fw670_a:
+        ContinuousExposure working 0.36 s after iscope_start_view). See
+        FrameRouter.preview_stopped.
+        """
+        await self._send(methods.stop_view(Stage.CONTINUOUS_EXPOSURE))
+        self.router.preview_stopped(time.monotonic())
+        self._update_state(preview_active=False)
+        if self.router.exposure_ms != exposure_ms:
+            await self._apply_exposure(exposure_ms)  # while stopped: no old-length frame follows
+        await self._send(methods.start_view_star())
+        self._update_state(preview_active=True)
 
     async def _start_preview(self) -> None:
         await self._send(methods.start_view_star())

@@ -10,8 +10,16 @@ This is a lower bound of the true start as long as the delay from the end of the
 to our reading of the first byte is at most `readout_margin_s`. A request accepts the first
 frame with estimated_start >= started_after_s. When the stream restarts (exposure changed,
 preview started) a new generation begins and frames whose first byte came before
-`eligible_after_s` are discarded as stale. The router owns every frame it is fed: it
-either gives it to exactly one request or releases it.
+`eligible_after_s` are discarded as stale.
+
+When the preview is stopped to be started again for a request (`preview_stopped`), every
+exposure under way ended at the stop, so under the same premise its frame (whole or cut
+short) has arrived by stop + readout_margin_s: that becomes `eligible_after_s`, and every
+later frame began after the stop (no exposure runs until the preview is started again). A
+request made before the stop therefore accepts the first frame past that barrier, whose
+estimated start would be too pessimistic (it assumes the exposure ran until its first byte).
+The router owns every frame it is fed: it either gives it to exactly one request or releases
+it.
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ class FrameRouter:
         self.exposure_ms: int | None = None
         #: Frames whose first byte arrived before this monotonic time are stale.
         self.eligible_after_s = 0.0
+        #: When the last `preview_stopped` stop was acknowledged (monotonic; -inf: none yet).
+        self.stopped_at_s = -math.inf
         self.generation = 0
         self.discarded = 0
         self._requests: list[FrameRequest] = []
@@ -76,6 +86,20 @@ class FrameRouter:
                 request.future.set_exception(OperationFailed(
                     "next_raw_frame", f"exposure changed to {exposure_ms} ms by another request"))
 
+    def preview_stopped(self, stopped_monotonic_s: float) -> None:
+        """The preview stage was stopped, acknowledged by `stopped_monotonic_s` (see the module).
+
+        Frames before stop + readout_margin_s are stale and later ones began after the stop.
+        Earlier generations' drains no longer apply: their exposures ended at the stop.
+        """
+        self.generation += 1
+        self.stopped_at_s = stopped_monotonic_s
+        self.eligible_after_s = stopped_monotonic_s + self.readout_margin_s
+
+    def _stop_covers(self, request: FrameRequest) -> bool:
+        """Every eligible frame began after `request` (a preview stop came after it)."""
+        return request.started_after_s <= self.stopped_at_s
+
     def wanted_after_s(self) -> float:
         """Earliest first-byte time of a frame any pending request could accept (inf if none).
 
@@ -83,8 +107,9 @@ class FrameRouter:
         registered later (its estimated start precedes the registration), so the image thread
         may drop it unread.
         """
-        times = [max(r.started_after_s + self.exposure_real_s(r.exposure_ms)
-                     + self.readout_margin_s, self.eligible_after_s)
+        times = [self.eligible_after_s if self._stop_covers(r)
+                 else max(r.started_after_s + self.exposure_real_s(r.exposure_ms)
+                          + self.readout_margin_s, self.eligible_after_s)
                  for r in self._requests if not r.future.done()]
         return min(times, default=math.inf)
 
@@ -113,8 +138,9 @@ class FrameRouter:
             return
         for request in self._requests:
             if (not request.future.done() and request.exposure_ms == self.exposure_ms
-                    and self.estimated_start_s(frame, request.exposure_ms)
-                    >= request.started_after_s):
+                    and (self._stop_covers(request)
+                         or self.estimated_start_s(frame, request.exposure_ms)
+                         >= request.started_after_s)):
                 request.future.set_result(frame)
                 return
         frame.release()

@@ -65,6 +65,7 @@ class Faults:
         self._lose: Counter[Method] = Counter()
         self._fail: dict[Method, Failure] = {}
         self._refuse = False
+        self._frame_on_stop = False
         self.counters = Counters()
 
     # --- reply faults (consumed by the RPC server) -----------------------------------------
@@ -107,6 +108,17 @@ class Faults:
         """(server) Whether new connections are refused."""
         with self._lock:
             return self._refuse
+
+    def push_frame_on_stop(self, enabled: bool = True) -> None:
+        """Stopping the preview pushes the exposure under way, cut short (firmware: [U])."""
+        with self._lock:
+            self._frame_on_stop = bool(enabled)
+
+    @property
+    def frame_on_stop(self) -> bool:
+        """(server) Whether a stopped preview exposure is pushed as a frame."""
+        with self._lock:
+            return self._frame_on_stop
 
     # --- actions ---------------------------------------------------------------------------
 

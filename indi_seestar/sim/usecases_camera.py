@@ -24,7 +24,10 @@ from .usecases_mount import MountOps
 CE = "ContinuousExposure"
 STACK = "Stack"
 AUTOGOTO = "AutoGoto"
-#: Delay between View working and ContinuousExposure working (recorded ~0.36 s on 6.70).
+#: Delay between iscope_start_view and ContinuousExposure working (recorded ~0.36 s on 6.70,
+#: s50_fw670_a, View started after a whole-View stop). Also applied when start_view resumes a
+#: preview whose stage alone was stopped (not recorded: we assume the camera's start-up costs
+#: the same), so that a client restarting the preview pays what it would on a real scope.
 CE_START_DELAY_S = 0.36
 #: Fastest live preview in *real* seconds per frame, so a 0 ms preview cannot spin the CPU.
 MIN_REAL_FRAME_S = 0.01
@@ -43,6 +46,7 @@ class ViewOps:
         self._camera = camera
         self._mount = mount_ops
         self._ce_restart = asyncio.Event()
+        self._ce_t0_s: float | None = None  # start of the preview exposure under way
         self._sub_t0_s = 0.0  # start of the running stack sub (for Exposure fail 514)
 
     @property
@@ -89,7 +93,7 @@ class ViewOps:
             self._stop_stages(emit=True)
         elif v.active and v.mode == mode:
             if mode == "star" and not any(self._core.running(s) for s in (CE, STACK, AUTOGOTO)):
-                self.resume_preview()  # the preview was stopped alone: start it again
+                self.resume_preview(CE_START_DELAY_S)  # the stage was stopped alone: start it again
             return
         v.state, v.mode, v.t_start_s, v.t_end_s = "working", mode, self._now(), None
         v.target_ra_dec = list(target) if target is not None else None
@@ -141,10 +145,10 @@ class ViewOps:
             self._stop_stack()
         self._stop_ce(emit=emit)
 
-    def resume_preview(self) -> None:
+    def resume_preview(self, delay_s: float = 0.0) -> None:
         """Back to ContinuousExposure (after a stack, an AutoGoto, a dark library...)."""
         if self._st.view.active and self._st.view.mode == "star":
-            self._core.spawn(CE, self._continuous(0.0))
+            self._core.spawn(CE, self._continuous(delay_s))
 
     # --- ContinuousExposure ------------------------------------------------------------------
 
@@ -153,6 +157,9 @@ class ViewOps:
         self._ce_restart.set()
 
     def _stop_ce(self, emit: bool) -> None:
+        cut_short_t0, self._ce_t0_s = self._ce_t0_s, None
+        if cut_short_t0 is not None and self._core.faults.frame_on_stop:
+            self._camera.complete(self._camera.make_spec(cut_short_t0, self._now() - cut_short_t0))
         if self._core.cancel(CE) or self._st.view.stages.get(CE, StageInfo("", 0)).state == "working":
             self._end_stage(CE, "cancel")
             info = self._st.view.stages[CE]
@@ -173,12 +180,14 @@ class ViewOps:
             exposure_s = self._st.continuous_exposure_ms / 1000.0
             self._st.view.stages[CE].extra["fps"] = self.fps()
             t0, real0 = clock.now_s(), loop.time()
+            self._ce_t0_s = t0
             wait_real = max(clock.real_s(exposure_s), MIN_REAL_FRAME_S)
             try:
                 await asyncio.wait_for(self._ce_restart.wait(), timeout=wait_real)
                 continue  # exposure length changed: this exposure is abandoned
             except TimeoutError:
                 pass
+            self._ce_t0_s = None
             spec = self._camera.make_spec(t0, exposure_s)
             self._camera.complete(spec)
             if loop.time() - real0 < MIN_REAL_FRAME_S:

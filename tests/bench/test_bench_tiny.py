@@ -25,6 +25,7 @@ HEADLINES = {
     "B3": ("startup_s",),
     "B4": ("idle_rss_mb", "growth_pct"),
     "B5": ("max_stall_ms", "getproperties_ms"),
+    "B6": (),
 }
 #: Raw figures behind the ratios, always measured (they need no camera).
 ALWAYS = {
@@ -33,6 +34,8 @@ ALWAYS = {
     "B3": (("startup_direct_s",), ("import_s",)),
     "B4": (("idle_rss_mb",),),
     "B5": (("idle_getproperties_ms",), ("idle_max_stall_ms",)),
+    "B6": tuple(("exposures", e, mode, "request_to_blob_s") for e in ("0.05", "1")
+                for mode in ("back_to_back", "random_phase")),
 }
 
 

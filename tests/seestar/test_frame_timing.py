@@ -14,6 +14,7 @@ from indi_seestar.seestar.pool import RawFrame
 from indi_seestar.sim import FakeSeestar, SimThread
 
 from .conftest import config_for, running_fake
+from .helpers import until
 
 Clients = Callable[..., SeestarClient]
 
@@ -125,3 +126,88 @@ async def test_a_long_exposure_is_not_returned_before_it_can_have_ended(clients:
             assert returned - requested >= 5.0 / factor
             assert exposures.of(frame).exposure_s == 5.0
             assert exposures.start_monotonic_s(frame) >= requested
+
+
+def _scope_now(sim: SimThread, fake: FakeSeestar) -> float:
+    return float(sim.call(fake.clock.now_s))
+
+
+async def _mid_way_through_the_next_exposure(sim: SimThread, fake: FakeSeestar,
+                                             spec: Any) -> None:
+    """Return half-way through the preview exposure that followed `spec`'s (back to back)."""
+    mid_s = spec.t_start_s + 1.5 * spec.exposure_s
+    await until(lambda: _scope_now(sim, fake) >= mid_s, 10 * spec.exposure_s)
+
+
+async def test_a_restart_delivers_an_exposure_begun_at_the_request_not_one_later(
+        clients: Clients) -> None:
+    exposure_s = 2.0
+    with running_fake(firmware="6.70", time_factor=1.0, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, readout_margin_s=1.0))
+        await client.connect()
+        sim.call(fake.point_at, 6.0, 20.0)
+        with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=exposure_s,
+                                         timeout_s=15) as frame:  # the preview now runs at 2 s
+            previous = exposures.of(frame)
+        await _mid_way_through_the_next_exposure(sim, fake, previous)
+        stops = fake.faults.counters.requests["iscope_stop_view"]
+        requested_scope_s = _scope_now(sim, fake)
+        requested = time.monotonic()
+        with await client.next_raw_frame(started_after_s=requested, exposure_s=exposure_s,
+                                         timeout_s=15, restart_exposure=True) as frame:
+            spec = exposures.of(frame)
+        assert fake.faults.counters.requests["iscope_stop_view"] == stops + 1
+        assert spec.exposure_s == exposure_s
+        assert spec.t_start_s >= requested_scope_s, "the frame began before the request"
+        assert exposures.start_monotonic_s(frame) >= requested
+        # Begun at the request plus the restart (0.36 s in the fake, as recorded), not after
+        # the preview exposure under way (1 s later) or the one after it (3 s later).
+        assert spec.t_start_s - requested_scope_s < 0.9
+        assert spec.t_start_s + exposure_s - requested_scope_s < 2 * exposure_s - 1.0
+
+
+async def test_a_restart_never_delivers_the_exposure_it_cut_short(clients: Clients) -> None:
+    exposure_s = 2.0
+    with running_fake(firmware="6.70", time_factor=1.0, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, readout_margin_s=1.0))
+        await client.connect()
+        sim.call(fake.point_at, 6.0, 20.0)
+        fake.faults.push_frame_on_stop()  # the stopped exposure is pushed, cut short
+        for _ in range(2):
+            with await client.next_raw_frame(started_after_s=time.monotonic(),
+                                             exposure_s=exposure_s, timeout_s=15) as frame:
+                previous = exposures.of(frame)
+            await _mid_way_through_the_next_exposure(sim, fake, previous)
+            requested_scope_s = _scope_now(sim, fake)
+            with await client.next_raw_frame(started_after_s=time.monotonic(),
+                                             exposure_s=exposure_s, timeout_s=15,
+                                             restart_exposure=True) as frame:
+                spec = exposures.of(frame)
+            assert spec.exposure_s == exposure_s and spec.t_start_s >= requested_scope_s
+        cut_short = [s for s in exposures.specs.values() if s.exposure_s < exposure_s]
+        assert len(cut_short) >= 2, "the fake pushed no cut-short frame: nothing was tested"
+
+
+async def test_without_restart_the_preview_runs_on_and_the_next_whole_exposure_comes(
+        clients: Clients) -> None:
+    exposure_s = 0.5
+    factor = 2.0
+    with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, time_factor=factor, readout_margin_s=0.3))
+        await client.connect()
+        sim.call(fake.point_at, 6.0, 20.0)
+        with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=exposure_s,
+                                         timeout_s=15):
+            pass
+        stage_started_s = fake.state.view.stages["ContinuousExposure"].t_start_s
+        for _ in range(4):
+            requested_scope_s = _scope_now(sim, fake)
+            with await client.next_raw_frame(started_after_s=time.monotonic(),
+                                             exposure_s=exposure_s, timeout_s=15) as frame:
+                spec = exposures.of(frame)
+            assert spec.t_start_s >= requested_scope_s and spec.exposure_s == exposure_s
+        assert fake.state.view.stages["ContinuousExposure"].t_start_s == stage_started_s
+        assert fake.faults.counters.requests["iscope_stop_view"] == 0

@@ -157,3 +157,35 @@ async def test_router_tells_which_frames_nobody_can_want() -> None:
     router.remove(late)
     router.remove(early)
     assert router.wanted_after_s() == math.inf
+
+
+async def test_after_a_preview_stop_the_first_frame_past_stop_plus_margin_is_taken() -> None:
+    pool = BufferPool()
+    router = FrameRouter(time_factor=1.0, readout_margin_s=0.5)
+    t0 = 1000.0
+    router.new_generation(exposure_ms=500, ack_monotonic_s=t0 - 10, drain_s=0.0)
+    request = router.add(t0, 2000)  # 2 s asked while a 0.5 s preview runs
+    # an exposure-length change makes frames wait for the old exposure to drain:
+    router.new_generation(exposure_ms=2000, ack_monotonic_s=t0 + 0.05, drain_s=1.0)
+    assert router.eligible_after_s == t0 + 1.05
+    router.preview_stopped(t0 + 0.1)  # then started again
+    assert router.eligible_after_s == t0 + 0.6  # the stop ended every exposure: no drain left
+    assert router.wanted_after_s() == t0 + 0.6
+    cut_short = make_frame(pool, t0 + 0.55)  # the stopped exposure, read within the margin
+    router.feed(cut_short)
+    assert cut_short.released and not request.future.done()
+    # Began after the stop: taken, though first byte - exposure - margin (t0 - 0.1) is earlier
+    # than the request (a frame with no restart would have to wait for t0 + 2.5).
+    fresh = make_frame(pool, t0 + 2.4)
+    router.feed(fresh)
+    assert request.future.result() is fresh
+    request.taken = True
+    router.remove(request)
+    later = router.add(t0 + 3.0, 2000)  # made after the stop: the usual rule again
+    assert router.wanted_after_s() == t0 + 3.0 + 2.0 + 0.5
+    too_early = make_frame(pool, t0 + 4.9)
+    router.feed(too_early)
+    assert too_early.released and not later.future.done()
+    router.remove(later)
+    fresh.release()
+    assert pool.outstanding == 0
