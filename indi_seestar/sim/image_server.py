@@ -45,6 +45,10 @@ def ack_header(frame_id: int, size: int = 0) -> bytes:
                        data_type=DataType.STATUS).pack()
 
 
+#: How long stop() waits for the connection handlers to finish after their sockets close.
+HANDLERS_STOP_TIMEOUT_S = 2.0
+
+
 class ImageConnection:
     """One 4800 client: its requests, its streaming state and its sender task."""
 
@@ -145,6 +149,8 @@ class ImageServer:
         self.camera = camera
         self._view = view
         self._server: asyncio.Server | None = None
+        self._connection_tasks: set[asyncio.Task[None]] = set()  # awaited by stop()
+        self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ImageConnection] = {}
         self._next = 0
         self._zip_cache: tuple[int, bytes] | None = None
@@ -161,12 +167,17 @@ class ImageServer:
 
     async def stop(self) -> None:
         """Close the listener and every connection."""
+        self._closing = True
         if self._server is not None:
             self._server.close()
         for conn in list(self.connections.values()):
             conn.writer.transport.abort()
         if self._server is not None:
             await self._server.wait_closed()
+        # Python 3.11's wait_closed does not wait for the handlers: without this one could
+        # still be running when the fake's loop closes ("Task was destroyed but it is pending").
+        if self._connection_tasks:
+            await asyncio.wait(set(self._connection_tasks), timeout=HANDLERS_STOP_TIMEOUT_S)
 
     async def stacked_zip(self) -> bytes | None:
         """The live stack as the firmware's ZIP, cached per stacked-frame count."""
@@ -183,7 +194,11 @@ class ImageServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         core = self.core
         core.faults.counters.connections["image"] += 1
-        if core.faults.refusing or len(self.connections) >= MAX_IMAGE_CLIENTS:
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._connection_tasks.add(handler)
+            handler.add_done_callback(self._connection_tasks.discard)
+        if self._closing or core.faults.refusing or len(self.connections) >= MAX_IMAGE_CLIENTS:
             writer.transport.abort()
             return
         key = self._next
