@@ -17,16 +17,27 @@ from tests.support.rig import DRIVER, PREFIX, Rig, serve_driver
 pytestmark = pytest.mark.e2e
 
 INTERFACES = {"Mount": "5", "Camera": "2", "Focuser": "8", "Filter Wheel": "16"}
+QUIET_S = 0.5
 
 
 def _defs_for_one_device(port: int, device: str, timeout_s: float = 10) -> set[str]:
-    """Property names a raw client gets after `getProperties device=...` (as PHD2 asks)."""
+    """Property names a raw client gets after `getProperties device=...` (as PHD2 asks).
+
+    Reads until DRIVER_INFO has come and then QUIET_S passes without data (the definitions
+    after it, DEVICE_ADDRESS among them, may come in a later read).
+    """
     decoder, names = XmlStreamDecoder(), set()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
         sock.sendall(f'<getProperties version="1.7" device="{device}"/>\n'.encode())
         deadline = time.monotonic() + timeout_s
-        while "DRIVER_INFO" not in names and time.monotonic() < deadline:
-            for message in decoder.feed(sock.recv(65536)):
+        while time.monotonic() < deadline:
+            if "DRIVER_INFO" in names:
+                sock.settimeout(QUIET_S)
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                break
+            for message in decoder.feed(data):
                 if isinstance(message, Snooped) and message.tag.startswith("def"):
                     assert message.device == device
                     names.add(message.name)
