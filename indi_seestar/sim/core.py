@@ -68,9 +68,13 @@ class SimCore:
     def spawn_loose(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run an anonymous helper task (kept referenced until it ends)."""
         task = asyncio.get_running_loop().create_task(coro)
+        self.adopt(task)
+        return task
+
+    def adopt(self, task: asyncio.Task[Any]) -> None:
+        """Own a task started elsewhere (a server's connection handler): close() ends it too."""
         self._loose.add(task)
         task.add_done_callback(self._loose_done)
-        return task
 
     def _loose_done(self, task: asyncio.Task[Any]) -> None:
         self._loose.discard(task)

@@ -45,10 +45,6 @@ def ack_header(frame_id: int, size: int = 0) -> bytes:
                        data_type=DataType.STATUS).pack()
 
 
-#: How long stop() waits for the connection handlers to finish after their sockets close.
-HANDLERS_STOP_TIMEOUT_S = 2.0
-
-
 class ImageConnection:
     """One 4800 client: its requests, its streaming state and its sender task."""
 
@@ -149,7 +145,6 @@ class ImageServer:
         self.camera = camera
         self._view = view
         self._server: asyncio.Server | None = None
-        self._connection_tasks: set[asyncio.Task[None]] = set()  # awaited by stop()
         self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ImageConnection] = {}
         self._next = 0
@@ -174,10 +169,6 @@ class ImageServer:
             conn.writer.transport.abort()
         if self._server is not None:
             await self._server.wait_closed()
-        # Python 3.11's wait_closed does not wait for the handlers: without this one could
-        # still be running when the fake's loop closes ("Task was destroyed but it is pending").
-        if self._connection_tasks:
-            await asyncio.wait(set(self._connection_tasks), timeout=HANDLERS_STOP_TIMEOUT_S)
 
     async def stacked_zip(self) -> bytes | None:
         """The live stack as the firmware's ZIP, cached per stacked-frame count."""
@@ -196,8 +187,9 @@ class ImageServer:
         core.faults.counters.connections["image"] += 1
         handler = asyncio.current_task()
         if handler is not None:
-            self._connection_tasks.add(handler)
-            handler.add_done_callback(self._connection_tasks.discard)
+            # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
+            # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
+            self.core.adopt(handler)
         if self._closing or core.faults.refusing or len(self.connections) >= MAX_IMAGE_CLIENTS:
             writer.transport.abort()
             return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,21 @@ from .conftest import config_for, running_fake
 from .helpers import until
 
 Clients = Callable[..., SeestarClient]
+
+
+@asynccontextmanager
+async def pointed_fake(clients: Clients, *, firmware: str, time_factor: float = 1.0,
+                       readout_margin_s: float = 0.3, ra_dec: tuple[float, float] = (6.0, 20.0),
+                       ) -> AsyncIterator[tuple[SimThread, FakeSeestar, ExposureLog,
+                                               SeestarClient]]:
+    """An unparked fake pointing at `ra_dec`, its exposure log, and a client connected to it."""
+    with running_fake(firmware=firmware, time_factor=time_factor, parked=False) as (sim, fake):
+        exposures = ExposureLog(sim, fake)
+        client = clients(config_for(fake, time_factor=time_factor,
+                                    readout_margin_s=readout_margin_s))
+        await client.connect()
+        sim.call(fake.point_at, *ra_dec)
+        yield sim, fake, exposures, client
 
 
 class ExposureLog:
@@ -56,11 +72,9 @@ async def test_a_frame_requested_after_a_move_shows_the_new_pointing(clients: Cl
     # A field the fake has not drawn yet takes it up to ~0.5 s to render on a busy 2-core
     # machine (measured): the margin must cover that delay, as a real scope's readout.
     margin_s = 1.5
-    with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
-        exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, time_factor=factor, readout_margin_s=margin_s))
-        await client.connect()
-        sim.call(fake.point_at, 5.6, -1.2)
+    scene = pointed_fake(clients, firmware="6.70", time_factor=factor, readout_margin_s=margin_s,
+                         ra_dec=(5.6, -1.2))
+    async with scene as (sim, fake, exposures, client):
         frames_a = []
         for _ in range(2):
             with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=1.0,
@@ -86,12 +100,9 @@ async def test_a_frame_requested_after_a_move_shows_the_new_pointing(clients: Cl
 async def test_no_frame_from_before_the_request_is_ever_returned(clients: Clients) -> None:
     factor = 5.0
     rng = random.Random(3)
-    with running_fake(firmware="7.06", time_factor=factor, parked=False) as (sim, fake):
-        exposures = ExposureLog(sim, fake)
-        margin_s = 0.5
-        client = clients(config_for(fake, time_factor=factor, readout_margin_s=margin_s))
-        await client.connect()
-        sim.call(fake.point_at, 6.0, 20.0)
+    margin_s = 0.5
+    scene = pointed_fake(clients, firmware="7.06", time_factor=factor, readout_margin_s=margin_s)
+    async with scene as (sim, fake, exposures, client):
         latencies = []
         for i in range(16):
             exposure_s = rng.choice([0.5, 0.5, 1.0, 2.0])  # changes restart the exposure
@@ -111,11 +122,8 @@ async def test_no_frame_from_before_the_request_is_ever_returned(clients: Client
 
 async def test_a_long_exposure_is_not_returned_before_it_can_have_ended(clients: Clients) -> None:
     factor = 10.0
-    with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
-        exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, time_factor=factor))
-        await client.connect()
-        sim.call(fake.point_at, 3.0, 45.0)
+    scene = pointed_fake(clients, firmware="6.70", time_factor=factor, ra_dec=(3.0, 45.0))
+    async with scene as (sim, fake, exposures, client):
         with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=0.5,
                                          timeout_s=15):
             pass  # preview and streaming running with a short exposure
@@ -142,11 +150,8 @@ async def _mid_way_through_the_next_exposure(sim: SimThread, fake: FakeSeestar,
 async def test_a_restart_delivers_an_exposure_begun_at_the_request_not_one_later(
         clients: Clients) -> None:
     exposure_s = 2.0
-    with running_fake(firmware="6.70", time_factor=1.0, parked=False) as (sim, fake):
-        exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, readout_margin_s=1.0))
-        await client.connect()
-        sim.call(fake.point_at, 6.0, 20.0)
+    scene = pointed_fake(clients, firmware="6.70", readout_margin_s=1.0)
+    async with scene as (sim, fake, exposures, client):
         with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=exposure_s,
                                          timeout_s=15) as frame:  # the preview now runs at 2 s
             previous = exposures.of(frame)
@@ -169,11 +174,8 @@ async def test_a_restart_delivers_an_exposure_begun_at_the_request_not_one_later
 
 async def test_a_restart_never_delivers_the_exposure_it_cut_short(clients: Clients) -> None:
     exposure_s = 2.0
-    with running_fake(firmware="6.70", time_factor=1.0, parked=False) as (sim, fake):
-        exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, readout_margin_s=1.0))
-        await client.connect()
-        sim.call(fake.point_at, 6.0, 20.0)
+    scene = pointed_fake(clients, firmware="6.70", readout_margin_s=1.0)
+    async with scene as (sim, fake, exposures, client):
         fake.faults.push_frame_on_stop()  # the stopped exposure is pushed, cut short
         for _ in range(2):
             with await client.next_raw_frame(started_after_s=time.monotonic(),
@@ -194,11 +196,8 @@ async def test_without_restart_the_preview_runs_on_and_the_next_whole_exposure_c
         clients: Clients) -> None:
     exposure_s = 0.5
     factor = 2.0
-    with running_fake(firmware="6.70", time_factor=factor, parked=False) as (sim, fake):
-        exposures = ExposureLog(sim, fake)
-        client = clients(config_for(fake, time_factor=factor, readout_margin_s=0.3))
-        await client.connect()
-        sim.call(fake.point_at, 6.0, 20.0)
+    scene = pointed_fake(clients, firmware="6.70", time_factor=factor, readout_margin_s=0.3)
+    async with scene as (sim, fake, exposures, client):
         with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=exposure_s,
                                          timeout_s=15):
             pass
