@@ -209,9 +209,8 @@ class Imaging:
         ContinuousExposure working 0.36 s after iscope_start_view). See
         FrameRouter.preview_stopped.
         """
-        await self._send(methods.stop_view(Stage.CONTINUOUS_EXPOSURE))
+        await self.stop_preview()
         self.router.preview_stopped(time.monotonic())
-        self._update_state(preview_active=False)
         if self.router.exposure_ms != exposure_ms:
             await self._apply_exposure(exposure_ms)  # while stopped: no old-length frame follows
         await self._send(methods.start_view_star())
