@@ -52,11 +52,11 @@ class SeestarDevice(Device):
             return
         try:
             host, port = self._parse_address(saved.get("ADDRESS", ""), saved.get("PORT", ""))
-            saved_at = self.config.path.stat().st_mtime
-        except (ValueRejected, OSError) as exc:
+        except ValueRejected as exc:
             self.log.warning("saved DEVICE_ADDRESS ignored: %s", exc)
             return
-        self.session.offer_saved_address(host, port, saved_at)
+        saved_at_s = self.config.saved_at_s(self.address.name) or 0.0
+        self.session.offer_saved_address(host, port, saved_at_s)
 
     async def on_connect(self) -> None:
         """Join the shared session (opening it if needed); leave it again if the device refuses."""

@@ -71,7 +71,7 @@ class SeestarSession:
         self._host = config.seestar.host
         self._control_port = config.seestar.control_port
         self._address_from_client = False
-        self._saved_address_mtime: float | None = None
+        self._saved_address_s: float | None = None
         self._client: SeestarClient | None = None
         self._opening: asyncio.Task[SeestarClient] | None = None
         self._waiting = 0
@@ -102,11 +102,11 @@ class SeestarSession:
         for callback in list(self._address_listeners):
             callback(self._host, self._control_port)
 
-    def offer_saved_address(self, host: str, control_port: int, saved_at: float) -> bool:
-        """A DEVICE_ADDRESS saved by one device (file time `saved_at`); the newest save wins."""
-        if self._saved_address_mtime is not None and saved_at < self._saved_address_mtime:
+    def offer_saved_address(self, host: str, control_port: int, saved_at_s: float) -> bool:
+        """A DEVICE_ADDRESS saved by one device at epoch `saved_at_s`; the newest save wins."""
+        if self._saved_address_s is not None and saved_at_s < self._saved_address_s:
             return False
-        self._saved_address_mtime = saved_at
+        self._saved_address_s = saved_at_s
         self.set_address(host, control_port)
         return True
 

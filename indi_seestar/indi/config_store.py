@@ -5,6 +5,9 @@ File layout (as libindi writes it): root `INDIDriver`, children `newXVector devi
 (tests), else `$INDICONFIG` (libindi's full file path; shared by our devices, so each save keeps
 the other devices' records), else `~/.indi/<device>_config.xml`. The default configuration is
 the same path plus `.default`, copied from the first saved file like libindi does.
+Each saved record carries a microsecond `timestamp` attribute (valid INDI, ignored by libindi) so
+that the newest of several devices' saves can be told apart: file times are too coarse for that
+(one kernel tick, 4 ms here) and one time for every device when `$INDICONFIG` is shared.
 Synchronous file I/O on small files. Must not import protocol/, seestar/, devices/ or sim/.
 """
 
@@ -13,8 +16,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
 from indi_seestar.errors import ConfigError
@@ -67,8 +72,10 @@ class ConfigStore:
         *,
         config_dir: Path | None = None,
         environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.device = device
+        self._clock = clock
         self.path = config_path(device, config_dir=config_dir, environ=environ)
         self.default_path = self.path.with_name(self.path.name + ".default")
 
@@ -86,11 +93,23 @@ class ConfigStore:
         found = [r for r in records if r.name == name]
         return dict(found[-1].values) if found else None
 
+    def saved_at_s(self, name: str) -> float | None:
+        """Epoch seconds when `name` was last saved (record timestamp, else file time), or None."""
+        try:
+            found = [r for r in self.read() if r.name == name]
+            stamp = found[-1].timestamp if found else None
+            if stamp is None:
+                return self.path.stat().st_mtime if found else None
+            return datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc).timestamp()
+        except (ConfigError, OSError, ValueError):
+            return None
+
     def save(self, vectors: Iterable[Vector]) -> None:
         """Replace this device's records with the values of `vectors`; keep other devices'."""
         others = [r for r in self._records(self.path, missing_ok=True) if r.device != self.device]
+        stamp = encode.format_timestamp_us(self._clock())
         ours = [
-            NewVector(v.kind, self.device, v.name, record_values(v))
+            NewVector(v.kind, self.device, v.name, record_values(v), stamp)
             for v in vectors
             if _is_saveable(v)
         ]
@@ -149,7 +168,10 @@ class ConfigStore:
 
     @staticmethod
     def _write(path: Path, records: Iterable[NewVector]) -> None:
-        body = b"".join(encode.new_vector(r.kind, r.device, r.name, r.values) for r in records)
+        body = b"".join(
+            encode.new_vector(r.kind, r.device, r.name, r.values, timestamp=r.timestamp)
+            for r in records
+        )
         data = f"<{CONFIG_ROOT}>\n".encode() + body + f"</{CONFIG_ROOT}>\n".encode()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,7 @@ class Device(PropertyHost):
         self, name: str, *, config_dir: Path | None = None, clock: Callable[[], float] = time.time
     ) -> None:
         super().__init__(name, clock=clock)
-        self.config = ConfigStore(name, config_dir=config_dir)
+        self.config = ConfigStore(name, config_dir=config_dir, clock=clock)
         self.link = Link.DISCONNECTED
         self.polling_period_ms = 1000.0
         self.connection = self.add(std.connection(name), on_new=self._on_connection)

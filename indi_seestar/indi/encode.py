@@ -12,6 +12,7 @@ No threads, no asyncio, no clock. Must not import protocol/, seestar/, devices/ 
 from __future__ import annotations
 
 import binascii
+import math
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -56,6 +57,13 @@ def format_number(value: float) -> str:
 def format_timestamp(epoch_s: float) -> str:
     """INDI timestamp: UTC `YYYY-MM-DDTHH:MM:SS`, whole seconds, no zone suffix."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_s))
+
+
+def format_timestamp_us(epoch_s: float) -> str:
+    """INDI timestamp with microseconds: UTC `YYYY-MM-DDTHH:MM:SS.ffffff`, no zone suffix."""
+    whole_s = math.floor(epoch_s)
+    micros = min(int(round((epoch_s - whole_s) * 1e6)), 999_999)
+    return f"{format_timestamp(whole_s)}.{micros:06d}"
 
 
 def _attrs(pairs: Iterable[tuple[str, Any]]) -> str:

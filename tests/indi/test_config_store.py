@@ -44,7 +44,7 @@ def test_paths_follow_libindi(tmp_path: Path) -> None:
 
 
 def test_saved_file_is_libindi_shaped(tmp_path: Path) -> None:
-    store = ConfigStore("Scope & Co", config_dir=tmp_path)
+    store = ConfigStore("Scope & Co", config_dir=tmp_path, clock=lambda: 1_795_000_000.25)
     store.save(
         [
             std.device_address("Scope & Co", "10.0.0.2", "4700"),
@@ -55,10 +55,11 @@ def test_saved_file_is_libindi_shaped(tmp_path: Path) -> None:
     )
     root = ET.parse(store.path).getroot()
     assert root.tag == "INDIDriver"
+    stamp = "2026-11-18T11:06:40.250000"  # INDI's optional timestamp, to the microsecond
     assert [(c.tag, c.attrib) for c in root] == [
-        ("newTextVector", {"device": "Scope & Co", "name": "DEVICE_ADDRESS"}),
-        ("newNumberVector", {"device": "Scope & Co", "name": "POLLING_PERIOD"}),
-        ("newSwitchVector", {"device": "Scope & Co", "name": "DEBUG"}),
+        ("newTextVector", {"device": "Scope & Co", "name": "DEVICE_ADDRESS", "timestamp": stamp}),
+        ("newNumberVector", {"device": "Scope & Co", "name": "POLLING_PERIOD", "timestamp": stamp}),
+        ("newSwitchVector", {"device": "Scope & Co", "name": "DEBUG", "timestamp": stamp}),
     ]
     assert [(c.attrib["name"], c.text) for c in root[2]] == [("ENABLE", "Off"), ("DISABLE", "On")]
     assert store.default_path.read_bytes() == store.path.read_bytes()
@@ -77,6 +78,32 @@ def test_a_shared_file_keeps_the_other_devices_records(tmp_path: Path) -> None:
     assert a.read() == [] and b.saved_values("DEBUG") == {"ENABLE": "Off", "DISABLE": "On"}
     b.purge()
     assert not (tmp_path / "all.xml").exists()
+
+
+def test_save_times_tell_saves_apart_that_file_times_cannot(tmp_path: Path) -> None:
+    # one shared file ($INDICONFIG): every device's records have the same file time
+    env = {"INDICONFIG": str(tmp_path / "all.xml")}
+    now = iter([1_795_000_000.000001, 1_795_000_000.000002])
+    a = ConfigStore("A", environ=env, clock=lambda: next(now))
+    b = ConfigStore("B", environ=env, clock=lambda: next(now))
+    a.save([std.device_address("A", "10.0.0.2", "4700")])
+    b.save([std.device_address("B", "10.0.0.3", "4700")])
+    assert a.saved_at_s("DEVICE_ADDRESS") == pytest.approx(1_795_000_000.000001, abs=1e-6)
+    assert b.saved_at_s("DEVICE_ADDRESS") == pytest.approx(1_795_000_000.000002, abs=1e-6)
+    assert a.saved_at_s("DEVICE_ADDRESS") < b.saved_at_s("DEVICE_ADDRESS")
+    assert a.saved_at_s("DEBUG") is None
+
+
+def test_an_unstamped_record_is_dated_by_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "Dev_config.xml"
+    path.write_text(
+        "<INDIDriver><newSwitchVector device='Dev' name='DEBUG'><oneSwitch name='ENABLE'>On"
+        "</oneSwitch></newSwitchVector></INDIDriver>"
+    )
+    assert ConfigStore("Dev", config_dir=tmp_path).saved_at_s("DEBUG") == path.stat().st_mtime
+    path.write_text("<INDIDriver><newSwitchVector device='Dev' name='DEBUG' timestamp='no'/>"
+                    "</INDIDriver>")
+    assert ConfigStore("Dev", config_dir=tmp_path).saved_at_s("DEBUG") is None
 
 
 def test_missing_or_broken_files_are_config_errors(tmp_path: Path) -> None:
