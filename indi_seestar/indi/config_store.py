@@ -6,8 +6,9 @@ File layout (as libindi writes it): root `INDIDriver`, children `newXVector devi
 the other devices' records), else `~/.indi/<device>_config.xml`. The default configuration is
 the same path plus `.default`, copied from the first saved file like libindi does.
 Each saved record carries a microsecond `timestamp` attribute (valid INDI, ignored by libindi) so
-that the newest of several devices' saves can be told apart: file times are too coarse for that
-(one kernel tick, 4 ms here) and one time for every device when `$INDICONFIG` is shared.
+that the newest of several devices' saves can be told apart: file times can tie (kernels that
+stamp files with the coarse clock give every write within one tick the same time) and are one
+time for every device when `$INDICONFIG` is shared.
 Synchronous file I/O on small files. Must not import protocol/, seestar/, devices/ or sim/.
 """
 

@@ -45,7 +45,9 @@ async def test_the_mount_exposes_site_pointing_and_mode(tmp_path, equ_mode):
         assert peer.equ_mode is equ_mode and peer.pier_side is None
         assert (peer.aperture_mm, peer.focal_length_mm) == (50.0, 250.0)
         probe.new(Kind.SWITCH, "Scope", "CONNECTION", {"CONNECT": "Off", "DISCONNECT": "On"})
-        await until_async(lambda: not mount.is_connected and session.client is None, 20)
+        # CONNECTION goes Idle once the session is closed (not merely when disconnecting starts)
+        await until_async(lambda: probe.of("CONNECTION")[-1].state == "Idle", 20)
+        assert session.client is None
         assert peer.pointing is None and peer.equ_mode is None
     finally:
         sim.stop()

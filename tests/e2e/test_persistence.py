@@ -40,8 +40,8 @@ def test_device_address_and_filter_names_survive_a_restart(tmp_path):
         # ... and a newer one on the mount with the right address: the newest save wins
         _set_address(rig, rig.mount, "127.0.0.1", rig.fake.control_port)
         _save(rig, rig.mount)
-        # saves within one kernel tick (4 ms) get the same file time: the files cannot tell
-        # which is newer (CI hit this), the save times inside them must
+        # with coarse file times, saves within one kernel tick get the same time and the files
+        # cannot tell which is newer (CI hit this); the save times inside them must
         files = sorted((tmp_path / "home" / ".indi").glob("*_config.xml"))
         assert len(files) == 2
         for path in files:

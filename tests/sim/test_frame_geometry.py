@@ -130,12 +130,12 @@ async def test_time_factor_shortens_exposures(fake_factory, client_factory):
     fake, ctl, img = await streaming_fake(fake_factory, client_factory, time_factor=10.0)
     await ctl.result(Method.SET_SETTING, {"exp_ms": {"continuous": 5000}})
     fake.start_preview()
-    await img.wait_raw(4, timeout_s=10)
-    gaps = np.diff(img.arrivals[-3:])
-    # 5 s exposures at F=10 take 0.5 s real: never faster than that (minus jitter), and far
-    # from the unscaled 5 s. The upper bound is loose because a loaded CI machine delays frames.
-    assert gaps.min() > 0.35
-    assert gaps.max() < 2.5
+    await img.wait_raw(5, timeout_s=15)
+    # 5 s exposures at F=10 take 0.5 s real, far from the unscaled 5 s. The mean period over
+    # four frames: a late arrival (loaded CI, reader and fake share the GIL) shortens the next
+    # gap as much as it lengthens its own, so only the two ends' jitter remains, divided by 4.
+    period_s = (img.arrivals[-1] - img.arrivals[-5]) / 4
+    assert 0.4 < period_s < 1.5
 
 
 async def test_changing_exposure_restarts_at_once(fake_factory, client_factory):
