@@ -47,16 +47,16 @@ class SeestarDevice(Device):
 
     def init_properties(self) -> None:
         """Offer a saved DEVICE_ADDRESS to the session (the newest save of the four wins)."""
-        saved = self.config.saved_values(self.address.name)
+        saved = self.config.saved_record(self.address.name)
         if saved is None:
             return
         try:
-            host, port = self._parse_address(saved.get("ADDRESS", ""), saved.get("PORT", ""))
+            host, port = self._parse_address(saved.values.get("ADDRESS", ""),
+                                             saved.values.get("PORT", ""))
         except ValueRejected as exc:
             self.log.warning("saved DEVICE_ADDRESS ignored: %s", exc)
             return
-        saved_at_s = self.config.saved_at_s(self.address.name) or 0.0
-        self.session.offer_saved_address(host, port, saved_at_s)
+        self.session.offer_saved_address(host, port, self.config.saved_at_s(saved))
 
     async def on_connect(self) -> None:
         """Join the shared session (opening it if needed); leave it again if the device refuses."""

@@ -85,25 +85,32 @@ class ConfigStore:
         path = self.default_path if default else self.path
         return [r for r in self._records(path, missing_ok=False) if r.device == self.device]
 
-    def saved_values(self, name: str) -> dict[str, str] | None:
-        """Saved member texts of property `name`, or None (no file, no record, unreadable file)."""
+    def saved_record(self, name: str) -> NewVector | None:
+        """The last saved record of property `name`, or None (no file, no record, unreadable)."""
         try:
             records = self.read()
         except ConfigError:
             return None
         found = [r for r in records if r.name == name]
-        return dict(found[-1].values) if found else None
+        return found[-1] if found else None
 
-    def saved_at_s(self, name: str) -> float | None:
-        """Epoch seconds when `name` was last saved (record timestamp, else file time), or None."""
+    def saved_values(self, name: str) -> dict[str, str] | None:
+        """Saved member texts of property `name`, or None (no file, no record, unreadable file)."""
+        record = self.saved_record(name)
+        return None if record is None else dict(record.values)
+
+    def saved_at_s(self, record: NewVector) -> float:
+        """Epoch seconds when `record` was saved: its timestamp, else the file's time, else 0."""
+        if record.timestamp is not None:
+            try:
+                stamp = datetime.fromisoformat(record.timestamp)
+                return stamp.replace(tzinfo=timezone.utc).timestamp()
+            except ValueError:
+                pass
         try:
-            found = [r for r in self.read() if r.name == name]
-            stamp = found[-1].timestamp if found else None
-            if stamp is None:
-                return self.path.stat().st_mtime if found else None
-            return datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc).timestamp()
-        except (ConfigError, OSError, ValueError):
-            return None
+            return self.path.stat().st_mtime
+        except OSError:
+            return 0.0
 
     def save(self, vectors: Iterable[Vector]) -> None:
         """Replace this device's records with the values of `vectors`; keep other devices'."""
