@@ -20,6 +20,12 @@ def _save(rig: Rig, device: str) -> None:
     assert not any(done.values.values())
 
 
+def _defined(rig: Rig, device: str, name: str, *, since: int) -> dict[str, object]:
+    """Values of the first definition of `name` from `since` on (the old driver's are earlier)."""
+    return rig.client.wait(lambda u: (u.device, u.name, u.event) == (device, name, "def"),
+                           timeout_s=10, since=since).values
+
+
 def _set_address(rig: Rig, device: str, host: str, port: int) -> None:
     since = rig.client.mark()
     rig.client.send_text(device, "DEVICE_ADDRESS", {"ADDRESS": host, "PORT": str(port)})
@@ -47,11 +53,11 @@ def test_device_address_and_filter_names_survive_a_restart(tmp_path):
         for path in files:
             os.utime(path, ns=(files[0].stat().st_mtime_ns,) * 2)
 
-        rig.restart_driver()
+        restarted = rig.restart_driver()
         for device in rig.devices:
-            address = rig.client.updates(device, "DEVICE_ADDRESS", event="def")[-1].values
+            address = _defined(rig, device, "DEVICE_ADDRESS", since=restarted)
             assert address == {"ADDRESS": "127.0.0.1", "PORT": str(rig.fake.control_port)}
         rig.client.connect_device(rig.wheel)
-        names = rig.client.updates(rig.wheel, "FILTER_NAME", event="def")[-1].values
+        names = _defined(rig, rig.wheel, "FILTER_NAME", since=restarted)  # defined once connected
         assert names == {"FILTER_SLOT_NAME_1": "Dark", "FILTER_SLOT_NAME_2": "IR",
                          "FILTER_SLOT_NAME_3": "Dual band"}

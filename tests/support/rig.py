@@ -150,8 +150,12 @@ class Rig:
         """States of the set* of `device.name` from `since` on, in order."""
         return [u.state for u in self.client.updates(device, name, event="set", since=since)]
 
-    def restart_driver(self, timeout_s: float = 20) -> None:
-        """Stop the driver through indiserver's FIFO (SIGKILL), start it again, wait for the devices."""
+    def restart_driver(self, timeout_s: float = 20) -> int:
+        """Stop the driver through indiserver's FIFO (SIGKILL), start it again, wait for the devices.
+
+        Returns the client mark where the new driver's messages begin: its other definitions may
+        still be on the way (DRIVER_INFO comes first), and the old driver's remain recorded.
+        """
         since = self.client.mark()
         self.server.stop_driver(DRIVER)
         until(lambda: all(self.client.updates(device=d, event="del", since=since) for d in self.devices),
@@ -160,6 +164,7 @@ class Rig:
         self.server.start_driver(DRIVER)
         until(lambda: all(self.client.updates(device=d, name="DRIVER_INFO", since=since)
                           for d in self.devices), timeout_s, what="the devices to come back")
+        return since
 
 
 @contextlib.contextmanager
