@@ -68,17 +68,18 @@ async def frame_after(fake, img) -> np.ndarray:
 
 async def test_goto_shifts_stars_by_pointing_change(fake_factory, client_factory):
     fake, ctl, img = await streaming_fake(fake_factory, client_factory, equ_mode=True)
-    fake.point_at(6.0, 30.0)
+    ra, dec = fake.state.mount.radec_of_altaz(55.0, 160.0)  # high at any hour (gotos check it)
+    fake.point_at(ra, dec)
     fake.start_preview()
     before = await frame_after(fake, img)
-    await ctl.result(Method.SCOPE_GOTO, [6.0 + 0.004, 30.05])  # 0.05 deg North, 0.052 deg East
+    await ctl.result(Method.SCOPE_GOTO, [ra + 0.004, dec + 0.05])  # 0.05 deg North, ~0.05 East
     await ctl.event("ScopeGoto", lambda e: e.state == "complete", timeout_s=10)
     after = await frame_after(fake, img)
     scale_deg = fake.profile.plate_scale_arcsec_px / 3600
     dx, dy = shift_px(before, after)
     # EQ mode: North up, East left. Pointing North -> stars move down; pointing East -> stars move right.
     assert dy == pytest.approx(0.05 / scale_deg, abs=1.0)
-    assert dx == pytest.approx(0.004 * 15 * math.cos(math.radians(30.0)) / scale_deg, abs=1.5)
+    assert dx == pytest.approx(0.004 * 15 * math.cos(math.radians(dec)) / scale_deg, abs=1.5)
 
 
 @pytest.mark.parametrize("angle,axis,sign", [(90, "y", 1), (0, "x", -1), (180, "x", 1), (270, "y", -1)])
