@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ import pytest
 
 from indi_seestar.protocol.methods import Method
 from indi_seestar.protocol.rpc import NO_PARAMS
+from indi_seestar.sim.clock import SimClock
+from indi_seestar.sim.sky import lst_deg
+from indi_seestar.sim.state import DEFAULT_LON_DEG
 
 from .conftest import ControlClient, until
 
@@ -26,6 +30,19 @@ SESSIONS = (Path(__file__).parents[2] / ".." / "shared" / "seestar-sessions").re
 TIME_FACTOR = 40.0
 #: Replies whose shape legitimately changes within a session (the View moves through stages).
 TIME_VARYING = {Method.GET_VIEW_STATE}
+#: Where the recorded S30 session looks (M 44); its gotos are refused below the horizon.
+RECORDED_RA_HOURS, RECORDED_DEC_DEG = 8.698401, 19.575506
+SIDEREAL_PER_SOLAR = 1.00273791
+
+
+def clock_with_on_meridian(ra_hours: float) -> SimClock:
+    """A fake clock started when `ra_hours` crossed the fake site's meridian (within the last day).
+
+    The replay then sees the recorded targets high in the sky at any hour of the test run.
+    """
+    now = datetime.now(timezone.utc)
+    since_transit_h = ((lst_deg(now, DEFAULT_LON_DEG) / 15.0 - ra_hours) % 24.0) / SIDEREAL_PER_SOLAR
+    return SimClock(TIME_FACTOR, utc_at_start=now - timedelta(hours=since_transit_h))
 
 
 def shape(value: Any) -> Any:
@@ -82,8 +99,8 @@ async def prelude(fake: Any, ctl: ControlClient, name: str) -> None:
         await until(lambda: fake.state.view.stage == "ContinuousExposure", 5)
         return
     # s30: a finished AutoGoto to M 44 whose view was stopped (View cancel, stage CE cancel).
-    await ctl.result(Method.ISCOPE_START_VIEW, {"mode": "star", "target_ra_dec": [8.698401, 19.575506],
-                                                "target_name": "M 44"})
+    await ctl.result(Method.ISCOPE_START_VIEW, {"mode": "star", "target_name": "M 44",
+                                                "target_ra_dec": [RECORDED_RA_HOURS, RECORDED_DEC_DEG]})
     await ctl.event("Stack", lambda e: e.state == "start", timeout_s=10)
     await ctl.result(Method.ISCOPE_STOP_VIEW, {"stage": "Stack"})
     await until(lambda: fake.state.view.stage == "ContinuousExposure", 5)
@@ -97,9 +114,9 @@ async def test_fake_answers_like_the_recorded_scope(session: Path, fake_factory,
     model = manifest["telescope_model"].split()[-1]
     parked, equ = (True, True) if session.name.startswith("s50") else (False, False)
     fake = await fake_factory(model=model, firmware=manifest["firmware_version"], time_factor=TIME_FACTOR,
-                              parked=parked, equ_mode=equ)
+                              parked=parked, equ_mode=equ, clock=clock_with_on_meridian(RECORDED_RA_HOURS))
     if not parked:
-        fake.point_at(8.69, 19.5)
+        fake.point_at(RECORDED_RA_HOURS, RECORDED_DEC_DEG)
     ctl: ControlClient = await client_factory(fake.control_port)
     await prelude(fake, ctl, session.name)
     recorded_shapes: dict[tuple[str, str], set[str]] = defaultdict(set)
