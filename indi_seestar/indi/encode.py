@@ -4,8 +4,9 @@ Escaping follows what lilxml (indiserver, every libindi client) understands: `&a
 &apos; &quot;` only, never numeric character references; control characters are replaced by a
 space in attributes (lilxml drops them) and removed from character data except tab, CR and LF.
 Numbers are plain decimals (never sexagesimal), timestamps `YYYY-MM-DDTHH:MM:SS` UTC (with
-`.ffffff` on saved config records), and every vector message carries a `state`. BLOB payloads are base64 in one unbroken run (no newlines, no
-`enclen`) produced part by part without joining the parts.
+`.ffffff` on saved config records), and every vector message carries a `state`. BLOB payloads
+are base64 in one unbroken run (no newlines, no `enclen`) produced part by part without joining
+the parts.
 No threads, no asyncio, no clock. Must not import protocol/, seestar/, devices/ or sim/.
 """
 
