@@ -17,6 +17,7 @@ from ..indi.device import Device
 from ..indi.model import State
 from ..seestar.client import SeestarClient
 from ..seestar.discover import discover
+from ..text import excerpt
 from . import props
 from .session import SeestarSession
 
@@ -109,11 +110,11 @@ class SeestarDevice(Device):
         try:
             port = int(str(port_text).strip() or "4700")
         except ValueError:
-            raise ValueRejected("DEVICE_ADDRESS", f"port {port_text!r} is not a number") from None
+            raise ValueRejected("DEVICE_ADDRESS", f"port {excerpt(port_text)} is not a number") from None
         if not 0 < port < 65536:
             raise ValueRejected("DEVICE_ADDRESS", f"port {port} is outside 1..65535")
         if any(ch.isspace() for ch in host):
-            raise ValueRejected("DEVICE_ADDRESS", f"address {host!r} contains spaces")
+            raise ValueRejected("DEVICE_ADDRESS", f"address {excerpt(host)} contains spaces")
         return host, port
 
     def _on_address(self, values: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ from indi_seestar.errors import IndiSeestarError, ValueRejected
 from indi_seestar.indi import encode
 from indi_seestar.indi.model import BlobVector, State, Vector
 from indi_seestar.indi.tasks import DeviceTasks
-from indi_seestar.indi.validate import coerce_new_values
+from indi_seestar.indi.validate import coerce_new_values, shown_name
 from indi_seestar.indi.wire import NewVector
 from indi_seestar.indi.writer import Outbox
 
@@ -169,7 +169,7 @@ class PropertyHost:
         """Validate a client's new* and run the handler; the vector always gets a set* back."""
         entry = self._entries.get(msg.name)
         if entry is None or not self._is_live(entry):
-            self.message(f"{msg.name[:64]}: no such property", "WARNING")  # names are <= 64 chars
+            self.message(f"{shown_name(msg.name)}: no such property", "WARNING")
             return
         vector = entry.vector
         try:
