@@ -7,6 +7,7 @@ mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from .session import SeestarSession
 
 #: How long a discovery listens for answers.
 DISCOVERY_WINDOW_S = 2.0
+#: Loggers the four devices share whose debug lines DEBUG turns on with a device's own: the
+#: Seestar engine (every protocol line sent and answered) and the device adapters' modules.
+SHARED_DEBUG_LOGGERS = ("indi_seestar.seestar", "indi_seestar.devices")
 
 
 class SeestarDevice(Device):
@@ -88,6 +92,13 @@ class SeestarDevice(Device):
     def keep_until_session_end(self, *unsubscribe: Callable[[], None]) -> None:
         """Hold client subscriptions (their unsubscribe functions) until on_session_end() is due."""
         self._session_subscriptions.extend(unsubscribe)
+
+    def on_debug(self, enabled: bool) -> None:
+        """The shared loggers log at debug while any of the driver's devices has DEBUG on."""
+        devices = [*self.session.peers.values(), self]
+        wanted = any(isinstance(d, Device) and d.debug_enabled for d in devices)
+        for name in SHARED_DEBUG_LOGGERS:  # NOTSET: back to the configured level
+            logging.getLogger(name).setLevel(logging.DEBUG if wanted else logging.NOTSET)
 
     def on_session_lost(self, reason: str) -> None:
         """The shared session failed for good: disconnect with the reason."""
