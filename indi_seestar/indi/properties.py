@@ -159,11 +159,14 @@ class PropertyHost:
             self.init_properties()
             self._initialised = True
 
-    def handle_get_properties(self, name: str | None = None) -> None:
-        """Define every live vector (or only `name`) with its current values."""
+    def handle_get_properties(self, name: str | None = None) -> int:
+        """Define every live vector (or only `name`) with its current values; how many."""
+        sent = 0
         for entry in list(self._entries.values()):
             if self._is_live(entry) and name in (None, entry.vector.name):
                 self._send(encode.def_vector(entry.vector, timestamp=self._timestamp()))
+                sent += 1
+        return sent
 
     def handle_new(self, msg: NewVector) -> None:
         """Validate a client's new* and run the handler; the vector always gets a set* back."""
