@@ -15,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from tests.support.indi_harness import until
+from tests.support.indi_harness import recv_chunks, until
 from tests.support.rig import Rig
 
 pytestmark = pytest.mark.e2e
@@ -42,13 +42,7 @@ class Listener:
         self.sock.sendall(request)
 
     def _read(self) -> None:
-        while True:
-            try:
-                data = self.sock.recv(1 << 20)
-            except OSError:
-                return
-            if not data:
-                return
+        for data in recv_chunks(self.sock):
             text = self.tail + data
             self.defs += text.count(b"<def")
             self.tail = text[-8:]

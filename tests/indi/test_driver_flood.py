@@ -5,7 +5,6 @@ the output queue stays under its stated bound, and reading stops (backpressure) 
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from indi_seestar.indi.device import Device
 from indi_seestar.indi.driver import MAX_BACKLOG_BYTES, READ_BYTES, Driver
 from indi_seestar.indi.standard._build import texts
 from indi_seestar.indi.wire import PingReply, Snooped, XmlStreamDecoder
-from tests.support.indi_harness import until_async
+from tests.support.indi_harness import driver_socketpair, until_async
 
 FLOOD = 2000
 TEXT_CHARS = 60_000
@@ -57,16 +56,8 @@ class SlowPeer:
 
 @pytest.fixture
 def wire() -> Iterator[tuple[socket.socket, int]]:
-    ours, theirs = socket.socketpair()
-    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # little room in the kernel
-    fd = os.dup(theirs.fileno())
-    theirs.close()
-    yield ours, fd
-    ours.close()
-    try:
-        os.close(fd)
-    except OSError:
-        pass
+    with driver_socketpair(send_buffer_bytes=4096) as pair:  # little room in the kernel
+        yield pair
 
 
 def _send_in_thread(sock: socket.socket, data: bytes) -> threading.Thread:
