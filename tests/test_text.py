@@ -36,6 +36,16 @@ def test_a_number_is_integral_when_its_format_shows_no_fraction(fmt, integral):
     assert NumberMember("N", "n", fmt).integral is integral
 
 
+def test_durations_in_ms_take_fractions_although_shown_without():
+    from indi_seestar.indi import standard as std
+
+    pulse = std.telescope_timed_guide_ns("M").member("TIMED_GUIDE_N")
+    period = std.polling_period("M").member("PERIOD_MS")
+    slot = std.filter_slot("W", 3).member("FILTER_SLOT_VALUE")
+    assert pulse.format == period.format == slot.format == "%.f"
+    assert not pulse.integral and not period.integral and slot.integral
+
+
 def test_messages_on_the_wire_are_capped_at_a_word():
     text = "word " * 1000
     xml = encode.message("Dev", text, timestamp="2026-01-01T00:00:00")

@@ -64,10 +64,14 @@ class NumberMember:
     max: float = 0.0
     step: float = 0.0
     value: float = 0.0
+    whole_numbers: bool | None = None  # None: as the format says (see `integral`)
 
     @property
     def integral(self) -> bool:
-        """Whether the member takes whole numbers only: its format shows no fraction."""
+        """Whether the member takes whole numbers only: `whole_numbers` if the factory said so,
+        else whether its format shows no fraction (`%.f` counts: slots, steps, pixels)."""
+        if self.whole_numbers is not None:
+            return self.whole_numbers
         return _INTEGRAL_FORMAT.fullmatch(self.format) is not None
 
 
