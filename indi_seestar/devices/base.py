@@ -121,7 +121,8 @@ class SeestarDevice(Device):
         try:
             port = int(str(port_text).strip() or "4700")
         except ValueError:
-            raise ValueRejected("DEVICE_ADDRESS", f"port {excerpt(port_text)} is not a number") from None
+            raise ValueRejected("DEVICE_ADDRESS",
+                                f"port {excerpt(port_text)} is not a number") from None
         if not 0 < port < 65536:
             raise ValueRejected("DEVICE_ADDRESS", f"port {port} is outside 1..65535")
         if any(ch.isspace() for ch in host):

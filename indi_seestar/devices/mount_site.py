@@ -63,7 +63,8 @@ def parse_offset_hours(text: str) -> float:
         else:
             value = float(raw)
     except ValueError:
-        raise ValueRejected("TIME_UTC", f"OFFSET {excerpt(text)} is not a number of hours") from None
+        raise ValueRejected("TIME_UTC",
+                            f"OFFSET {excerpt(text)} is not a number of hours") from None
     if not -14.0 <= value <= 14.0:
         raise ValueRejected("TIME_UTC", f"OFFSET {value:g} h is outside -14..14")
     return value

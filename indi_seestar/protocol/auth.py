@@ -65,7 +65,8 @@ def _bytes(pem: object) -> bytes:
 
 def _pem_labels(pem: object) -> list[str]:
     """The labels of the PEM blocks in `pem` (e.g. "RSA PRIVATE KEY"), nothing of their content."""
-    return [m.decode("ascii") for m in re.findall(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----", _bytes(pem))]
+    found = re.findall(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----", _bytes(pem))
+    return [label.decode("ascii") for label in found]
 
 
 def _kind(key: object) -> str:

@@ -46,7 +46,8 @@ def _debug(rig: Rig, on: bool) -> None:
 
 
 def _protocol_lines(lines: list[str]) -> list[str]:
-    return [line for line in lines if "DEBUG indi_seestar.seestar" in line and "move_focuser" in line]
+    return [line for line in lines
+            if "DEBUG indi_seestar.seestar" in line and "move_focuser" in line]
 
 
 def test_debug_on_logs_the_protocol_lines_and_off_restores_the_configured_level(tmp_path):
