@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ def _wait_for_eof() -> None:
 
 
 def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
+    """Starts this instance's own fake (its serial number derived from the device prefix)."""
     from .devices.session import SimulatorEndpoints
 
     def start() -> SimulatorEndpoints:
@@ -48,7 +50,8 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
             public_key = Path(cfg.simulator.public_key_file).expanduser().read_bytes()
         runner = SimThread(model=cfg.simulator.model, firmware=cfg.simulator.firmware,
                            time_factor=cfg.simulator.time_factor, public_key_pem=public_key,
-                           seed=cfg.simulator.seed)
+                           seed=cfg.simulator.seed,
+                           serial=f"{zlib.crc32(cfg.devices.prefix.encode()):08x}")
         fake = runner.start()
         log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
                  cfg.simulator.firmware, fake.control_port)
