@@ -129,7 +129,7 @@ def main() -> int:
     lock = acquire_start_lock(start_lock_path(prefix, os.getppid()))
     if lock is None:
         log.warning("another indi_seestar already serves the %r devices for this indiserver "
-                    "(pid %d); this copy defines nothing (one set of devices)", prefix,
+                    "(pid %d); this copy stays idle (one set of devices)", prefix,
                     os.getppid())
         _wait_for_eof()
         return 0
