@@ -1,5 +1,6 @@
 # indi_seestar: set-up, run, test and benchmark.
 #   make run    install what is missing, start indiserver with the driver against the fake Seestar
+#               (SCOPES=2: two instances, "Seestar 1" and "Seestar 2", each with its own fake)
 #   make test   install what is missing, run every test
 #   make bench  install what is missing, run the benchmarks (writes bench/results.json)
 
@@ -8,6 +9,7 @@ VENV       := .venv
 VPY        := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 INDI_PORT  ?= 7624
+SCOPES     ?= 1
 SUDO       := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PKGS   := indi-bin
 DESTDIR    ?=
@@ -50,7 +52,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: deps
-	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT)
+	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT) --scopes $(SCOPES)
 
 test: deps
 	$(VPY) -m pytest -q
