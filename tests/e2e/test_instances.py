@@ -272,7 +272,8 @@ def test_several_starts_by_one_indiserver_give_one_set_of_devices_per_name(tmp_p
     with two_scopes(tmp_path) as rigs:
         west = rigs[WEST]
         mark = west.client.mark()
-        for name in (WEST, WEST, EAST):  # a web manager starting each selected entry
+        # a web manager starting each selected entry; KStars names a non-mdpd entry by label
+        for name in (WEST, f"{WEST} Camera", EAST):
             _start(west.server, name)
         until(lambda: len(re.findall(r"this copy stays idle", west.stderr_text())) == 3, 20,
               what="the three duplicates to stand aside")
