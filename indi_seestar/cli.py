@@ -71,10 +71,11 @@ def build_devices(cfg: configuration.Config,
     from .devices.telescope import Mount
 
     prefix = cfg.devices.prefix
+    locks = ScopeLocks.from_env(prefix)
     session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg), config_error=config_error,
                              reload_config=lambda: configuration.load().for_scope(prefix),
                              config_file=str(configuration.default_path()),
-                             claim_scope=ScopeLocks.from_env(prefix).claim)
+                             claim_scope=locks.claim, scope_holder=locks.holder)
     mount = Mount(f"{prefix} Mount", session)
     camera = Camera(f"{prefix} Camera", session)
     focuser = Focuser(f"{prefix} Focuser", session)

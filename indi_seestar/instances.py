@@ -187,6 +187,23 @@ class ScopeLocks:
         log.info("holding the Seestar at %s (%d lock file(s))", address, len(held))
         return lambda: _release(held)
 
+    def holder(self, address: str) -> str | None:
+        """Who else holds the Seestar at `address` now (a sentence), or None when it is free."""
+        for directory in self.dirs:
+            try:
+                fd = os.open(self.path(directory, address), os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                record = _read_record(fd)
+                if not record or record.get("pid") != os.getpid():
+                    return describe_holder(record)
+            finally:
+                os.close(fd)  # also drops the probe's shared lock
+        return None
+
     @staticmethod
     def _lock_one(path: Path, address: str) -> int | None:
         try:

@@ -92,3 +92,24 @@ def test_the_system_wide_directory_is_sticky_and_shared(tmp_path):
     path = system_lock_dir({"INDI_SEESTAR_SYSTEM_LOCK_DIR": str(tmp_path / "shared")})
     assert path == tmp_path / "shared"
     assert path.stat().st_mode & 0o1777 == 0o1777
+
+
+def test_holder_names_another_process_but_not_this_one(tmp_path):
+    (tmp_path / "b").mkdir()
+    code = ("import sys; from indi_seestar.instances import ScopeLocks;"
+            f"ScopeLocks.from_env('Seestar East', {{'INDI_SEESTAR_LOCK_DIR': {str(tmp_path / 'b')!r},"
+            f"'INDI_SEESTAR_SYSTEM_LOCK_DIR': {str(tmp_path / 'system')!r}}}).claim('h:2');"
+            "print('held', flush=True); sys.stdin.read()")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        locks = _locks(tmp_path, "a")
+        assert f"pid {holder.pid}" in locks.holder("h:2")
+        assert locks.holder("h:3") is None  # never claimed
+        release = locks.claim("h:3")
+        assert locks.holder("h:3") is None  # ours
+        release()
+    finally:
+        holder.communicate(timeout=10)
+    assert _locks(tmp_path, "a").holder("h:2") is None  # gone with its process

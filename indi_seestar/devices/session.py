@@ -72,9 +72,11 @@ class SeestarSession:
                  config_error: ConfigError | None = None,
                  reload_config: Callable[[], Config] | None = None,
                  config_file: str = "the configuration file",
-                 claim_scope: ScopeClaim | None = None) -> None:
+                 claim_scope: ScopeClaim | None = None,
+                 scope_holder: Callable[[str], str | None] | None = None) -> None:
         self._config = config
         self._claim_scope = claim_scope
+        self._scope_holder = scope_holder
         self._release_scope: Callable[[], None] | None = None
         self._simulator_factory = simulator_factory
         self._config_error = config_error
@@ -242,6 +244,13 @@ class SeestarSession:
         except asyncio.CancelledError:  # the thread may still take the lock: give it back then
             claiming.add_done_callback(_release_when_claimed)
             raise
+
+    async def held_elsewhere(self, host: str, control_port: int) -> str | None:
+        """Who else (another process) drives the Seestar at host:port, or None."""
+        if self._scope_holder is None:
+            return None
+        address = f"{await _resolved(host)}:{control_port}"
+        return await asyncio.to_thread(self._scope_holder, address)
 
     def _release_claim(self) -> None:
         release, self._release_scope = self._release_scope, None
