@@ -208,7 +208,8 @@ def run(*, rounds: int, stream_s: float, deadline_s: float = 600.0,
                 by_size[n].append(got)
                 log(f"B9: round {r + 1}, {n} instance(s): CPU/frame "
                     f"{[round(x, 2) for x in got['cpu_per_frame_ms']]} ms, RSS "
-                    f"{[round(x) for x in got['rss_mb']]} MB, stall {max(got['stall_ms'], default=0):.1f} ms")
+                    f"{[round(x) for x in got['rss_mb']]} MB, "
+                    f"stall {max(got['stall_ms'], default=0):.1f} ms")
     out: dict[str, Any] = {"exposure_s": EXPOSURE_S, "stream_s": stream_s, "rounds": rounds}
     for n, runs in by_size.items():
         stalls = [s for got in runs for s in got["stall_ms"]]

@@ -72,7 +72,8 @@ def build_devices(cfg: configuration.Config,
 
     prefix = cfg.devices.prefix
     locks = ScopeLocks.from_env(prefix)
-    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg), config_error=config_error,
+    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg),
+                             config_error=config_error,
                              reload_config=lambda: configuration.load().for_scope(prefix),
                              config_file=str(configuration.default_path()),
                              claim_scope=locks.claim, scope_holder=locks.holder)

@@ -148,8 +148,8 @@ class Config:
     def for_scope(self, prefix: str) -> Config:
         """The configuration of the instance whose devices are named `prefix ...`."""
         chosen = self.scopes.get(prefix, self)
-        return dataclasses.replace(chosen, devices=dataclasses.replace(chosen.devices, prefix=prefix),
-                                   scopes=self.scopes)
+        devices = dataclasses.replace(chosen.devices, prefix=prefix)
+        return dataclasses.replace(chosen, devices=devices, scopes=self.scopes)
 
 
 def instance_prefix(env: Mapping[str, str] | None, configured: str) -> str:
@@ -241,7 +241,8 @@ def _build_scopes(entries: Any, base: dict[str, Any], source: str, key: str) -> 
         if entry is None:
             entry = {}
         if not isinstance(entry, dict):
-            raise ConfigError(f"expected a mapping, got {type(entry).__name__}", path=source, key=where)
+            raise ConfigError(f"expected a mapping, got {type(entry).__name__}", path=source,
+                              key=where)
         unknown = sorted(set(map(str, entry)) - set(SCOPE_SECTIONS))
         if unknown:
             raise ConfigError(f"unknown key {unknown[0]!r} (known: {', '.join(SCOPE_SECTIONS)})",

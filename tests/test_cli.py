@@ -1,4 +1,4 @@
-"""indi_seestar.cli: the duplicate-start guard, INDIDEV, and the executable on pipes (no indiserver)."""
+"""indi_seestar.cli: the duplicate-start guard, INDIDEV, the executable on pipes (no indiserver)."""
 
 from __future__ import annotations
 

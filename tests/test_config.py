@@ -100,7 +100,8 @@ def test_scopes_by_name_override_the_top_level_sections(tmp_path):
     assert (east.seestar.host, east.seestar.key_file) == ("10.0.0.6", str(tmp_path / "east.pem"))
     assert (east.log_level, west.log_level) == ("DEBUG", "INFO")
     assert other.seestar.host == "simulator"  # no entry: the top-level sections
-    assert [c.devices.prefix for c in (west, east, other)] == ["Seestar West", "Seestar East", "Seestar"]
+    prefixes = [c.devices.prefix for c in (west, east, other)]
+    assert prefixes == ["Seestar West", "Seestar East", "Seestar"]
 
 
 @pytest.mark.parametrize(("text", "key"), [

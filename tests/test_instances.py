@@ -97,7 +97,8 @@ def test_the_system_wide_directory_is_sticky_and_shared(tmp_path):
 def test_holder_names_another_process_but_not_this_one(tmp_path):
     (tmp_path / "b").mkdir()
     code = ("import sys; from indi_seestar.instances import ScopeLocks;"
-            f"ScopeLocks.from_env('Seestar East', {{'INDI_SEESTAR_LOCK_DIR': {str(tmp_path / 'b')!r},"
+            "ScopeLocks.from_env('Seestar East', "
+            f"{{'INDI_SEESTAR_LOCK_DIR': {str(tmp_path / 'b')!r},"
             f"'INDI_SEESTAR_SYSTEM_LOCK_DIR': {str(tmp_path / 'system')!r}}}).claim('h:2');"
             "print('held', flush=True); sys.stdin.read()")
     holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,

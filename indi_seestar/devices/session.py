@@ -52,7 +52,7 @@ class SimulatorFactory(Protocol):
 
 
 class ScopeClaim(Protocol):
-    """Claims the Seestar at "host:port" for this process; returns its release, or raises ScopeHeld."""
+    """Claims the Seestar at "host:port" for this process: its release, or ScopeHeld."""
 
     def __call__(self, address: str) -> Callable[[], None]: ...
 

@@ -3,8 +3,9 @@
 Layer: sim (command line). Prints one line `ready control=<port> image=<port> discovery=<port>`
 per fake on stdout once all serve, and logs to stderr. `--count N` runs N fakes side by side
 (several Seestars on one indiserver): fake i (from 0) listens on each given port + i (0 stays
-"any free port"), has seed + i and its own serial number, so each answers discovery as itself. `--trace FILE` records timing
-for the benchmarks (sim/trace.py); `--fast-frames` makes frames cheap to produce (render.py).
+"any free port"), has seed + i and its own serial number, so each answers discovery as itself.
+`--trace FILE` records timing for the benchmarks (sim/trace.py; fake i > 0 writes FILE.i);
+`--fast-frames` makes frames cheap to produce (render.py).
 """
 
 from __future__ import annotations

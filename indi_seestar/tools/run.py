@@ -73,7 +73,8 @@ def scopes_instructions(port: int, cfg: configuration.Config, names: list[str]) 
                      f"\"{name} Filter Wheel\"; drives {_target(cfg.for_scope(name))}")
     lines += ["", "Connect KStars/Ekos (Mode: Remote, Port: %d) or PHD2 as for one scope, and pick"
               % port, "each scope's devices by their names.",
-              f"  Shell:       indi_getprop -p {port} '*.CONNECTION.*'", "", "Ctrl-C stops everything.", ""]
+              f"  Shell:       indi_getprop -p {port} '*.CONNECTION.*'", "",
+              "Ctrl-C stops everything.", ""]
     return "\n".join(lines)
 
 

@@ -67,7 +67,8 @@ def _client(port: int) -> Iterator[Any]:
     finally:
         with contextlib.suppress(Exception):
             client.disconnectServer()
-            until(lambda: not client.server_connected.is_set(), 5, what="the client's disconnection")
+            until(lambda: not client.server_connected.is_set(), 5,
+                  what="the client's disconnection")
 
 
 def _view(base: dict[str, Any], name: str, sim: SimThread | None, fake: Any) -> Rig:
@@ -138,7 +139,8 @@ def test_two_named_instances_define_eight_devices_and_each_drives_its_own_scope(
         target = radec_of_altaz(west, 50.0, 120.0)
         switch(west, "ON_COORD_SET", "TRACK")
         since = west.client.mark()
-        west.client.send_number(west.mount, "EQUATORIAL_EOD_COORD", {"RA": target[0], "DEC": target[1]})
+        west.client.send_number(west.mount, "EQUATORIAL_EOD_COORD",
+                                {"RA": target[0], "DEC": target[1]})
         assert wait_end(west, "EQUATORIAL_EOD_COORD", since).state == "Ok"
         assert separation_deg(true_radec(west), target) < 0.01
         assert separation_deg(true_radec(east), east_before) < 0.05  # East only tracked
@@ -201,7 +203,8 @@ def test_saved_addresses_are_kept_per_instance_across_a_restart(tmp_path):
                 shown = rig.client.wait(lambda u, d=device: (u.device == d and u.event == "def"
                                                               and u.name == "DEVICE_ADDRESS"),
                                         timeout_s=20, since=since)
-                assert (shown.values["ADDRESS"], shown.values["PORT"]) == ("127.0.0.1", chosen[name])
+                shown_address = (shown.values["ADDRESS"], shown.values["PORT"])
+                assert shown_address == ("127.0.0.1", chosen[name])
         assert east.devices[0] == f"{EAST} Mount"
 
 
