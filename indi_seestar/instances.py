@@ -8,8 +8,8 @@ process (no stale files to clean after a crash). See docs/instances.md for the r
   per selected drivers.xml entry under one indiserver; the later copies must define nothing
   (one set of devices). Keyed by the parent process (indiserver) and the prefix, in the user's
   lock directory: another indiserver's copy is not a duplicate and defines its devices.
-- Scope lock, per Seestar (its resolved address and control port): taken when a session opens,
-  released when it closes. Taken in the user's lock directory *and* in a system-wide one
+- Scope lock, per Seestar (its resolved address and control port, then its serial number once
+  logged in): taken when a session opens, released when it closes. Taken in the user's lock directory *and* in a system-wide one
   (`/run/lock/indi_seestar`, else `/tmp/indi_seestar-locks`, sticky and world-writable), so two
   copies with different XDG_RUNTIME_DIR or INDI_SEESTAR_LOCK_DIR (or different users) still
   see each other. A lock file holds a JSON record of its holder (pid, prefix, indiserver pid

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..config import SIMULATOR_HOST, Config, SeestarConfig
-from ..errors import ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster
+from ..errors import (ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster,
+                      ScopeHeld)
 from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
@@ -77,7 +79,7 @@ class SeestarSession:
         self._config = config
         self._claim_scope = claim_scope
         self._scope_holder = scope_holder
-        self._release_scope: Callable[[], None] | None = None
+        self._releases: list[Callable[[], None]] = []
         self._simulator_factory = simulator_factory
         self._config_error = config_error
         self._reload_config = reload_config
@@ -236,11 +238,24 @@ class SeestarSession:
         """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""
         if self._claim_scope is None or self._host == SIMULATOR_HOST:
             return
-        address = f"{await _resolved(cfg.host)}:{cfg.control_port}"
         self._release_claim()
-        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim_scope, address))
+        await self._claim_key(f"{await _resolved(cfg.host)}:{cfg.control_port}")
+
+    async def _claim_serial(self, serial: str) -> None:
+        """The same scope reached by another address: claim its serial number too (hashed)."""
+        if self._claim_scope is None or self._host == SIMULATOR_HOST or not serial:
+            return
         try:
-            self._release_scope = await asyncio.shield(claiming)
+            await self._claim_key("sn-" + hashlib.sha256(serial.encode()).hexdigest()[:16])
+        except ScopeHeld as exc:
+            raise ScopeHeld(f"{self._host}:{self._control_port} (the same Seestar by its serial "
+                            "number)", exc.holder) from None
+
+    async def _claim_key(self, key: str) -> None:
+        assert self._claim_scope is not None
+        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim_scope, key))
+        try:
+            self._releases.append(await asyncio.shield(claiming))
         except asyncio.CancelledError:  # the thread may still take the lock: give it back then
             claiming.add_done_callback(_release_when_claimed)
             raise
@@ -253,9 +268,10 @@ class SeestarSession:
         return await asyncio.to_thread(self._scope_holder, address)
 
     def _release_claim(self) -> None:
-        release, self._release_scope = self._release_scope, None
-        if release is not None:
+        releases, self._releases = self._releases, []
+        for release in releases:
             release()
+        if releases:
             log.info("released the Seestar lock")
 
     async def _open(self) -> SeestarClient:
@@ -270,6 +286,7 @@ class SeestarSession:
             async with asyncio.timeout(OPEN_TIMEOUT_S):
                 await client.connect()
                 await self._check_master(client)
+            await self._claim_serial(client.state.serial)
         except BaseException as exc:
             await client.close()
             self._stop_simulator()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -285,3 +287,54 @@ def test_several_starts_by_one_indiserver_give_one_set_of_devices_per_name(tmp_p
         for rig in rigs.values():
             rig.connect_all()
         assert [r.fake.faults.counters.connections["control"] for r in rigs.values()] == [1, 1]
+
+
+class _Forward:
+    """A loopback TCP forwarder (a proxy in front of a fake's control port)."""
+
+    def __init__(self, target_port: int) -> None:
+        self._target = target_port
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._socks: list[socket.socket] = [self._server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                near, _ = self._server.accept()
+                far = socket.create_connection(("127.0.0.1", self._target))
+                self._socks += [near, far]
+                for a, b in ((near, far), (far, near)):
+                    threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        for sock in self._socks:
+            sock.close()
+
+
+def test_the_same_scope_through_another_address_is_refused_by_its_serial_number(tmp_path):
+    with two_scopes(tmp_path, extra={NORTH: 0}) as rigs:
+        west, north = rigs[WEST], rigs[NORTH]
+        west.connect_all()
+        proxy = _Forward(west.fake.control_port)  # another address for West's scope
+        try:
+            data = yaml.safe_load(west.config_path.read_text())
+            data["scopes"][NORTH]["seestar"]["control_port"] = proxy.port
+            west.config_path.write_text(yaml.safe_dump(data))
+            _start(west.server, NORTH)
+            north.wait_defined(timeout_s=20)
+            text = _connect_refused(north, north.focuser)
+        finally:
+            proxy.close()
+        assert f"127.0.0.1:{proxy.port} (the same Seestar by its serial number)" in text
+        assert f"indi_seestar pid {_driver_pid(west.server, WEST)}" in text
+        assert west.client.updates(west.mount, "CONNECTION")[-1].state == "Ok"
