@@ -9,7 +9,6 @@ VENV       := .venv
 VPY        := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 INDI_PORT  ?= 7624
-SCOPES     ?= 1
 SUDO       := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PKGS   := indi-bin
 DESTDIR    ?=
@@ -22,6 +21,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: all deps apt venv run test bench install clean
 
 all: test
+
+# `make run SCOPES=2`: that many driver instances, each its own Seestar (tools/run.py).
+SCOPES ?= 1
+export INDI_SEESTAR_RUN_SCOPES := $(SCOPES)
 
 deps: apt venv
 
@@ -52,7 +55,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: deps
-	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT) --scopes $(SCOPES)
+	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT)
 
 test: deps
 	$(VPY) -m pytest -q

@@ -29,6 +29,8 @@ from ..errors import ConfigError
 LISTEN_TIMEOUT_S = 10.0
 #: Polling period of the foreground loop (indiserver exit, port check).
 POLL_S = 0.1
+#: `make run SCOPES=N` passes N here (the Makefile exports it).
+SCOPES_ENV = "INDI_SEESTAR_RUN_SCOPES"
 #: SIGTERM -> SIGKILL grace for indiserver and the driver at the end.
 STOP_TIMEOUT_S = 5.0
 
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run")
     parser.add_argument("--port", type=int, default=7624, help="indiserver port (default 7624)")
     parser.add_argument("--verbose", action="store_true", help="indiserver -v")
-    parser.add_argument("--scopes", type=int, default=1,
-                        help="instances of indi_seestar, each its own Seestar (default 1)")
+    parser.add_argument("--scopes", type=int,
+                        default=int(os.environ.get(SCOPES_ENV, "1") or "1"),
+                        help=f"instances of indi_seestar, each its own Seestar (default "
+                             f"${SCOPES_ENV} or 1; `make run SCOPES=2`)")
     parser.add_argument("--unix-socket", metavar="PATH",
                         help="indiserver's local socket (default: its own, /tmp/indiserver; "
                              "two indiservers need two paths)")
