@@ -14,9 +14,11 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -175,6 +177,61 @@ def test_the_installed_unit_verifies_and_is_not_enabled(installed_deb):
     user = pwd.getpwnam(SERVICE_USER)
     assert user.pw_uid < 1000 and user.pw_uid != 0 and user.pw_dir == "/var/lib/indi-seestar"
     assert user.pw_shell in ("/usr/sbin/nologin", "/bin/false")
+
+
+def _unit_environment(runtime_dir: Path) -> dict[str, str]:
+    """The Environment= of the installed unit, with its runtime directory moved to runtime_dir."""
+    text = Path("/lib/systemd/system/indi-seestar.service").read_text()
+    env = {}
+    for line in text.splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            env[key] = value.replace("%t/indi-seestar", str(runtime_dir))
+    return env
+
+
+def test_the_driver_as_the_service_user_writes_only_where_that_user_can(installed_deb):
+    user = pwd.getpwnam(SERVICE_USER)
+    # what systemd gives the service: the user's home, the unit's environment, its runtime dir
+    runtime = Path(tempfile.mkdtemp(prefix="indi-seestar-run-"))
+    os.chown(runtime, user.pw_uid, user.pw_gid)
+    env = {"PATH": SYSTEM_PATH, "HOME": user.pw_dir, "USER": SERVICE_USER,
+           **_unit_environment(runtime)}
+    port = free_port()
+    as_user = ["runuser", "-u", SERVICE_USER, "--", "env", "-i",
+               *(f"{k}={v}" for k, v in env.items())]
+    subprocess.run([*as_user, "mkfifo", str(runtime / "indiserver.fifo")], check=True, timeout=30)
+    log = runtime / "indiserver.log"
+    with open(log, "wb") as err:
+        server = subprocess.Popen([*as_user, "indiserver", "-p", str(port), "-r", "0",
+                                   "-u", str(runtime / "indiserver.sock"),
+                                   "-f", str(runtime / "indiserver.fifo"), "indi_seestar"],
+                                  stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        until(lambda: _seestar_drivers(port), 20, what="the driver under the service user")
+        with _client(port) as client:
+            until(lambda: all(_defined(client).values()), 30, what="the four devices")
+            focuser = f"{PREFIX} Focuser"
+            client.connect_device(focuser, timeout_s=30)
+            since = client.mark()
+            client.send_switch(focuser, "CONFIG_PROCESS", ["CONFIG_SAVE"])
+            client.wait(lambda u: u.device == focuser and u.name == "CONFIG_PROCESS"
+                        and u.event == "set", timeout_s=20, since=since)
+        (driver,) = _seestar_drivers(port)
+        assert driver.uids().real == user.pw_uid
+        saved = Path(user.pw_dir) / ".indi" / f"{focuser}_config.xml"
+        assert saved.exists() and saved.stat().st_uid == user.pw_uid
+        # the single-instance lock is in the unit's runtime directory, not refused somewhere
+        assert [p for p in runtime.iterdir() if "lock" in p.name], list(runtime.iterdir())
+        assert b"cannot open the single-instance lock" not in log.read_bytes()
+    finally:
+        started = _seestar_drivers(port)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(10)
+        until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                              for p in started), 10, what="the driver to exit (EOF on stdin)")
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def _web(port: int, method: str, path: str, body: Any = None) -> Any:
