@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import tomllib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,13 +60,20 @@ def apt_get(*args: str, timeout_s: float = 600) -> subprocess.CompletedProcess[s
     return result
 
 
-def purge(packages: list[str]) -> None:
-    """apt-get purge exactly these packages (no autoremove: nothing else is touched).
+def purge(packages: list[str]) -> list[str]:
+    """apt-get purge these packages if that removes nothing else; returns what it would not purge.
 
-    Called with what an install added, nothing installed before can depend on them.
+    Called with what an install added: nothing installed before depends on them, but something
+    installed since (by another run on the machine) may, and apt would remove that too.
     """
-    if packages:
-        apt_get("purge", *packages)
+    if not packages:
+        return []
+    plan = apt_get("-s", "purge", *packages).stdout
+    going = {line.split()[1] for line in plan.splitlines() if line.startswith(("Purg ", "Remv "))}
+    if going - set(packages):
+        return sorted(packages)
+    apt_get("purge", *packages)
+    return []
 
 
 @contextlib.contextmanager
@@ -97,6 +105,9 @@ def installed(deb: Path) -> Iterator[set[str]]:
         yield added
     finally:
         added = installed_packages() - before
-        purge([PACKAGE] if PACKAGE in added else [])
-        purge(sorted(installed_packages() - before))
+        kept = purge([PACKAGE] if PACKAGE in added else [])
+        kept += purge(sorted(installed_packages() - before))
         ADDED_RECORD.unlink(missing_ok=True)
+        if kept:
+            warnings.warn(f"left installed (something installed since depends on them): {kept}",
+                          stacklevel=1)

@@ -44,19 +44,11 @@ PACKAGE_PATHS = ("/usr/bin/indi_seestar", "/usr/share/indi/indi_seestar.xml",
 
 
 def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+    return name in {u.pw_name for u in pwd.getpwall()}
 
 
 def _group_exists(name: str) -> bool:
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        return False
-    return True
+    return name in {g.gr_name for g in grp.getgrall()}
 
 
 @pytest.fixture(scope="module")
