@@ -171,34 +171,47 @@ def test_the_installed_unit_verifies_and_is_not_enabled(installed_deb):
     assert user.pw_shell in ("/usr/sbin/nologin", "/bin/false")
 
 
-def _unit_environment(runtime_dir: Path) -> dict[str, str]:
-    """The Environment= of the installed unit, with its runtime directory moved to runtime_dir."""
+def _unit_commands(runtime_dir: Path, port: int) -> tuple[dict[str, str], list[list[str]]]:
+    """The installed unit's Environment= and its ExecStartPre=/ExecStart= command lines, with
+    its runtime directory moved to runtime_dir and its port set, expanded as systemd does."""
     text = Path("/lib/systemd/system/indi-seestar.service").read_text()
+    lines = [line.replace("%t/indi-seestar", str(runtime_dir)) for line in text.splitlines()]
     env = {}
-    for line in text.splitlines():
+    for line in lines:
         if line.startswith("Environment="):
             key, _, value = line.removeprefix("Environment=").partition("=")
-            env[key] = value.replace("%t/indi-seestar", str(runtime_dir))
-    return env
+            env[key] = value
+    env["INDI_PORT"] = str(port)
+    commands = []
+    for line in lines:
+        if line.startswith(("ExecStartPre=", "ExecStart=")):
+            words: list[str] = []
+            for word in line.partition("=")[2].split():
+                if word.startswith("$") and not word.startswith("${"):
+                    words += env[word[1:]].split()  # $VAR: split into words, none if empty
+                else:
+                    words.append(re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], word))
+            commands.append(words)
+    return env, commands
 
 
-def test_the_driver_as_the_service_user_writes_only_where_that_user_can(installed_deb):
+def test_the_unit_runs_the_driver_as_the_service_user_writing_only_where_it_can(installed_deb):
     user = pwd.getpwnam(SERVICE_USER)
     # what systemd gives the service: the user's home, the unit's environment, its runtime dir
     runtime = Path(tempfile.mkdtemp(prefix="indi-seestar-run-"))
     os.chown(runtime, user.pw_uid, user.pw_gid)
-    env = {"PATH": SYSTEM_PATH, "HOME": user.pw_dir, "USER": SERVICE_USER,
-           **_unit_environment(runtime)}
     port = free_port()
+    unit_env, (*before, start) = _unit_commands(runtime, port)
+    assert start[:3] == ["/usr/bin/indiserver", "-p", str(port)] and start[-1] == "indi_seestar"
+    env = {"PATH": SYSTEM_PATH, "HOME": user.pw_dir, "USER": SERVICE_USER, **unit_env}
     as_user = ["runuser", "-u", SERVICE_USER, "--", "env", "-i",
                *(f"{k}={v}" for k, v in env.items())]
-    subprocess.run([*as_user, "mkfifo", str(runtime / "indiserver.fifo")], check=True, timeout=30)
+    for command in before:
+        subprocess.run([*as_user, *command], check=True, timeout=30)
     log = runtime / "indiserver.log"
     with open(log, "wb") as err:
-        server = subprocess.Popen([*as_user, "indiserver", "-p", str(port), "-r", "0",
-                                   "-u", str(runtime / "indiserver.sock"),
-                                   "-f", str(runtime / "indiserver.fifo"), "indi_seestar"],
-                                  stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        server = subprocess.Popen([*as_user, *start], stdout=subprocess.DEVNULL, stderr=err,
+                                  start_new_session=True)
     try:
         until(lambda: _seestar_drivers(port), 20, what="the driver under the service user")
         with _client(port) as client:
