@@ -12,6 +12,9 @@ import pytest
 
 from tests.packaging.debian_host import PACKAGE, REPO, version
 
+#: The first test waits for the build, and on a new machine for apt to install its tools.
+pytestmark = pytest.mark.timeout(900)
+
 #: What a native INDI driver package must install (dpkg-deb -c paths).
 REQUIRED_FILES = (
     "./usr/bin/indi_seestar",

@@ -31,7 +31,8 @@ import pytest
 from tests.packaging.debian_host import PACKAGE, exclusive_apt, installed, installed_packages
 from tests.support.indi_harness import IndiServer, free_port, recording_client_class, until
 
-pytestmark = pytest.mark.e2e
+#: The first test also waits for the build (and its tools' install with apt on a new machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PREFIX = "Seestar"
 DEVICES = [f"{PREFIX} {role}" for role in ("Mount", "Camera", "Focuser", "Filter Wheel")]
