@@ -1,7 +1,8 @@
 """Configuration: frozen dataclasses loaded from YAML with a strict key check.
 
 Importable by every layer; imports nothing of ours but errors. The file is
-`$INDI_SEESTAR_CONFIG` or `~/.config/indi_seestar/config.yaml`; a missing file means defaults.
+`$INDI_SEESTAR_CONFIG`, else `$XDG_CONFIG_HOME/indi_seestar/config.yaml`, else
+`~/.config/indi_seestar/config.yaml`; a missing file means defaults.
 The default host `simulator` starts the fake Seestar inside the driver.
 """
 
@@ -170,7 +171,11 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR]).expanduser()
-    return Path(env.get("HOME", "~")).expanduser() / ".config" / "indi_seestar" / "config.yaml"
+    # XDG base directories: an absolute $XDG_CONFIG_HOME, else ~/.config (the spec ignores a
+    # relative one); a service user's is its home, e.g. /var/lib/indi-seestar for the package's.
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path(env.get("HOME", "~")).expanduser() / ".config"
+    return base / "indi_seestar" / "config.yaml"
 
 
 def load(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:

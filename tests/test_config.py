@@ -33,6 +33,18 @@ def test_file_location_follows_home_and_the_environment_variable(tmp_path):
         config.load(env={config.ENV_VAR: str(tmp_path / "missing.yaml")})
 
 
+def test_file_location_follows_xdg_config_home(tmp_path):
+    # a service user's configuration directory (XDG base directories); a relative one is ignored
+    assert config.default_path({"HOME": "/home/u", "XDG_CONFIG_HOME": "/var/lib/svc/cfg"}) == Path(
+        "/var/lib/svc/cfg/indi_seestar/config.yaml")
+    assert config.default_path({"HOME": "/home/u", "XDG_CONFIG_HOME": "rel"}) == Path(
+        "/home/u/.config/indi_seestar/config.yaml")
+    (tmp_path / "indi_seestar").mkdir()
+    (tmp_path / "indi_seestar" / "config.yaml").write_text("devices:\n  prefix: Xdg\n")
+    assert config.load(env={"HOME": "/nonexistent", "XDG_CONFIG_HOME": str(tmp_path)}
+                       ).devices.prefix == "Xdg"
+
+
 def test_a_full_file_is_read(tmp_path):
     (tmp_path / "keys").mkdir()
     cfg = _load(tmp_path, """
