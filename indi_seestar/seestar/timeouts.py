@@ -18,6 +18,8 @@ class Timeouts:
 
     #: TCP connect to 4700/4800; ALP's default network timeout.
     connect_s: float = 5.0
+    #: Resolving the Seestar's host name to key its session lock; past it the name is the key.
+    resolve_s: float = 5.0
     #: Default wait for a reply; a busy scope (mid-stack) takes ~10 s for some calls (ALP PR #753).
     request_s: float = 10.0
     #: `pi_is_verified` at first contact; new firmware answers at once even unauthenticated,

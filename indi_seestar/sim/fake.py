@@ -61,6 +61,7 @@ class FakeSeestar:
         lon_deg: float = DEFAULT_LON_DEG,
         sky_seed: int = 0,
         clock: SimClock | None = None,
+        serial: str | None = None,
     ) -> None:
         self.profile = Profile.make(model, firmware)
         self.clock = clock or SimClock(time_factor)
@@ -68,6 +69,8 @@ class FakeSeestar:
         self._ports = (control_port, image_port, discovery_port)
         self.state = SimState.boot(self.profile, self.clock, seed=seed, parked=parked, equ_mode=equ_mode,
                                    lat_deg=lat_deg, lon_deg=lon_deg)
+        if serial is not None:
+            self.state.serial = serial
         self.bus = EventBus(self.clock)
         self.faults = Faults(self)
         self.renderer = Renderer(self.profile, StarCatalogue(sky_seed), self.state.best_focus_steps, seed)
