@@ -167,7 +167,7 @@ class Supervisor:
         try:
             if first:
                 self._set_state(ConnectionState.LOGGING_IN)
-            contact = await first_contact(conn, self._key, self._t)
+            contact = await first_contact(conn, self._key, self._t, self._config.time_factor)
             await self._setup(conn)
             await self._on_ready(conn.call, contact)
         except BaseException:
@@ -205,12 +205,13 @@ class Supervisor:
         noticed within about interval x misses + reply timeout (~11 s with the defaults).
         """
         t = self._t
+        period_s = t.heartbeat_period_s(self._config.time_factor)  # fw 7.75+ drops idle links
         loop = asyncio.get_running_loop()
         misses = 0
-        due = loop.time() + t.heartbeat_interval_s
+        due = loop.time() + period_s
         while conn.is_open:
             await asyncio.sleep(max(0.0, due - loop.time()))  # a period, not a wait for a condition
-            due = loop.time() + t.heartbeat_interval_s
+            due = loop.time() + period_s
             sent_at = time.monotonic()
             try:
                 await conn.call(methods.test_connection(), t.heartbeat_reply_s)
