@@ -50,7 +50,7 @@ class Contact:
 
 
 async def first_contact(conn: RpcConnection, key: rsa.RSAPrivateKey | None,
-                        timeouts: Timeouts, time_factor: float = 1.0) -> Contact:
+                        timeouts: Timeouts) -> Contact:
     """Log in if needed, read the device state and set the connection's verify policy."""
     conn.policy = VerifyPolicy.MARKER  # harmless on old firmware; required > 2582 (§2.7)
     verified = await probe_verified(conn, timeouts.verify_probe_s)
@@ -58,7 +58,7 @@ async def first_contact(conn: RpcConnection, key: rsa.RSAPrivateKey | None,
     if verified is not True and key is not None:
         # False: a login is needed. None: no answer (7.75+ withholds even pi_is_verified
         # before login) or 103 (no login on this firmware: get_verify_str says 103 too).
-        logged_in = await handshake(conn, key, timeouts, time_factor)
+        logged_in = await handshake(conn, key, timeouts)
     elif verified is False or (verified is None and conn.last_event_monotonic_s > conn.opened_monotonic_s):
         device = await _device_state_or_none(conn, timeouts.login_probe_s)
         if device is None or device.firmware_ver_int >= FIRMWARE_LOGIN_ENFORCED:
@@ -75,7 +75,7 @@ async def first_contact(conn: RpcConnection, key: rsa.RSAPrivateKey | None,
                 raise LoginRequired(_firmware_text(None, conn), KEY_FILE_SETTING) from None
             if logged_in:
                 raise AuthenticationFailed(str(Method.VERIFY_CLIENT), -1, _WRONG_KEY) from None
-            logged_in = await handshake(conn, key, timeouts, time_factor)
+            logged_in = await handshake(conn, key, timeouts)
             device = await read_device_state(conn, timeouts.device_state_s)
         else:
             raise
@@ -101,13 +101,12 @@ async def probe_verified(conn: RpcConnection, timeout_s: float) -> bool | None:
     return result if isinstance(result, bool) else None
 
 
-async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeouts,
-                    time_factor: float = 1.0) -> bool:
+async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeouts) -> bool:
     """get_verify_str -> sign -> verify_client; True when logged in, False on pre-login firmware.
 
     A scope busy imaging answers get_verify_str ~10 s late (seestar_alp #753): an unanswered
     challenge is asked again after `login_retry_s` on the same socket (dropping it would only
-    start over), with a heartbeat meanwhile so that the scope's idle limit does not close it.
+    start over); the supervisor's keepalive stops the scope's idle limit from closing it.
     Replies are matched by id, so the events that stream meanwhile do not disturb it.
     """
     step_s = timeouts.login_step_s
@@ -123,7 +122,7 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeo
                     f"{step_s:g} s (busy imaging?)") from None
             log.warning("get_verify_str unanswered within %g s (a scope busy imaging stalls it); "
                         "asking again in %g s on the same connection", step_s, timeouts.login_retry_s)
-            await _keep_alive(conn, timeouts, time_factor)
+            await asyncio.sleep(timeouts.login_retry_s)  # a throttle (the supervisor keeps the link alive)
     if reply.code == ErrorCode.METHOD_NOT_FOUND:
         log.info("firmware has no login (get_verify_str: 103); going on without")
         return False
@@ -135,16 +134,6 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeo
                                    answer.error or "signature refused (is it the right key?)")
     log.info("logged in to the Seestar")
     return True
-
-
-async def _keep_alive(conn: RpcConnection, timeouts: Timeouts, time_factor: float) -> None:
-    """Wait `login_retry_s`, sending a heartbeat each idle-limit quarter (replies not needed)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeouts.login_retry_s
-    period_s = timeouts.heartbeat_period_s(time_factor)
-    while (left := end - loop.time()) > 0:
-        conn.send_only(methods.test_connection())
-        await asyncio.sleep(min(period_s, left))  # a throttle between login attempts
 
 
 async def read_device_state(conn: RpcConnection, timeout_s: float) -> DeviceState:

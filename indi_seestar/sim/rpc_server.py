@@ -112,6 +112,8 @@ class ControlServer:
         self._next_index = 0
         #: Scope seconds of silence after which a control connection is closed (None = never).
         self.idle_drop_s: float | None = core.state.profile.idle_drop_s
+        #: The raw params of the last request per method name, as they came (for tests).
+        self.last_params: dict[str, Any] = {}
 
     @property
     def port(self) -> int:
@@ -254,6 +256,7 @@ class ControlServer:
         if core.trace is not None:
             core.trace.record("request", method=req.method, id=req.id)
         core.faults.counters.requests[req.method] += 1
+        self.last_params[req.method] = req.params
         admitted = self._admit(conn, req)
         if admitted is None:
             core.faults.counters.ignored_requests += 1
