@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from indi_seestar.sim.profile import Profile
 from tests.e2e.mount_support import connect_mount, latest, wait_set
 from tests.support.rig import Rig
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 def _login(tmp_path, firmware: str) -> dict:
     """Fake and driver options for a firmware that wants a login (a test-generated key)."""
-    if firmware < "7.32":
+    if not Profile.make("S50", firmware).login_required:
         return {}
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp_path / "seestar.pem"

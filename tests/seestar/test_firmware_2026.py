@@ -185,3 +185,18 @@ async def test_the_link_outlives_the_idle_limit_with_the_shipped_heartbeat(firmw
         assert fake.faults.counters.idle_drops == 0 and client.reconnects == 0
         assert fake.faults.counters.connections["control"] == 1
         assert (await client.get_equ_coord()) is not None
+
+
+async def test_8_46_events_but_no_replies_after_login_names_the_key(keypair: KeyPair, key_file: Path,
+                                                                     clients: Clients) -> None:
+    # #741 (S30 Pro, 7.32): the handshake said 0, then nothing was answered while events came.
+    with running_fake(firmware="8.46", time_factor=TIME_FACTOR, parked=False,
+                      public_key_pem=keypair.public_pem) as (sim, fake):
+        sim.call(fake.start_preview)
+        fake.faults.lose_next_reply(Method.GET_DEVICE_STATE)
+        client = clients(config_for(fake, key_file=key_file, time_factor=TIME_FACTOR),
+                         FAST.replace(device_state_s=1.0))
+        with pytest.raises(AuthenticationFailed) as info:
+            await client.connect()
+        assert "key is probably wrong" in str(info.value)
+        assert fake.faults.counters.login_successes == 1
