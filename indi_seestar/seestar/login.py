@@ -116,10 +116,10 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeo
             break
         except RequestTimeout:
             if attempt >= timeouts.login_attempts:
-                raise AuthenticationFailed(
-                    str(Method.GET_VERIFY_STR), -1,
-                    f"the scope did not answer the login challenge in {attempt} tries of "
-                    f"{step_s:g} s (busy imaging?)") from None
+                # Not a key problem: a timeout, so a reconnect tries again later (backoff).
+                log.warning("the scope did not answer the login challenge in %d tries of %g s "
+                            "(busy imaging?)", attempt, step_s)
+                raise
             log.warning("get_verify_str unanswered within %g s (a scope busy imaging stalls it); "
                         "asking again in %g s on the same connection", step_s, timeouts.login_retry_s)
             await asyncio.sleep(timeouts.login_retry_s)  # a throttle (the supervisor keeps the link alive)

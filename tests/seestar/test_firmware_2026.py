@@ -200,3 +200,19 @@ async def test_8_46_events_but_no_replies_after_login_names_the_key(keypair: Key
             await client.connect()
         assert "key is probably wrong" in str(info.value)
         assert fake.faults.counters.login_successes == 1
+
+
+async def test_a_challenge_never_answered_is_a_timeout_not_a_key_problem(keypair: KeyPair, key_file: Path,
+                                                                         clients: Clients) -> None:
+    from indi_seestar.errors import RequestTimeout
+    with running_fake(firmware="8.46", time_factor=TIME_FACTOR, public_key_pem=keypair.public_pem) as (_, fake):
+        for _ in range(2):
+            fake.faults.lose_next_reply(Method.GET_VERIFY_STR)
+        timeouts = FAST.replace(login_step_s=0.2, login_retry_s=0.1, login_attempts=2)
+        client = clients(config_for(fake, key_file=key_file, time_factor=TIME_FACTOR), timeouts)
+        with pytest.raises(RequestTimeout):
+            await client.connect()
+        assert fake.faults.counters.requests[Method.GET_VERIFY_STR] == 2
+        assert fake.faults.counters.connections["control"] == 1  # both tries on one socket
+        state = await client.connect()  # not FAILED for good: the next attempt logs in
+        assert state.logged_in
