@@ -29,7 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--image-port", type=int, default=4800)
     p.add_argument("--discovery-port", type=int, default=4720)
     p.add_argument("--model", default="S50", choices=["S50", "S30"])
-    p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32")
+    p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32, 7.75, 8.46")
+    p.add_argument("--idle-drop-s", type=float, default=None,
+                   help="close a control connection silent this many scope seconds "
+                        "(default: the firmware's, 16 from 7.75 on; 0 = never)")
     p.add_argument("--public-key", type=Path, default=None, help="PEM public key checked by verify_client")
     p.add_argument("--time-factor", type=float, default=1.0, help="scope seconds per real second")
     p.add_argument("--seed", type=int, default=1)
@@ -63,7 +66,9 @@ async def _serve(args: argparse.Namespace) -> None:
                            image_port=_port(args.image_port, i),
                            discovery_port=_port(args.discovery_port, i), seed=args.seed + i,
                            parked=not args.unparked, equ_mode=args.equ_mode,
-                           serial=serial_of(i, args.seed))
+                           serial=serial_of(i, args.seed),
+                           idle_drop_s=("profile" if args.idle_drop_s is None
+                                        else (args.idle_drop_s or None)))
         if args.trace is not None:
             trace = args.trace if i == 0 else args.trace.with_name(f"{args.trace.name}.{i}")
             fake.enable_trace(Trace(trace))

@@ -62,6 +62,7 @@ class FakeSeestar:
         sky_seed: int = 0,
         clock: SimClock | None = None,
         serial: str | None = None,
+        idle_drop_s: float | None | str = "profile",
     ) -> None:
         self.profile = Profile.make(model, firmware)
         self.clock = clock or SimClock(time_factor)
@@ -85,6 +86,8 @@ class FakeSeestar:
             pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
             key = load_public_key(pem)
         self.control = ControlServer(self.core, handlers, verify_key=key)
+        if idle_drop_s != "profile":  # scope seconds; None = never (the profile's default otherwise)
+            self.control.idle_drop_s = None if idle_drop_s is None else float(idle_drop_s)
         ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control)
         register_state(handlers, ops)
         register_devices(handlers, ops)
