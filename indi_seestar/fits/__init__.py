@@ -21,7 +21,7 @@ from .keywords import (
     KeywordSpec,
     PierSide,
 )
-from .records import CLEAR_KEYWORD, RESERVED_KEYWORDS, FitsRecord, client_record
+from .records import CLEAR_KEYWORD, RESERVED_KEYWORDS, FitsRecord, client_record, text_record
 from .writer import fits_bytes, fits_parts, header_block, image_axes
 
 __all__ = [
@@ -44,4 +44,5 @@ __all__ = [
     "header_block",
     "image_axes",
     "sexagesimal",
+    "text_record",
 ]
