@@ -53,6 +53,15 @@ GOALS = (
     *(Goal("B6", ("exposures", f"{e:g}", mode, "request_to_blob_s"),
            f"{e:g} s exposure, request -> BLOB ({mode.replace('_', ' ')})", "s", None)
       for e in (0.05, 0.5, 1.0, 2.0, 5.0) for mode in ("back_to_back", "random_phase")),
+    Goal("B7", ("wire_bytes_ratio",), "remote: wire bytes .fits.fz / raw", "x", 0.6),
+    Goal("B7", ("compression_cpu_ms",), "remote: driver CPU to compress a frame", "ms", 40.0),
+    Goal("B7", ("raw", "wire_bytes"), "remote: wire bytes per raw frame", "B", None),
+    Goal("B7", ("compressed", "wire_bytes"), "remote: wire bytes per .fits.fz frame", "B", None),
+    Goal("B7", ("raw", "request_to_blob_s"), "remote: raw request -> BLOB (loopback)", "s", None),
+    Goal("B7", ("compressed", "request_to_blob_s"), "remote: .fits.fz request -> BLOB", "s",
+         None),
+    Goal("B7", ("link_50mbit", "saved_s"), "remote: transfer saved per frame, 50 Mbit/s", "s",
+         None),
 )
 
 
@@ -114,7 +123,7 @@ def table(results: dict[str, Any]) -> str:
             target = f"{'<' if goal.below else '>='} {goal.limit:g} {goal.unit}"
         lines.append(f"{goal.section:4}{goal.label + ' (' + goal.unit + ')':46}"
                      f"{_fmt(median):>10}{_fmt(p95):>10}  {target:>10}  {verdict}")
-    for name in ("B1", "B2", "B3", "B4", "B5", "B6"):
+    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B7"):
         error = results.get(name, {}).get("error") if isinstance(results.get(name), dict) else None
         if error:
             lines.append(f"{name}: ERROR {error}")

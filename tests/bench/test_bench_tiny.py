@@ -26,6 +26,7 @@ HEADLINES = {
     "B4": ("idle_rss_mb", "growth_pct"),
     "B5": ("max_stall_ms", "getproperties_ms"),
     "B6": (),
+    "B7": ("wire_bytes_ratio",),
 }
 #: Raw figures behind the ratios, always measured (they need no camera).
 ALWAYS = {
@@ -36,6 +37,8 @@ ALWAYS = {
     "B5": (("idle_getproperties_ms",), ("idle_max_stall_ms",)),
     "B6": tuple(("exposures", e, mode, "request_to_blob_s") for e in ("0.05", "1")
                 for mode in ("back_to_back", "random_phase")),
+    "B7": tuple((mode, key) for mode in ("raw", "compressed")
+                for key in ("wire_bytes", "request_to_blob_s", "driver_cpu_per_frame_ms")),
 }
 
 
