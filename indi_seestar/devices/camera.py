@@ -291,15 +291,15 @@ class Camera(SeestarDevice):
 
     def _on_scope_info(self, values: dict[str, float]) -> None:
         self.scope_info.update(values)
+        if self._client is not None:
+            st = self._client.state
+            warning = self._optics_check.warning(
+                float(self.scope_info["FOCAL_LENGTH"]), float(self.scope_info["APERTURE"]),
+                scope_focal_mm=st.focal_length_mm, scope_aperture_mm=st.aperture_mm,
+                model=st.model)
+            if warning:
+                self.message(warning, "WARNING")
         self.publish(self.scope_info, state=State.OK)
-        if self._client is None:
-            return
-        st = self._client.state
-        warning = self._optics_check.warning(
-            float(self.scope_info["FOCAL_LENGTH"]), float(self.scope_info["APERTURE"]),
-            scope_focal_mm=st.focal_length_mm, scope_aperture_mm=st.aperture_mm, model=st.model)
-        if warning:
-            self.message(warning, "WARNING")
 
     def _on_active_devices(self, values: dict[str, str]) -> None:
         self.active_devices.update({k: v.strip() for k, v in values.items()})
