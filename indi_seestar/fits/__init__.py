@@ -6,7 +6,8 @@
     client_record(name, value, comment) -> FitsRecord      one FITS_HEADER record, typed
 
 Modules: cards (80-byte cards), records (FITS_HEADER), keywords (FrameMeta + TABLE),
-writer (the file).  astropy is never imported here; the tests read the result back with it.
+writer (the file), compress (`.fits.fz`, CCD_COMPRESSION; imported by its users, not here).
+Only compress uses astropy, and only on its first frame; the tests read the results with it.
 """
 
 from __future__ import annotations
