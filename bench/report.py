@@ -63,6 +63,15 @@ GOALS = (
            None, stat="max") for n in (1, 2, 4)),
     Goal("B9", ("pi4", "est_cores_for_4"), "4 instances on a Pi 4 (est., cores)", "cores", 1.0),
     Goal("B9", ("pi4", "rss_mb_for_4"), "4 instances, RSS in all", "MB", 512.0),
+    Goal("B7", ("wire_bytes_ratio",), "remote: wire bytes .fits.fz / raw", "x", 0.6),
+    Goal("B7", ("compression_cpu_ms",), "remote: driver CPU to compress a frame", "ms", 40.0),
+    Goal("B7", ("raw", "wire_bytes"), "remote: wire bytes per raw frame", "B", None),
+    Goal("B7", ("compressed", "wire_bytes"), "remote: wire bytes per .fits.fz frame", "B", None),
+    Goal("B7", ("raw", "request_to_blob_s"), "remote: raw request -> BLOB (loopback)", "s", None),
+    Goal("B7", ("compressed", "request_to_blob_s"), "remote: .fits.fz request -> BLOB", "s",
+         None),
+    Goal("B7", ("link_50mbit", "saved_s"), "remote: transfer saved per frame, 50 Mbit/s", "s",
+         None),
 )
 
 
@@ -124,7 +133,7 @@ def table(results: dict[str, Any]) -> str:
             target = f"{'<' if goal.below else '>='} {goal.limit:g} {goal.unit}"
         lines.append(f"{goal.section:4}{goal.label + ' (' + goal.unit + ')':46}"
                      f"{_fmt(median):>10}{_fmt(p95):>10}  {target:>10}  {verdict}")
-    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B9"):
+    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9"):
         error = results.get(name, {}).get("error") if isinstance(results.get(name), dict) else None
         if error:
             lines.append(f"{name}: ERROR {error}")
