@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import ValueRejected
 from ..fits import FitsRecord, FrameType
-from ..fits.compress import FZ_FORMAT, fz_from_parts
+from ..fits.compress import FZ_FORMAT, compressor_installed, fz_from_parts
 from ..indi import standard as std
 from ..indi.model import State
 from ..indi.wire import Snooped
@@ -84,7 +84,8 @@ class Camera(SeestarDevice):
                              connected_only=True, saved=True, on_new=self._on_gain)
         self.controls = self.add(std.ccd_controls_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
                                  connected_only=True, on_new=self._on_controls)
-        self.compression = self.add(std.ccd_compression(n), connected_only=True, saved=True)
+        self.compression = self.add(std.ccd_compression(n), connected_only=True, saved=True,
+                                    on_new=self._on_compression)
         self.capture_format = self.add(std.ccd_capture_format(n, [("INDI_RAW", "RAW")]),
                                        connected_only=True)
         self.transfer_format = self.add(std.ccd_transfer_format(n, native=False),
@@ -267,6 +268,13 @@ class Camera(SeestarDevice):
         self.upload_mode.update(values)
         self._show_file_path_property()
         self.publish(self.upload_mode, state=State.OK)
+
+    def _on_compression(self, values: dict[str, bool]) -> None:
+        if values.get("INDI_ENABLED") and not compressor_installed():
+            raise ValueRejected("CCD_COMPRESSION", "compressed FITS needs astropy, which is not "
+                                "installed (Debian: apt install python3-astropy)")
+        self.compression.update(values)
+        self.publish(self.compression, state=State.OK)
 
     def _on_fits_header(self, values: dict[str, str]) -> None:
         note = self._records.apply(values)  # ValueRejected -> Alert, nothing changed

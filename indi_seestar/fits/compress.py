@@ -14,6 +14,7 @@ astropy is imported on first use, not at import time.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections.abc import Sequence
 
@@ -27,6 +28,11 @@ from .writer import image_axes
 TILE_ROWS = 16
 #: The BLOB format of a compressed FITS file, as libindi names it.
 FZ_FORMAT = ".fits.fz"
+
+
+def compressor_installed() -> bool:
+    """Whether astropy, which writes the compressed file, can be imported (optional at run time)."""
+    return importlib.util.find_spec("astropy") is not None
 
 
 def fz_bytes(pixels: np.ndarray, header: bytes) -> bytes:
