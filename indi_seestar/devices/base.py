@@ -164,7 +164,11 @@ class SeestarDevice(Device):
                          message="[WARNING] no Seestar answered on UDP "
                                  f"{cfg.discovery_port}; enter its address in DEVICE_ADDRESS")
             return
-        first = found[0]
+        # several scopes on the network: the first one no other instance drives
+        held = {r.ip: await self.session.held_elsewhere(r.ip, cfg.control_port) for r in found}
+        first = next((r for r in found if held[r.ip] is None), found[0])
         self.session.set_address(first.ip, cfg.control_port)
-        names = ", ".join(f"{r.product_model} at {r.ip}" for r in found)
-        self.publish(self.discovery, state=State.OK, message=f"[INFO] found {names}")
+        names = ", ".join(f"{r.product_model} at {r.ip}" + (" (in use)" if held[r.ip] else "")
+                          for r in found)
+        self.publish(self.discovery, state=State.OK,
+                     message=f"[INFO] found {names}; using {first.ip}")

@@ -7,8 +7,10 @@ CCD_BINNING (done in software, camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (d
 on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as light),
 CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
 CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics by
-default), UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER and
-ACTIVE_DEVICES (camera_fits). The pipeline is in camera_exposure.
+default; a client's other value is kept with one warning), UPLOAD_MODE/UPLOAD_SETTINGS/
+CCD_FILE_PATH (camera_upload), FITS_HEADER (both libindi generations, camera_header) and
+ACTIVE_DEVICES (camera_fits), CCD_CONTROLS (Gain, an alias of CCD_GAIN as indi_asi_ccd
+names it) and CCD_COMPRESSION (`.fits.fz` BLOBs, fits/compress). The pipeline is in camera_exposure.
 No CCD_TEMPERATURE: the firmware reports only the board temperature (PiStatus `temp`), not
 the sensor's (no recorded firmware up to 7.32 does); it must not pass for CCD-TEMP.
 Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a stale one).
@@ -16,13 +18,15 @@ Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a sta
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from ..errors import ValueRejected
-from ..fits import CLEAR_KEYWORD, FitsRecord, FrameType, client_record
+from ..fits import FitsRecord, FrameType
+from ..fits.compress import FZ_FORMAT, compressor_installed, fz_from_parts
 from ..indi import standard as std
 from ..indi.model import State
 from ..indi.wire import Snooped
@@ -40,6 +44,7 @@ from .camera_fits import (
     snooped_surroundings,
 )
 from .camera_frame import Geometry
+from .camera_header import HeaderRecords, OpticsCheck
 from .camera_upload import UploadMode, UploadPlan, home
 from .filter_wheel import DEFAULT_NAMES
 
@@ -77,7 +82,11 @@ class Camera(SeestarDevice):
         self.fits_header = self.add(std.fits_header(n), connected_only=True,
                                     on_new=self._on_fits_header)
         self.gain = self.add(std.ccd_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
-                             connected_only=True, saved=True)
+                             connected_only=True, saved=True, on_new=self._on_gain)
+        self.controls = self.add(std.ccd_controls_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
+                                 connected_only=True, on_new=self._on_controls)
+        self.compression = self.add(std.ccd_compression(n), connected_only=True, saved=True,
+                                    on_new=self._on_compression)
         self.capture_format = self.add(std.ccd_capture_format(n, [("INDI_RAW", "RAW")]),
                                        connected_only=True)
         self.transfer_format = self.add(std.ccd_transfer_format(n, native=False),
@@ -87,7 +96,8 @@ class Camera(SeestarDevice):
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
         self.frame_type = self.add(std.ccd_frame_type(n), connected_only=True)
         self.cfa = self.add(std.ccd_cfa(n, "GRBG"), connected_only=True, on_new=self._on_cfa)
-        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True)
+        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True,
+                                   on_new=self._on_scope_info)
         self.upload_mode = self.add(std.upload_mode(n), connected_only=True,
                                     on_new=self._on_upload_mode, saved=True)
         self.upload_settings = self.add(std.upload_settings(n, home()), connected_only=True,
@@ -96,7 +106,8 @@ class Camera(SeestarDevice):
         self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
                                        on_new=self._on_active_devices, saved=True)
         self.exposures = Exposures(self)
-        self._records: dict[str, FitsRecord] = {}
+        self._records = HeaderRecords()
+        self._optics_check = OpticsCheck()
         self._snooped = SnoopedValues()
         self._snooping: set[str] = set()
         self._file_path_added = False
@@ -170,7 +181,15 @@ class Camera(SeestarDevice):
 
     def fits_records(self) -> tuple[FitsRecord, ...]:
         """The FITS_HEADER records in force, in the order they were first given."""
-        return tuple(self._records.values())
+        return self._records.records()
+
+    async def client_payload(
+            self, parts: list[bytes | memoryview]) -> tuple[list[bytes | memoryview], str]:
+        """The CCD1 BLOB parts and format: `.fits.fz` (in a worker thread) if CCD_COMPRESSION
+        is Enabled, else the FITS parts as they are (libindi saves the uncompressed file)."""
+        if "INDI_ENABLED" not in self.compression.on_names():
+            return parts, ".fits"
+        return [await asyncio.to_thread(fz_from_parts, parts)], FZ_FORMAT
 
     async def surroundings(self, frame_type: FrameType, start_utc: datetime) -> Surroundings:
         """Pointing, site, focuser and filter for the frame just taken (our own state first)."""
@@ -251,18 +270,45 @@ class Camera(SeestarDevice):
         self._show_file_path_property()
         self.publish(self.upload_mode, state=State.OK)
 
+    def _on_compression(self, values: dict[str, bool]) -> None:
+        if values.get("INDI_ENABLED") and not compressor_installed():
+            raise ValueRejected("CCD_COMPRESSION", "compressed FITS needs astropy, which is not "
+                                "installed (Debian: apt install python3-astropy)")
+        self.compression.update(values)
+        self.publish(self.compression, state=State.OK)
+
     def _on_fits_header(self, values: dict[str, str]) -> None:
-        self.fits_header.update(values)
-        name = str(self.fits_header["KEYWORD_NAME"]).strip()
-        if name.upper() == CLEAR_KEYWORD:
-            self._records.clear()
-            self.message("Custom FITS headers cleared.")
-        else:
-            record = client_record(name, str(self.fits_header["KEYWORD_VALUE"]).strip(),
-                                   str(self.fits_header["KEYWORD_COMMENT"]).strip())
-            self._records.pop(record.store_key, None)  # a replaced record moves to the end
-            self._records[record.store_key] = record
+        note = self._records.apply(values)  # ValueRejected -> Alert, nothing changed
+        if note:
+            self.message(note)
+        # published empty: a client resending its copy must not replay another's record
+        self.fits_header.update({name: "" for name in self.fits_header.values()})
         self.publish(self.fits_header, state=State.OK)
+
+    def _on_gain(self, values: dict[str, float]) -> None:
+        self._set_gain(values["GAIN"])
+
+    def _on_controls(self, values: dict[str, float]) -> None:
+        self._set_gain(values["Gain"])
+
+    def _set_gain(self, gain: float) -> None:
+        """CCD_GAIN and its CCD_CONTROLS alias (indi_asi_ccd's name) always show one value."""
+        self.gain["GAIN"] = gain
+        self.controls["Gain"] = gain
+        self.publish(self.gain, state=State.OK)
+        self.publish(self.controls, state=State.OK)
+
+    def _on_scope_info(self, values: dict[str, float]) -> None:
+        self.scope_info.update(values)
+        if self._client is not None:
+            st = self._client.state
+            warning = self._optics_check.warning(
+                float(self.scope_info["FOCAL_LENGTH"]), float(self.scope_info["APERTURE"]),
+                scope_focal_mm=st.focal_length_mm, scope_aperture_mm=st.aperture_mm,
+                model=st.model)
+            if warning:
+                self.message(warning, "WARNING")
+        self.publish(self.scope_info, state=State.OK)
 
     def _on_active_devices(self, values: dict[str, str]) -> None:
         self.active_devices.update({k: v.strip() for k, v in values.items()})

@@ -224,7 +224,8 @@ class Exposures:
                 path = await asyncio.to_thread(save_frame, shot.upload, parts)
                 camera.show_file_path(str(path))
             if shot.upload.mode.sends:
-                await camera.publish_blob(camera.ccd1, "CCD1", parts)
+                payload, fmt = await camera.client_payload(parts)
+                await camera.publish_blob(camera.ccd1, "CCD1", payload, fmt=fmt)
             log.debug("exposure of %g s delivered %.3f s after the request", shot.exposure_s,
                       time.monotonic() - shot.requested_monotonic_s)
         except IndiSeestarError as exc:

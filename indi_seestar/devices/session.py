@@ -3,8 +3,10 @@
 Layer: devices. The first device to CONNECT opens it, the last to DISCONNECT closes it; each
 device's CONNECTION reflects it. The address comes from the configuration or from a client's
 DEVICE_ADDRESS; the host `simulator` asks the injected factory for a built-in fake Seestar.
-Failures become typed errors whose text tells the user what to do (devices/advice.py). A
-session that cannot be resumed (login refused, or no reconnect within
+Failures become typed errors whose text tells the user what to do (devices/advice.py). Opening
+a real Seestar first claims it through the injected `claim_scope` (one scope, one session across
+processes: cli.py injects instances.ScopeLocks), released when the session closes; the built-in
+fake needs no claim. A session that cannot be resumed (login refused, or no reconnect within
 `seestar.reconnect_give_up_s`) is closed and every device is told.
 """
 
@@ -12,16 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..config import SIMULATOR_HOST, Config, SeestarConfig
-from ..errors import ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster
+from ..errors import (ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster,
+                      ScopeHeld)
 from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
+from ..seestar.timeouts import Timeouts
 from . import advice
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,12 @@ class SimulatorFactory(Protocol):
     def __call__(self) -> SimulatorEndpoints: ...
 
 
+class ScopeClaim(Protocol):
+    """Claims the Seestar at "host:port" for this process: its release, or ScopeHeld."""
+
+    def __call__(self, address: str) -> Callable[[], None]: ...
+
+
 class SessionListener(Protocol):
     """A connected device: told about reconnects and about a session lost for good."""
 
@@ -62,8 +73,13 @@ class SeestarSession:
     def __init__(self, config: Config, *, simulator_factory: SimulatorFactory | None = None,
                  config_error: ConfigError | None = None,
                  reload_config: Callable[[], Config] | None = None,
-                 config_file: str = "the configuration file") -> None:
+                 config_file: str = "the configuration file",
+                 claim_scope: ScopeClaim | None = None,
+                 scope_holder: Callable[[str], str | None] | None = None) -> None:
         self._config = config
+        self._claim_scope = claim_scope
+        self._scope_holder = scope_holder
+        self._releases: list[Callable[[], None]] = []
         self._simulator_factory = simulator_factory
         self._config_error = config_error
         self._reload_config = reload_config
@@ -183,6 +199,7 @@ class SeestarSession:
             await client.close()
             log.info("Seestar session closed")
         self._stop_simulator()
+        self._release_claim()
 
     # --- internals ----------------------------------------------------------------------
 
@@ -217,16 +234,63 @@ class SeestarSession:
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
                                    discovery_address="127.0.0.1", time_factor=sim.time_factor)
 
+    async def _claim(self, cfg: SeestarConfig) -> None:
+        """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""
+        if self._claim_scope is None or self._host == SIMULATOR_HOST:
+            return
+        self._release_claim()
+        await self._claim_key(f"{await _resolved(cfg.host)}:{cfg.control_port}")
+
+    async def _claim_serial(self, serial: str) -> None:
+        """The same scope reached by another address: claim its serial number too (hashed)."""
+        if self._claim_scope is None or self._host == SIMULATOR_HOST or not serial:
+            return
+        try:
+            await self._claim_key("sn-" + hashlib.sha256(serial.encode()).hexdigest()[:16])
+        except ScopeHeld as exc:
+            raise ScopeHeld(f"{self._host}:{self._control_port} (the same Seestar by its serial "
+                            "number)", exc.holder) from None
+
+    async def _claim_key(self, key: str) -> None:
+        assert self._claim_scope is not None
+        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim_scope, key))
+        try:
+            self._releases.append(await asyncio.shield(claiming))
+        except asyncio.CancelledError:  # the thread may still take the lock: give it back then
+            claiming.add_done_callback(_release_when_claimed)
+            raise
+
+    async def held_elsewhere(self, host: str, control_port: int) -> str | None:
+        """Who else (another process) drives the Seestar at host:port, or None."""
+        if self._scope_holder is None:
+            return None
+        address = f"{await _resolved(host)}:{control_port}"
+        return await asyncio.to_thread(self._scope_holder, address)
+
+    def _release_claim(self) -> None:
+        releases, self._releases = self._releases, []
+        for release in releases:
+            release()
+        if releases:
+            log.info("released the Seestar lock")
+
     async def _open(self) -> SeestarClient:
         cfg = await asyncio.to_thread(self._seestar_config)
+        try:
+            await self._claim(cfg)
+        except BaseException:
+            self._stop_simulator()
+            raise
         client = SeestarClient(cfg)
         try:
             async with asyncio.timeout(OPEN_TIMEOUT_S):
                 await client.connect()
                 await self._check_master(client)
+            await self._claim_serial(client.state.serial)
         except BaseException as exc:
             await client.close()
             self._stop_simulator()
+            self._release_claim()
             if isinstance(exc, TimeoutError) and not isinstance(exc, IndiSeestarError):
                 raise advice.explain(
                     ConnectFailed(cfg.host, cfg.control_port,
@@ -326,3 +390,21 @@ class SeestarSession:
         sim, self._simulator = self._simulator, None
         if sim is not None:
             sim.stop()
+
+
+async def _resolved(host: str) -> str:
+    """`host` as its first IPv4/IPv6 address (one scope, one lock key), else as written."""
+    import socket
+
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, None, type=socket.SOCK_STREAM),
+                                       Timeouts().resolve_s)
+    except (OSError, TimeoutError):
+        return host.lower()
+    return str(infos[0][4][0]) if infos else host.lower()
+
+
+def _release_when_claimed(claiming: asyncio.Future[Callable[[], None]]) -> None:
+    if not claiming.cancelled() and claiming.exception() is None:
+        claiming.result()()

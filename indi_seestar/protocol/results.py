@@ -78,6 +78,8 @@ class DeviceState:
     firmware_ver_int: int = 0
     firmware_ver_string: str = ""
     is_verified: bool = False
+    #: The scope's serial number (`device.sn`); "" when not reported. Keys its session lock.
+    serial: str = ""
     focal_length_mm: float = 0.0
     f_number: float = 0.0
     chip_width_px: int = 1080
@@ -121,6 +123,7 @@ def parse_device_state(result: Any) -> DeviceState:
         firmware_ver_int=_get(device, "firmware_ver_int", int, 0),
         firmware_ver_string=_get(device, "firmware_ver_string", str, ""),
         is_verified=_get(device, "is_verified", bool, False),
+        serial=_get(device, "sn", str, ""),
         focal_length_mm=_get(device, "focal_len", float, 0.0),
         f_number=_get(device, "fnumber", float, 0.0),
         chip_width_px=width,

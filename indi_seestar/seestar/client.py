@@ -33,6 +33,7 @@ from ..protocol.results import EquCoord, HorizCoord, ViewState
 from ..protocol.rpc import Event, VerifyPolicy
 from .client_extras import ExtraCommands
 from .client_mount import WHEEL_SLOTS, MountCommands
+from .clock_sync import ClockSync
 from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
 from .imaging import Imaging
@@ -67,6 +68,7 @@ class SeestarClient(MountCommands, ExtraCommands):
         self._t = timeouts or Timeouts()
         self._hub = EventHub()
         self._snapshot = Snapshot()
+        self._clock = ClockSync()
         self._connection_listeners: list[ConnectionCallback] = []
         self._supervisor = Supervisor(config, self._t, on_event=self._on_event,
                                       on_ready=self._on_ready, on_lost=self._hub.connection_lost,
@@ -262,8 +264,11 @@ class SeestarClient(MountCommands, ExtraCommands):
     # --- internals ---------------------------------------------------------------
 
     async def _on_ready(self, caller: Caller, contact: Contact) -> None:
-        """A session is (re-)established: resync the snapshot and the image side."""
+        """A session is (re-)established: set the clock, resync the snapshot and the image side."""
         self._snapshot.merge_poll(contact.device, logged_in=contact.logged_in)
+        await self._clock.apply(caller, self._t.setup_s)
+        if self._clock.site is not None and self._clock.last_error is None:
+            self._snapshot.update(lat_deg=self._clock.site[0], lon_east_deg=self._clock.site[1])
         await self._poll_wheel(caller)
         try:
             view = results.parse_view_state((await caller(methods.get_view_state(), self._t.request_s)).result)

@@ -123,6 +123,14 @@ class RpcConnection:
         finally:
             self._pending.pop(request_id, None)
 
+    def send_only(self, call: Call) -> None:
+        """Write `call` without waiting for a reply (a keepalive); nothing if the session ended."""
+        if self._lost is not None or self._writer.transport.is_closing():
+            return
+        data = encode_request(Request(next(self._ids), call.method, call.params), self.policy)
+        log.debug("%s >> %s", self._label, redact(data))
+        self._writer.write(data)
+
     def abort(self, reason: str) -> None:
         """Drop the session now: pending requests fail with ConnectionLost(reason)."""
         self._fail(reason)

@@ -29,6 +29,7 @@ class ScopeState:
     firmware_ver_int: int = 0
     logged_in: bool = False
     is_master: bool | None = None
+    serial: str = ""
     # optics and sensor
     focal_length_mm: float = 0.0
     f_number: float = 0.0
@@ -76,6 +77,7 @@ def from_device_state(state: ScopeState, device: DeviceState) -> ScopeState:
         firmware=device.firmware_ver_string,
         firmware_ver_int=device.firmware_ver_int,
         is_master=device.is_master if device.is_master is not None else state.is_master,
+        serial=device.serial or state.serial,
         focal_length_mm=device.focal_length_mm,
         f_number=device.f_number,
         chip_width_px=device.chip_width_px,

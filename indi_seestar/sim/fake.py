@@ -61,6 +61,8 @@ class FakeSeestar:
         lon_deg: float = DEFAULT_LON_DEG,
         sky_seed: int = 0,
         clock: SimClock | None = None,
+        serial: str | None = None,
+        idle_drop_s: float | None | str = "profile",
     ) -> None:
         self.profile = Profile.make(model, firmware)
         self.clock = clock or SimClock(time_factor)
@@ -68,6 +70,8 @@ class FakeSeestar:
         self._ports = (control_port, image_port, discovery_port)
         self.state = SimState.boot(self.profile, self.clock, seed=seed, parked=parked, equ_mode=equ_mode,
                                    lat_deg=lat_deg, lon_deg=lon_deg)
+        if serial is not None:
+            self.state.serial = serial
         self.bus = EventBus(self.clock)
         self.faults = Faults(self)
         self.renderer = Renderer(self.profile, StarCatalogue(sky_seed), self.state.best_focus_steps, seed)
@@ -82,6 +86,8 @@ class FakeSeestar:
             pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
             key = load_public_key(pem)
         self.control = ControlServer(self.core, handlers, verify_key=key)
+        if idle_drop_s != "profile":  # scope seconds; None = never (the profile's default otherwise)
+            self.control.idle_drop_s = None if idle_drop_s is None else float(idle_drop_s)
         ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control)
         register_state(handlers, ops)
         register_devices(handlers, ops)

@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from ..protocol import firmware as fw
 from ..protocol.auth import verify_signature
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
@@ -159,10 +160,7 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         return [ms.lon_deg, ms.lat_deg]
 
     def pi_set_time(call: Call) -> Any:
-        obj = call.params
-        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
-            obj = obj[0]
-        obj = as_object(obj)
+        obj = as_object(call.params)  # [obj] was unwrapped (or refused) by the admission rules
         when = datetime(int(obj["year"]), int(obj["mon"]), int(obj["day"]), int(obj["hour"]), int(obj["min"]),
                         int(obj.get("sec", 0)), tzinfo=timezone.utc)
         st.clock.set_utc(when)
@@ -218,3 +216,8 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         Method.ISCOPE_START_STACK: start_stack,
         Method.SET_SEQUENCE_SETTING: lambda call: 0,
     })
+    # The six methods 7.75 added (older profiles answer 103: rpc_server checks has_method).
+    # Their params and results are unknown (docs/firmware.md fact 4): the fake only models
+    # that they exist, answering code 0 with result 0 to whatever params come.
+    for method in fw.METHODS_FROM:
+        table[method] = lambda call: 0

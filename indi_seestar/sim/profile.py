@@ -1,7 +1,8 @@
-"""Model and firmware profiles of the fake Seestar (S50 / S30; firmware 6.70, 7.06, 7.32, ...).
+"""Model and firmware profiles of the fake Seestar (S50 / S30; firmware 6.70 ... 7.75, 8.46).
 
 Layer: sim. Pure data. The firmware number drives the protocol rules of seestar-protocol.md
-§2.7 and §6: firmware_ver_int = 2000 + 100*major + minor.
+§2.7 and §6 and of docs/firmware.md (2026 firmware): firmware_ver_int = 2000 + 100*major +
+minor. A profile is a firmware version; the model is a separate knob (`--model`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..protocol import firmware as fw
+from ..protocol.methods import Method
 
 #: Camera facts shared by S50 and S30 (get_device_state.camera; seestar-protocol.md §4.5).
 CHIP_WIDTH_PX = 1080
@@ -85,6 +88,44 @@ class Profile:
     def login_required(self) -> bool:
         """fw >= 2732: nothing but the login methods is answered before verify_client (§6.1)."""
         return self.ver_int >= 2732
+
+    @property
+    def firmware_2026(self) -> bool:
+        """fw >= 2775 (7.75, app 3.2.0, May 2026) and later (8.46): docs/firmware.md facts 1-4."""
+        return self.ver_int >= fw.KEYED_COORDS_FROM
+
+    @property
+    def refuses_nested_arrays(self) -> bool:
+        """`[[...], "verify"]` answers 107 (object methods) / 108 (float methods): 7.75+ (#748, #758)."""
+        return self.firmware_2026
+
+    @property
+    def keyed_coords(self) -> bool:
+        """scope_goto / scope_sync take `{"ra", "dec"}` (7.75+, PR #767); older: 108 [unverified]."""
+        return fw.keyed_coords(self.ver_int)
+
+    @property
+    def withholds_verify_probe(self) -> bool:
+        """pi_is_verified unanswered before login too (seestar_alp d6c401b, #759): 7.75+."""
+        return self.firmware_2026 and self.login_required
+
+    @property
+    def busy_login_stall_s(self) -> float:
+        """get_verify_str answers this late while the scope images (seestar_alp #753): 7.75+."""
+        return 10.0 if self.firmware_2026 and self.has_login else 0.0
+
+    @property
+    def idle_drop_s(self) -> float | None:
+        """A silent control connection is dropped after this long (ALP emulator notes): 7.75+."""
+        return fw.CONTROL_IDLE_DROP_S if self.firmware_2026 else None
+
+    def has_method(self, method: Method) -> bool:
+        """False for the methods this firmware does not have yet (the 7.75 additions)."""
+        return fw.has_method(self.ver_int, method)
+
+    def has_setting(self, key: str) -> bool:
+        """False for settings keys this firmware does not know yet (auto_lenhance before 7.75)."""
+        return fw.has_setting(self.ver_int, key)
 
     @property
     def has_guest_mode(self) -> bool:

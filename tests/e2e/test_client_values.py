@@ -139,6 +139,7 @@ def test_a_fractional_filter_slot_is_refused_not_rounded(rig):
     ("camera", "CCD_BINNING", {"HOR_BIN": 1.5}),
     ("camera", "CCD_FRAME", {"WIDTH": 640.5}),
     ("camera", "CCD_GAIN", {"GAIN": 80.5}),
+    ("camera", "CCD_CONTROLS", {"Gain": 80.5}),  # CCD_GAIN's alias, "%g" as indi_asi_ccd
 ])
 def test_every_integer_valued_number_refuses_fractions(rig, device, name, values):
     text = _refused(rig, getattr(rig, device), name, values)

@@ -28,6 +28,7 @@ GENERAL_INFO = "General Info"
 IMAGE_SETTINGS = "Image Settings"
 IMAGE_INFO = "Image Info"
 FILTER_WHEEL = "Filter Wheel"
+CONTROLS = "Controls"
 
 SEXAGESIMAL = "%010.6m"  # hh:mm:ss display
 
