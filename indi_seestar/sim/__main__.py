@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .fake import FakeSeestar
+from .profile import MODEL_NAMES
 from .trace import Trace
 
 
@@ -25,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--control-port", type=int, default=4700)
     p.add_argument("--image-port", type=int, default=4800)
     p.add_argument("--discovery-port", type=int, default=4720)
-    p.add_argument("--model", default="S50", choices=["S50", "S30"])
+    p.add_argument("--model", default="S50", choices=list(MODEL_NAMES),
+                   help="hardware (sensor, optics, wide camera); separate from --firmware")
     p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32")
     p.add_argument("--public-key", type=Path, default=None, help="PEM public key checked by verify_client")
     p.add_argument("--time-factor", type=float, default=1.0, help="scope seconds per real second")

@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 
 class FakeSeestar:
-    """A fake S50/S30 speaking the real wire protocol; `await start()`, `await stop()`."""
+    """A fake S50/S30/S50P/S30P speaking the real wire protocol; `await start()`, `await stop()`."""
 
     def __init__(
         self,
@@ -85,7 +85,7 @@ class FakeSeestar:
         ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control)
         register_state(handlers, ops)
         register_devices(handlers, ops)
-        self.image = ImageServer(self.core, self.camera, self.view)
+        self.image = ImageServer(self.core, self.camera, self.view, zip_previews=self.profile.zip_previews)
         self.discovery = DiscoveryServer(self.core, host)
         self.loop: asyncio.AbstractEventLoop | None = None
         if self.profile.login_required and key is None:

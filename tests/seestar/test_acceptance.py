@@ -191,3 +191,19 @@ async def test_firmware_718_offers_a_login_but_works_without_a_key(clients: Clie
         state = await client.connect()
         assert state.firmware == "7.18" and not state.logged_in
         assert fake.faults.counters.login_attempts == 0
+
+
+@pytest.mark.parametrize("model", ["S30", "S50P", "S30P"])
+async def test_each_model_streams_frames_of_its_own_sensor(model: str, clients: Clients) -> None:
+    """S30 family: ZIP previews (data_type 3) arrive as raw Bayer; Pro: 2180x3856 frames."""
+    with running_fake(model=model, firmware="7.06", time_factor=TIME_FACTOR) as (sim, fake):
+        client = clients(config_for(fake, time_factor=TIME_FACTOR))
+        state = await client.connect()
+        sensor = fake.profile.sensor
+        assert (state.chip_width_px, state.chip_height_px) == (sensor.width_px, sensor.height_px)
+        with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=0.5,
+                                         timeout_s=15) as frame:
+            assert (frame.width, frame.height) == (sensor.width_px, sensor.height_px)
+            zipped = frame.header.data_type == 3
+            assert zipped is model.startswith("S30")
+            assert np.array_equal(frame.pixels, sim.call(fake.camera.rendered, frame.header.image_id))
