@@ -17,7 +17,7 @@ Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a sta
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -153,6 +153,10 @@ class Camera(SeestarDevice):
         self.file_path["FILE_PATH"] = path
         self.message(f"Image saved to {path}")
         self.publish(self.file_path, state=State.OK)
+
+    async def send_image(self, parts: Sequence[bytes | memoryview]) -> None:
+        """The FITS parts as the CCD1 BLOB."""
+        await self.publish_blob(self.ccd1, "CCD1", parts)
 
     def optics(self) -> Optics:
         """Pixel size, CFA and SCOPE_INFO as the header states them."""
