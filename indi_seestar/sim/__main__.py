@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--control-port", type=int, default=4700)
     p.add_argument("--image-port", type=int, default=4800)
     p.add_argument("--discovery-port", type=int, default=4720)
+    p.add_argument("--wide-image-port", type=int, default=4804,
+                   help="the S30P's wide camera image channel")
     p.add_argument("--model", default="S50", choices=list(MODEL_NAMES),
                    help="hardware (sensor, optics, wide camera); separate from --firmware")
     p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32")
@@ -47,6 +49,7 @@ async def _serve(args: argparse.Namespace) -> None:
     fake = FakeSeestar(model=args.model, firmware=args.firmware, time_factor=args.time_factor,
                        public_key_pem=pem, host=args.host, control_port=args.control_port,
                        image_port=args.image_port, discovery_port=args.discovery_port, seed=args.seed,
+                       wide_image_port=args.wide_image_port,
                        parked=not args.unparked, equ_mode=args.equ_mode)
     if args.trace is not None:
         fake.enable_trace(Trace(args.trace))
@@ -57,8 +60,9 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     await fake.start()
     try:
+        wide = f" wide={fake.wide_image_port}" if fake.wide_image_port is not None else ""
         sys.stdout.write(f"ready control={fake.control_port} image={fake.image_port} "
-                         f"discovery={fake.discovery_port}\n")
+                         f"discovery={fake.discovery_port}{wide}\n")
         sys.stdout.flush()
         await stop.wait()
     finally:
