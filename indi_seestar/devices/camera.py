@@ -285,10 +285,8 @@ class Camera(SeestarDevice):
 
     def _geometry(self, frame: Mapping[str, Any] | None = None,
                   binning: Mapping[str, Any] | None = None) -> Geometry:
-        f = frame if frame is not None else self.frame.values()
-        b = binning if binning is not None else self.binning.values()
-        return Geometry(round(f["X"]), round(f["Y"]), round(f["WIDTH"]), round(f["HEIGHT"]),
-                        round(b["HOR_BIN"]), round(b["VER_BIN"]))
+        return camera_frame.from_vectors(frame if frame is not None else self.frame.values(),
+                                         binning if binning is not None else self.binning.values())
 
     def _check(self, geometry: Geometry) -> None:
         camera_frame.check(geometry, *self._sensor())
