@@ -3,7 +3,7 @@
 Layer: devices. Properties, as libindi's INDI::CCD defines them: CCD_EXPOSURE (Busy with a
 countdown, Ok with 0 once the image is out, Alert on failure; a new one replaces a running
 one), CCD_ABORT_EXPOSURE, CCD1 (one-HDU 2-D uint16 raw Bayer FITS), CCD_INFO, CCD_FRAME and
-CCD_BINNING (done in software, camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (dark and bias
+CCD_BINNING (done in software, ccd_region / camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (dark and bias
 on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as light),
 CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
 CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics by
@@ -17,7 +17,7 @@ Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a sta
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,6 @@ from ..indi import standard as std
 from ..indi.model import State
 from ..indi.wire import Snooped
 from ..seestar.client import SeestarClient
-from . import camera_frame
 from .base import SeestarDevice
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
 from .camera_fits import (
@@ -38,7 +37,7 @@ from .camera_fits import (
     pointing_since,
     snooped_surroundings,
 )
-from .camera_frame import Geometry
+from .ccd_region import Region
 from .camera_upload import UploadMode, UploadPlan, home
 from .filter_wheel import DEFAULT_NAMES
 
@@ -68,11 +67,13 @@ class Camera(SeestarDevice):
                                  connected_only=True, on_new=self._on_exposure)
         self.abort = self.add(std.ccd_abort_exposure(n), connected_only=True,
                               on_new=self._on_abort)
-        self.frame = self.add(std.ccd_frame(n, w, h), connected_only=True, on_new=self._on_frame)
-        self.frame_reset = self.add(std.ccd_frame_reset(n), connected_only=True,
-                                    on_new=self._on_frame_reset)
-        self.binning = self.add(std.ccd_binning(n, MAX_BINNING), connected_only=True,
-                                on_new=self._on_binning)
+        frame, binning = std.ccd_frame(n, w, h), std.ccd_binning(n, MAX_BINNING)
+        reset, info = std.ccd_frame_reset(n), std.ccd_info(n, w, h, DEFAULT_PIXEL_UM, BITS_PER_PIXEL)
+        self.region = Region(frame=frame, binning=binning, reset=reset, info=info,
+                             publish=self.publish)
+        self.frame = self.add(frame, connected_only=True, on_new=self.region.on_frame)
+        self.frame_reset = self.add(reset, connected_only=True, on_new=self.region.on_reset)
+        self.binning = self.add(binning, connected_only=True, on_new=self.region.on_binning)
         self.fits_header = self.add(std.fits_header(n), connected_only=True,
                                     on_new=self._on_fits_header)
         self.gain = self.add(std.ccd_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
@@ -81,8 +82,7 @@ class Camera(SeestarDevice):
                                        connected_only=True)
         self.transfer_format = self.add(std.ccd_transfer_format(n, native=False),
                                         connected_only=True)
-        self.info = self.add(std.ccd_info(n, w, h, DEFAULT_PIXEL_UM, BITS_PER_PIXEL),
-                             connected_only=True)
+        self.info = self.add(info, connected_only=True)
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
         self.frame_type = self.add(std.ccd_frame_type(n), connected_only=True)
         self.cfa = self.add(std.ccd_cfa(n, "GRBG"), connected_only=True, on_new=self._on_cfa)
@@ -105,16 +105,9 @@ class Camera(SeestarDevice):
     async def on_session(self, client: SeestarClient) -> None:
         """Take the sensor and optics the scope reports; no exposure is under way."""
         st = client.state
-        width = st.chip_width_px or DEFAULT_WIDTH_PX
-        height = st.chip_height_px or DEFAULT_HEIGHT_PX
-        pixel = st.pixel_size_um or DEFAULT_PIXEL_UM
-        self.info.update({"CCD_MAX_X": width, "CCD_MAX_Y": height, "CCD_PIXEL_SIZE": pixel,
-                          "CCD_PIXEL_SIZE_X": pixel, "CCD_PIXEL_SIZE_Y": pixel})
-        if (self.frame.member("WIDTH").max, self.frame.member("HEIGHT").max) != (width, height):
-            for member, top in (("X", width - 1), ("Y", height - 1), ("WIDTH", width),
-                                ("HEIGHT", height)):
-                self.frame.member(member).max = top
-            self._reset_frame()
+        self.region.resize(st.chip_width_px or DEFAULT_WIDTH_PX,
+                           st.chip_height_px or DEFAULT_HEIGHT_PX,
+                           st.pixel_size_um or DEFAULT_PIXEL_UM)
         if st.cfa:
             self.cfa["CFA_TYPE"] = st.cfa
         if not self.scope_info["FOCAL_LENGTH"] and st.focal_length_mm:
@@ -206,7 +199,7 @@ class Camera(SeestarDevice):
         frame_type = FRAME_TYPE_OF[next(iter(self.frame_type.on_names()), "FRAME_LIGHT")]
         requested = EXPOSURE_MIN_S if frame_type is FrameType.BIAS else values["CCD_EXPOSURE_VALUE"]
         shot = Shot(exposure_s=firmware_exposure_s(requested), frame_type=frame_type,
-                    geometry=self._geometry(), gain=round(self.gain["GAIN"]),
+                    geometry=self.region.geometry(), gain=round(self.gain["GAIN"]),
                     upload=self._upload_plan(), requested_monotonic_s=time.monotonic())
         self.exposure["CCD_EXPOSURE_VALUE"] = shot.exposure_s
         self.publish(self.exposure, state=State.BUSY)
@@ -219,25 +212,6 @@ class Camera(SeestarDevice):
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.publish(self.exposure, state=State.IDLE)
         self.publish(self.abort, state=State.OK)
-
-    def _on_frame(self, values: dict[str, float]) -> None:
-        wanted = {**self.frame.values(), **{k: round(v) for k, v in values.items()}}
-        self._check(self._geometry(wanted))
-        self.frame.update(wanted)
-        self.publish(self.frame, state=State.OK)
-
-    def _on_binning(self, values: dict[str, float]) -> None:
-        wanted = {**self.binning.values(), **{k: round(v) for k, v in values.items()}}
-        self._check(self._geometry(binning=wanted))
-        self.binning.update(wanted)
-        self.publish(self.binning, state=State.OK)
-
-    def _on_frame_reset(self, values: dict[str, bool]) -> None:
-        self._reset_frame()
-        self.publish(self.frame, state=State.OK)
-        self.publish(self.binning, state=State.OK)
-        self.frame_reset.reset()
-        self.publish(self.frame_reset, state=State.OK)
 
     def _on_cfa(self, values: dict[str, str]) -> None:
         pattern = values.get("CFA_TYPE", self.cfa["CFA_TYPE"]).strip().upper()
@@ -279,22 +253,6 @@ class Camera(SeestarDevice):
             self._snooped.feed(message)
 
     # --- internals -----------------------------------------------------------------------
-
-    def _sensor(self) -> tuple[int, int]:
-        return round(self.info["CCD_MAX_X"]), round(self.info["CCD_MAX_Y"])
-
-    def _geometry(self, frame: Mapping[str, Any] | None = None,
-                  binning: Mapping[str, Any] | None = None) -> Geometry:
-        return camera_frame.from_vectors(frame if frame is not None else self.frame.values(),
-                                         binning if binning is not None else self.binning.values())
-
-    def _check(self, geometry: Geometry) -> None:
-        camera_frame.check(geometry, *self._sensor())
-
-    def _reset_frame(self) -> None:
-        width, height = self._sensor()
-        self.frame.update({"X": 0, "Y": 0, "WIDTH": width, "HEIGHT": height})
-        self.binning.update({"HOR_BIN": 1, "VER_BIN": 1})
 
     def _upload_plan(self) -> UploadPlan:
         mode = UploadMode(next(iter(self.upload_mode.on_names()), "UPLOAD_CLIENT"))

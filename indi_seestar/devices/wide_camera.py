@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,9 +28,10 @@ from ..indi import standard as std
 from ..indi.model import State
 from ..seestar.client import SeestarClient
 from . import camera_frame
+from .base import SeestarDevice
 from .camera_fits import Optics, Surroundings, frame_meta
 from .camera_frame import Geometry
-from .base import SeestarDevice
+from .ccd_region import Region
 from .session import SeestarSession
 
 #: CCD_EXPOSURE's range (s); the value asked is not what the wide camera runs (see above).
@@ -63,13 +63,14 @@ class WideCamera(SeestarDevice):
                                  connected_only=True, on_new=self._on_exposure)
         self.abort = self.add(std.ccd_abort_exposure(n), connected_only=True,
                               on_new=self._on_abort)
-        self.frame = self.add(std.ccd_frame(n, 1920, 1080), connected_only=True,
-                              on_new=self._on_frame)
-        self.frame_reset = self.add(std.ccd_frame_reset(n), connected_only=True,
-                                    on_new=self._on_frame_reset)
-        self.binning = self.add(std.ccd_binning(n, MAX_BINNING), connected_only=True,
-                                on_new=self._on_binning)
-        self.info = self.add(std.ccd_info(n, 1920, 1080, 2.7, BITS_PER_PIXEL), connected_only=True)
+        frame, binning = std.ccd_frame(n, 1920, 1080), std.ccd_binning(n, MAX_BINNING)
+        reset, info = std.ccd_frame_reset(n), std.ccd_info(n, 1920, 1080, 2.7, BITS_PER_PIXEL)
+        self.region = Region(frame=frame, binning=binning, reset=reset, info=info,
+                             publish=self.publish)
+        self.frame = self.add(frame, connected_only=True, on_new=self.region.on_frame)
+        self.frame_reset = self.add(reset, connected_only=True, on_new=self.region.on_reset)
+        self.binning = self.add(binning, connected_only=True, on_new=self.region.on_binning)
+        self.info = self.add(info, connected_only=True)
         self.cfa = self.add(std.ccd_cfa(n, "RGGB"), connected_only=True)
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
 
@@ -111,14 +112,7 @@ class WideCamera(SeestarDevice):
         wide = client.state.wide_camera
         if wide is None or not wide.star_mode:
             raise OperationFailed("connect", NO_WIDE_CAMERA)
-        self.info.update({"CCD_MAX_X": wide.width_px, "CCD_MAX_Y": wide.height_px,
-                          "CCD_PIXEL_SIZE": wide.pixel_size_um,
-                          "CCD_PIXEL_SIZE_X": wide.pixel_size_um,
-                          "CCD_PIXEL_SIZE_Y": wide.pixel_size_um})
-        for member, top in (("X", wide.width_px - 1), ("Y", wide.height_px - 1),
-                            ("WIDTH", wide.width_px), ("HEIGHT", wide.height_px)):
-            self.frame.member(member).max = top
-        self._reset_frame()
+        self.region.resize(wide.width_px, wide.height_px, wide.pixel_size_um)
         self.cfa["CFA_TYPE"] = wide.cfa
         self.exposure.state = State.IDLE
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
@@ -138,7 +132,7 @@ class WideCamera(SeestarDevice):
         self._cancel()
         self.exposure["CCD_EXPOSURE_VALUE"] = exposure_s
         self.publish(self.exposure, state=State.BUSY)
-        self._task = self.spawn(self._run(exposure_s, self._geometry(), time.monotonic()))
+        self._task = self.spawn(self._run(exposure_s, self.region.geometry(), time.monotonic()))
 
     def _on_abort(self, values: dict[str, bool]) -> None:
         self.abort.reset()
@@ -147,25 +141,6 @@ class WideCamera(SeestarDevice):
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.publish(self.exposure, state=State.IDLE)
         self.publish(self.abort, state=State.OK)
-
-    def _on_frame(self, values: dict[str, float]) -> None:
-        wanted = {**self.frame.values(), **{k: round(v) for k, v in values.items()}}
-        camera_frame.check(self._geometry(wanted), *self._sensor())
-        self.frame.update(wanted)
-        self.publish(self.frame, state=State.OK)
-
-    def _on_binning(self, values: dict[str, float]) -> None:
-        wanted = {**self.binning.values(), **{k: round(v) for k, v in values.items()}}
-        camera_frame.check(self._geometry(binning=wanted), *self._sensor())
-        self.binning.update(wanted)
-        self.publish(self.binning, state=State.OK)
-
-    def _on_frame_reset(self, values: dict[str, bool]) -> None:
-        self._reset_frame()
-        self.publish(self.frame, state=State.OK)
-        self.publish(self.binning, state=State.OK)
-        self.frame_reset.reset()
-        self.publish(self.frame_reset, state=State.OK)
 
     # --- the exposure ------------------------------------------------------------------------
 
@@ -206,19 +181,6 @@ class WideCamera(SeestarDevice):
         return Optics(pixel_size_x_um=pixel, pixel_size_y_um=pixel,
                       cfa_type=str(self.cfa["CFA_TYPE"]).strip(), cfa_offset_x=0, cfa_offset_y=0,
                       focal_length_mm=0.0, aperture_mm=0.0)
-
-    def _sensor(self) -> tuple[int, int]:
-        return round(self.info["CCD_MAX_X"]), round(self.info["CCD_MAX_Y"])
-
-    def _geometry(self, frame: Mapping[str, Any] | None = None,
-                  binning: Mapping[str, Any] | None = None) -> Geometry:
-        return camera_frame.from_vectors(frame if frame is not None else self.frame.values(),
-                                         binning if binning is not None else self.binning.values())
-
-    def _reset_frame(self) -> None:
-        width, height = self._sensor()
-        self.frame.update({"X": 0, "Y": 0, "WIDTH": width, "HEIGHT": height})
-        self.binning.update({"HOR_BIN": 1, "VER_BIN": 1})
 
 
 def _del_device(device: WideCamera) -> bytes:
