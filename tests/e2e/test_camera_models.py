@@ -35,6 +35,8 @@ def test_ccd_info_and_fits_follow_the_model(tmp_path, model):
         assert (info["CCD_MAX_X"], info["CCD_MAX_Y"]) == (width, height)
         assert info["CCD_PIXEL_SIZE"] == pytest.approx(pixel_um)
         assert last_values(rig, "CCD_FRAME") == {"X": 0, "Y": 0, "WIDTH": width, "HEIGHT": height}
+        mount_info = rig.client.updates(rig.mount, "TELESCOPE_INFO")[-1].values
+        assert mount_info["TELESCOPE_FOCAL_LENGTH"] == pytest.approx(focal_mm)
         scope = last_values(rig, "SCOPE_INFO")
         assert scope["FOCAL_LENGTH"] == pytest.approx(focal_mm)
         assert scope["APERTURE"] == pytest.approx(aperture_mm, rel=1e-3)
