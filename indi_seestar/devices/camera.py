@@ -6,9 +6,9 @@ one), CCD_ABORT_EXPOSURE, CCD1 (one-HDU 2-D uint16 raw Bayer FITS), CCD_INFO, CC
 CCD_BINNING (done in software, ccd_region / camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (dark and bias
 on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as light),
 CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
-CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics by
-default), UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER and
-ACTIVE_DEVICES (camera_fits). The pipeline is in camera_exposure.
+CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics at
+every connect unless a client set it), UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH
+(camera_upload), FITS_HEADER and ACTIVE_DEVICES (camera_fits). The pipeline is in camera_exposure.
 No CCD_TEMPERATURE: the firmware reports only the board temperature (PiStatus `temp`), not
 the sensor's (no recorded firmware up to 7.32 does); it must not pass for CCD-TEMP.
 Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a stale one).
@@ -86,7 +86,9 @@ class Camera(SeestarDevice):
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
         self.frame_type = self.add(std.ccd_frame_type(n), connected_only=True)
         self.cfa = self.add(std.ccd_cfa(n, "GRBG"), connected_only=True, on_new=self._on_cfa)
-        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True)
+        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True,
+                                   on_new=self._on_scope_info)
+        self._scope_info_from_client = False
         self.upload_mode = self.add(std.upload_mode(n), connected_only=True,
                                     on_new=self._on_upload_mode, saved=True)
         self.upload_settings = self.add(std.upload_settings(n, home()), connected_only=True,
@@ -110,10 +112,14 @@ class Camera(SeestarDevice):
                            st.pixel_size_um or DEFAULT_PIXEL_UM)
         if st.cfa:
             self.cfa["CFA_TYPE"] = st.cfa
-        if not self.scope_info["FOCAL_LENGTH"] and st.focal_length_mm:
-            self.scope_info["FOCAL_LENGTH"] = st.focal_length_mm
-        if not self.scope_info["APERTURE"] and st.aperture_mm:
-            self.scope_info["APERTURE"] = st.aperture_mm
+        # The scope's optics at every connect, over a saved value (a config saved with another
+        # model would put its focal length in every header); a client's own value wins until
+        # the driver restarts.
+        if not self._scope_info_from_client:
+            if st.focal_length_mm:
+                self.scope_info["FOCAL_LENGTH"] = st.focal_length_mm
+            if st.aperture_mm:
+                self.scope_info["APERTURE"] = st.aperture_mm
         self.exposure.state = State.IDLE
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.exposures.session_started()
@@ -212,6 +218,11 @@ class Camera(SeestarDevice):
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.publish(self.exposure, state=State.IDLE)
         self.publish(self.abort, state=State.OK)
+
+    def _on_scope_info(self, values: dict[str, float]) -> None:
+        self.scope_info.update(values)
+        self._scope_info_from_client = True
+        self.publish(self.scope_info, state=State.OK)
 
     def _on_cfa(self, values: dict[str, str]) -> None:
         pattern = values.get("CFA_TYPE", self.cfa["CFA_TYPE"]).strip().upper()

@@ -26,11 +26,23 @@ def last_values(rig, name: str) -> dict:  # noqa: ANN001
     return rig.client.updates(rig.camera, name)[-1].values
 
 
+def connect_camera(rig) -> int:  # noqa: ANN001
+    """CONNECT the camera; the mark after which its connected-only vectors are (re)defined."""
+    since = rig.client.mark()
+    rig.client.connect_device(rig.camera, timeout_s=30)
+    for name in ("SCOPE_INFO", "CCD_INFO"):
+        rig.client.wait(lambda u, n=name: (u.device, u.name, u.event) == (rig.camera, n, "def"),
+                        timeout_s=10, since=since)
+    return since
+
+
 @pytest.mark.parametrize("model", list(MODELS))
 def test_ccd_info_and_fits_follow_the_model(tmp_path, model):
     width, height, pixel_um, bayer, focal_mm, aperture_mm = MODELS[model]
     with camera_rig(tmp_path, model=model) as rig:
         point_high(rig)
+        for device, name in ((rig.camera, "SCOPE_INFO"), (rig.mount, "TELESCOPE_INFO")):
+            rig.client.wait(lambda u, d=device, n=name: (u.device, u.name) == (d, n), timeout_s=10)
         info = last_values(rig, "CCD_INFO")
         assert (info["CCD_MAX_X"], info["CCD_MAX_Y"]) == (width, height)
         assert info["CCD_PIXEL_SIZE"] == pytest.approx(pixel_um)
@@ -76,3 +88,39 @@ def test_roi_and_binning_on_the_large_sensor(tmp_path):
         texts = [u.message for u in rig.client.updates(rig.camera, event="message", since=since)]
         assert any("2180x3856" in t for t in texts)
         frames.close()
+
+
+def test_another_scope_brings_its_own_optics(tmp_path):
+    """Switching DEVICE_ADDRESS from an S30P to an S50: SCOPE_INFO and CCD_INFO follow the new
+    scope (not the first one's 160 mm), while a value a client set stands for the run."""
+    from indi_seestar.sim import SimThread
+
+    other = SimThread(model="S50", parked=False)
+    s50 = other.start()
+    try:
+        with camera_rig(tmp_path, model="S30P") as rig:
+            rig.client.wait(lambda u: (u.device, u.name) == (rig.camera, "SCOPE_INFO"), timeout_s=10)
+            assert last_values(rig, "SCOPE_INFO")["FOCAL_LENGTH"] == pytest.approx(160.0)
+            for device in rig.devices:
+                since = rig.client.mark()
+                rig.client.disconnectDevice(device)
+                rig.wait_state(device, "CONNECTION", "Idle", since=since)
+            since = rig.client.mark()
+            rig.client.send_text(rig.camera, "DEVICE_ADDRESS",
+                                 {"ADDRESS": "127.0.0.1", "PORT": str(s50.control_port)})
+            rig.wait_state(rig.camera, "DEVICE_ADDRESS", "Ok", since=since)
+            connect_camera(rig)
+            assert last_values(rig, "SCOPE_INFO")["FOCAL_LENGTH"] == pytest.approx(250.0)
+            info = last_values(rig, "CCD_INFO")
+            assert (info["CCD_MAX_X"], info["CCD_MAX_Y"]) == (1080, 1920)
+
+            since = rig.client.mark()
+            rig.client.send_number(rig.camera, "SCOPE_INFO", {"FOCAL_LENGTH": 300, "APERTURE": 60})
+            rig.wait_state(rig.camera, "SCOPE_INFO", "Ok", since=since)
+            since = rig.client.mark()
+            rig.client.disconnectDevice(rig.camera)
+            rig.wait_state(rig.camera, "CONNECTION", "Idle", since=since)
+            connect_camera(rig)
+            assert last_values(rig, "SCOPE_INFO")["FOCAL_LENGTH"] == pytest.approx(300.0)
+    finally:
+        other.stop()
