@@ -28,6 +28,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b1_frames": (60, 3),
     "b1_libindi_frames": (20, 2),
     "b1_tcp_frames": (12, 2),
+    "b1_large_rounds": (3, 1),
+    "b1_large_frames": (30, 3),
     "b2_samples": (40, 3),
     "b3_runs": (10, 1),
     "b4_frames": ((100, 500), (3, 6)),
@@ -52,9 +54,15 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
     k = 1 if tiny else 0
     s = {name: sizes[k] for name, sizes in SIZES.items()}
     return {
-        "B1": lambda: b1_frames.run(rounds=s["b1_rounds"], frames=s["b1_frames"],
-                                    libindi_frames=s["b1_libindi_frames"],
-                                    tcp_frames=s["b1_tcp_frames"], pin_cpus=pin, log=_log),
+        "B1": lambda: {
+            **b1_frames.run(rounds=s["b1_rounds"], frames=s["b1_frames"],
+                            libindi_frames=s["b1_libindi_frames"],
+                            tcp_frames=s["b1_tcp_frames"], pin_cpus=pin, log=_log),
+            # The Pro models' 2180x3856 frame (4x the bytes), unix transport only.
+            "large": b1_frames.run(rounds=s["b1_large_rounds"], frames=s["b1_large_frames"],
+                                   libindi_frames=s["b1_libindi_frames"], tcp_frames=0,
+                                   transports=("unix",), model="S50P", pin_cpus=pin, log=_log),
+        },
         "B2": lambda: b2_control.run(samples=s["b2_samples"], log=_log),
         "B3": lambda: b3_startup.run(runs=s["b3_runs"], log=_log),
         "B4": lambda: b4_memory.run(checkpoints=s["b4_frames"], runs=s["b4_runs"], log=_log),

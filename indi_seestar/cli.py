@@ -56,19 +56,20 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
         log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
                  cfg.simulator.firmware, fake.control_port)
         return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
-                                  cfg.simulator.time_factor, runner.stop)
+                                  cfg.simulator.time_factor, runner.stop, fake.wide_image_port)
 
     return start
 
 
 def build_devices(cfg: configuration.Config,
                   config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
-    """The session and the four devices, wired together."""
+    """The session and the devices (the fifth, the wide camera, shows only on an S30 Pro)."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
     from .devices.session import SeestarSession
     from .devices.telescope import Mount
+    from .devices.wide_camera import WideCamera
 
     prefix = cfg.devices.prefix
     locks = ScopeLocks.from_env(prefix)
@@ -81,8 +82,9 @@ def build_devices(cfg: configuration.Config,
     camera = Camera(f"{prefix} Camera", session)
     focuser = Focuser(f"{prefix} Focuser", session)
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
-    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel)
-    return session, [mount, camera, focuser, wheel]
+    wide = WideCamera(f"{prefix} Wide Camera", session)
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, wide=wide)
+    return session, [mount, camera, focuser, wheel, wide]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:

@@ -45,6 +45,7 @@ class SimulatorEndpoints:
     discovery_port: int
     time_factor: float
     stop: Callable[[], None]
+    wide_image_port: int | None = None  # the S30P's wide camera (4804)
 
 
 class SimulatorFactory(Protocol):
@@ -96,6 +97,7 @@ class SeestarSession:
         self._simulator: SimulatorEndpoints | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._address_listeners: list[Callable[[str, int], None]] = []
+        self._open_listeners: list[Callable[[SeestarClient | None], None]] = []
         self._give_up: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._was_master: bool | None = None
@@ -129,6 +131,17 @@ class SeestarSession:
     def on_address_change(self, callback: Callable[[str, int], None]) -> None:
         """`callback(host, control_port)` after every set_address (mirrors DEVICE_ADDRESS)."""
         self._address_listeners.append(callback)
+
+    def on_open_change(self, callback: Callable[[SeestarClient | None], None]) -> None:
+        """`callback(client)` when a session opens, `callback(None)` when it closes."""
+        self._open_listeners.append(callback)
+
+    def _tell_open(self, client: SeestarClient | None) -> None:
+        for callback in list(self._open_listeners):
+            try:
+                callback(client)
+            except Exception:  # one device's bug must not break the session
+                log.exception("session open listener failed")
 
     def register(self, **devices: Any) -> None:
         """Record the driver's devices by role."""
@@ -196,6 +209,7 @@ class SeestarSession:
             unsubscribe()
         self._unsubscribe.clear()
         if client is not None:
+            self._tell_open(None)
             await client.close()
             log.info("Seestar session closed")
         self._stop_simulator()
@@ -232,6 +246,7 @@ class SeestarSession:
         sim = self._simulator
         return dataclasses.replace(base, host="127.0.0.1", control_port=sim.control_port,
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
+                                   wide_image_port=sim.wide_image_port or base.wide_image_port,
                                    discovery_address="127.0.0.1", time_factor=sim.time_factor)
 
     async def _claim(self, cfg: SeestarConfig) -> None:
@@ -306,6 +321,7 @@ class SeestarSession:
                              client.on_state_change(self._on_scope_state)]
         log.info("Seestar session open: %s firmware %s at %s:%d", client.state.model,
                  client.state.firmware, cfg.host, cfg.control_port)
+        self._tell_open(client)
         return client
 
     @staticmethod

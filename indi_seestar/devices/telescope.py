@@ -69,7 +69,9 @@ EXTERNAL_MOTION_STALE_S = 30.0
 _MOTION_EVENTS = (EventName.SCOPE_GOTO, EventName.SCOPE_HOME, EventName.SCOPE_MOVE_TO_HORIZON)
 _RUNNING = (StageState.START, StageState.WORKING)
 #: Optics by model when the scope reports none (§4.5): (focal length, aperture) in mm.
-OPTICS_BY_MODEL = {"S50": (250.0, 50.0), "S30": (150.0, 30.0)}
+#: The Pro keys come first: "S50" is in "SEESTAR S50P" (docs/models.md: Pro optics).
+OPTICS_BY_MODEL = {"S50P": (260.0, 50.0), "S30P": (160.0, 30.2), "S50": (250.0, 50.0),
+                   "S30": (150.0, 30.0)}
 
 
 class Mount(SeestarDevice):
@@ -156,7 +158,8 @@ class Mount(SeestarDevice):
     async def on_session(self, client: SeestarClient) -> None:
         """Fill the vectors from the scope, then follow its events and poll the pointing."""
         state = client.state
-        model = next((key for key in OPTICS_BY_MODEL if key in state.model.upper()), "S50")
+        name = state.model.upper().replace(" PRO", "P")
+        model = next((key for key in OPTICS_BY_MODEL if key in name), "S50")
         focal, aperture = OPTICS_BY_MODEL[model]
         self.info["TELESCOPE_FOCAL_LENGTH"] = state.focal_length_mm or focal
         self.info["TELESCOPE_APERTURE"] = state.aperture_mm or aperture

@@ -67,6 +67,12 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         keys = as_object(call.params).get("keys")
         return shapes.device_state(st, call.client, keys if isinstance(keys, list) else None)
 
+    def app_state(call: Call) -> Any:
+        state: dict[str, Any] = {**shapes.view_state(st), "selected_cam": "View"}
+        if ops.second_view is not None:  # S30P (seestarpy-s30 wide.py: SecondView app state)
+            state["SecondView"] = ops.second_view.app_state()
+        return state
+
     def set_setting(call: Call) -> Any:
         params = as_object(call.params)
         unknown = [k for k in params if k not in st.settings and k not in _CONNECTION_KEYS]
@@ -200,7 +206,7 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         Method.GET_SETTING: lambda call: copy.deepcopy(st.settings),
         Method.SET_SETTING: set_setting,
         Method.GET_VIEW_STATE: lambda call: shapes.view_state(st),
-        Method.GET_APP_STATE: lambda call: {**shapes.view_state(st), "selected_cam": "View"},
+        Method.GET_APP_STATE: app_state,
         Method.PI_STATION_STATE: lambda call: shapes.station(),
         Method.TEST_CONNECTION: lambda call: "server connected!",
         Method.PLAY_SOUND: play_sound,

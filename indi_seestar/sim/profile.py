@@ -1,8 +1,10 @@
-"""Model and firmware profiles of the fake Seestar (S50 / S30; firmware 6.70 ... 7.75, 8.46).
+"""Model and firmware profiles of the fake Seestar (S50 / S30 / S50P / S30P; firmware 6.70 ...
+7.75, 8.46).
 
-Layer: sim. Pure data. The firmware number drives the protocol rules of seestar-protocol.md
-§2.7 and §6 and of docs/firmware.md (2026 firmware): firmware_ver_int = 2000 + 100*major +
-minor. A profile is a firmware version; the model is a separate knob (`--model`).
+Layer: sim. Pure data. The model (`Sensor`, optics, wide camera) and the firmware number are
+separate knobs. The firmware number drives the protocol rules of seestar-protocol.md §2.7 and
+§6 and of docs/firmware.md (2026 firmware): firmware_ver_int = 2000 + 100*major + minor. Where
+each model fact comes from (and how sure it is) is in docs/models.md.
 """
 
 from __future__ import annotations
@@ -15,18 +17,48 @@ from ..errors import ConfigError
 from ..protocol import firmware as fw
 from ..protocol.methods import Method
 
-#: Camera facts shared by S50 and S30 (get_device_state.camera; seestar-protocol.md §4.5).
+#: S50 / S30 main camera (get_device_state.camera in the S50 6.70 and S30 7.06 recordings).
 CHIP_WIDTH_PX = 1080
 CHIP_HEIGHT_PX = 1920
 PIXEL_SIZE_UM = 2.9
 FOCUSER_MAX_STEPS = 2600
 WHEEL_SLOT_NAMES = ("Dark", "IR", "LP")
 
+
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    """One camera as get_device_state reports it: chip_size [width, height], pixel_size_um, CFA."""
+
+    width_px: int
+    height_px: int
+    pixel_size_um: float
+    debayer_pattern: str  # the firmware's two letters: "GR" = GRBG, "RG" = RGGB
+
+    def section(self, hot_pixels: int) -> dict[str, object]:
+        """The `camera` / `second_camera` section of get_device_state, in the recorded key order."""
+        return {"chip_size": [self.width_px, self.height_px], "pixel_size_um": self.pixel_size_um,
+                "debayer_pattern": self.debayer_pattern, "hpc_num": hot_pixels}
+
+
+#: IMX462 (S50) / IMX662 (S30), read portrait: recorded.
+SMALL_SENSOR = Sensor(CHIP_WIDTH_PX, CHIP_HEIGHT_PX, PIXEL_SIZE_UM, "GR")
+#: IMX585 (S50P / S30P) at 3856 x 2180 (seestar_alp emulator notes); portrait like the others and
+#: GR like the IMX462 read the same way [inferred: no Pro get_device_state recorded].
+LARGE_SENSOR = Sensor(2180, 3856, 2.9, "GR")
+#: The S30's wide camera (second_camera in the S30 7.06 recording); assumed the same on the S30P.
+WIDE_SENSOR = Sensor(1920, 1080, 2.7, "RG")
+
 _MODELS = {
-    # model: (product_model, focal length mm, f-number, factory focus steps, hot pixels)
-    "S50": ("Seestar S50", 250.0, 5.0, 1580, 7379),
-    "S30": ("Seestar S30", 150.0, 5.0, 1253, 48943),
+    # model: (product_model, focal length mm, f-number, factory focus steps, hot pixels, sensor,
+    #         wide camera, wide camera streams in star mode (can_star_mode_sel_cam))
+    "S50": ("Seestar S50", 250.0, 5.0, 1580, 7379, SMALL_SENSOR, None, False),
+    "S30": ("Seestar S30", 150.0, 5.0, 1253, 48943, SMALL_SENSOR, WIDE_SENSOR, False),
+    # Pro optics: vendor figures (S50 Pro 260 mm f/5.2, S30 Pro 160 mm f/5.3); product_model
+    # "Seestar S30P" as the emulator notes show it, "Seestar S50P" by analogy [inferred].
+    "S50P": ("Seestar S50P", 260.0, 5.2, 1580, 20000, LARGE_SENSOR, None, False),
+    "S30P": ("Seestar S30P", 160.0, 5.3, 1253, 20000, LARGE_SENSOR, WIDE_SENSOR, True),
 }
+MODEL_NAMES = tuple(_MODELS)
 
 
 def firmware_ver_int(firmware: str) -> int:
@@ -48,16 +80,19 @@ class Profile:
     f_number: float
     factory_focus_steps: int
     hot_pixel_count: int
+    sensor: Sensor = SMALL_SENSOR
+    wide_sensor: Sensor | None = None
+    wide_in_star_mode: bool = False
 
     @classmethod
     def make(cls, model: str = "S50", firmware: str = "6.70") -> Profile:
-        """Profile for a model name (S50/S30) and a firmware string; ConfigError if unknown."""
-        key = model.strip().upper().replace("SEESTAR", "").strip()
+        """Profile for a model name (S50/S30/S50P/S30P) and a firmware string; ConfigError if unknown."""
+        key = model.strip().upper().replace("SEESTAR", "").replace(" PRO", "P").strip()
         if key not in _MODELS:
-            raise ConfigError(f"unknown model {model!r} (S50 or S30)", key="model")
+            raise ConfigError(f"unknown model {model!r} ({', '.join(_MODELS)})", key="model")
         firmware_ver_int(firmware)
-        product, focal, fnum, focus, hpc = _MODELS[key]
-        return cls(key, firmware.strip(), product, focal, fnum, focus, hpc)
+        product, focal, fnum, focus, hpc, sensor, wide, wide_star = _MODELS[key]
+        return cls(key, firmware.strip(), product, focal, fnum, focus, hpc, sensor, wide, wide_star)
 
     @property
     def ver_int(self) -> int:
@@ -144,7 +179,22 @@ class Profile:
     @property
     def has_second_camera(self) -> bool:
         """S30 family: the wide-angle camera (second_camera sections)."""
-        return self.model == "S30"
+        return self.wide_sensor is not None
+
+    @property
+    def zip_previews(self) -> bool:
+        """S30 family: preview frames are ZIP-compressed Bayer, data_type 3 (seestarpy-s30 4ac531c)."""
+        return self.model.startswith("S30")
+
+    @property
+    def width_px(self) -> int:
+        """Main camera columns."""
+        return self.sensor.width_px
+
+    @property
+    def height_px(self) -> int:
+        """Main camera rows."""
+        return self.sensor.height_px
 
     @property
     def aperture_mm(self) -> float:
@@ -153,14 +203,14 @@ class Profile:
 
     @property
     def plate_scale_arcsec_px(self) -> float:
-        """Arcseconds per pixel: S50 2.39, S30 3.99."""
-        return 206.264806 * PIXEL_SIZE_UM / self.focal_length_mm
+        """Arcseconds per pixel: S50 2.39, S30 3.99, S50P 2.30, S30P 3.74."""
+        return 206.264806 * self.sensor.pixel_size_um / self.focal_length_mm
 
     @property
     def fov_deg(self) -> tuple[float, float]:
         """Field of view (width, height) in degrees, as PlateSolve reports it."""
         scale = self.plate_scale_arcsec_px / 3600.0
-        return CHIP_WIDTH_PX * scale, CHIP_HEIGHT_PX * scale
+        return self.sensor.width_px * scale, self.sensor.height_px * scale
 
     @property
     def field_radius_deg(self) -> float:

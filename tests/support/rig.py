@@ -50,6 +50,7 @@ def write_config(path: Path, fake: FakeSeestar, *, time_factor: float = 1.0,
             "discovery_port": fake.discovery_port,
             "discovery_address": "127.0.0.1",
             "time_factor": time_factor,
+            **({"wide_image_port": fake.wide_image_port} if fake.wide_image_port else {}),
         },
         "devices": {"prefix": PREFIX},
     }
