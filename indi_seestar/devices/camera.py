@@ -32,6 +32,7 @@ from ..indi import standard as std
 from ..indi.model import State
 from ..indi.wire import Snooped
 from ..seestar.client import SeestarClient
+from ..text import excerpt
 from .base import SeestarDevice
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
 from .camera_fits import (
@@ -242,7 +243,7 @@ class Camera(SeestarDevice):
     def _on_cfa(self, values: dict[str, str]) -> None:
         pattern = values.get("CFA_TYPE", self.cfa["CFA_TYPE"]).strip().upper()
         if pattern not in ("", "RGGB", "GRBG", "GBRG", "BGGR"):
-            raise ValueRejected("CCD_CFA", f"{pattern!r} is not RGGB, GRBG, GBRG or BGGR")
+            raise ValueRejected("CCD_CFA", f"{excerpt(pattern)} is not RGGB, GRBG, GBRG or BGGR")
         for member in ("CFA_OFFSET_X", "CFA_OFFSET_Y"):
             if member in values and values[member].strip() not in ("0", "1"):
                 raise ValueRejected("CCD_CFA", f"{member} must be 0 or 1")

@@ -156,7 +156,10 @@ class Supervisor:
         except OSError as exc:
             raise ConfigError(f"cannot read the login key: {exc.strerror or exc}", path=path,
                               key=KEY_FILE_SETTING) from exc
-        return load_private_key(pem, source=path)
+        try:
+            return load_private_key(pem, source=path)
+        except ConfigError as exc:  # name the setting as well as the file
+            raise ConfigError(exc.reason, path=path, key=KEY_FILE_SETTING) from None
 
     async def _establish(self, *, first: bool) -> Contact:
         cfg = self._config
