@@ -47,21 +47,24 @@ def via_indiserver(stage: Stage) -> float:
     server = stage.server(stage.env())
     server.start([])
     try:
-        client = bench_client_class().connect_to(server.port)
-        t0 = time.monotonic()
-        server.start_driver(DRIVER)
-
-        def all_defined() -> float | None:
-            seen = {(s.device, s.name): s.t for s in client.seen if s.event == "def"}
-            if NEEDED <= seen.keys():
-                return max(seen[k] for k in NEEDED)
-            return None
-
-        t1 = client.wait_for(all_defined, 30, "the four devices")
-        client.disconnectServer()
-        return t1 - t0
+        with bench_client_class().connect_to(server.port) as client:
+            return _time_definitions(server, client)
     finally:
         server.stop()
+
+
+def _time_definitions(server: Any, client: Any) -> float:
+    """Start the driver through the FIFO; seconds until `client` has the NEEDED definitions."""
+    t0 = time.monotonic()
+    server.start_driver(DRIVER)
+
+    def all_defined() -> float | None:
+        seen = {(s.device, s.name): s.t for s in client.seen if s.event == "def"}
+        if NEEDED <= seen.keys():
+            return max(seen[k] for k in NEEDED)
+        return None
+
+    return float(client.wait_for(all_defined, 30, "the four devices")) - t0
 
 
 def direct(stage: Stage) -> float:

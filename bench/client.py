@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.client_lifetime import ClientLifetime
+
 LOOPBACK = "127.0.0.1"
 #: Pixels compared between the fake's record of a frame and the FITS a client received.
 FINGERPRINT_PIXELS = 32
@@ -84,11 +86,14 @@ def fits_fingerprint(data: bytes | memoryview) -> str:
 def _make_class() -> type:
     import PyIndi
 
-    class BenchClient(PyIndi.BaseClient):
-        """Records defs, sets and BLOBs with their arrival times; see the module docstring."""
+    class BenchClient(ClientLifetime, PyIndi.BaseClient):
+        """Records defs, sets and BLOBs with their arrival times; see the module docstring.
+
+        Ends with close() (or `with`): it waits for libindi's thread, see ClientLifetime."""
 
         def __init__(self, *, fingerprint_blobs: bool = True) -> None:
             super().__init__()
+            self._lifetime_start()
             self._cond = threading.Condition()
             self.seen: list[Seen] = []
             self.blobs: list[BlobSeen] = []
@@ -106,12 +111,21 @@ def _make_class() -> type:
             if not client.connectServer():
                 raise RuntimeError(f"cannot connect to indiserver on port {port}")
             if not client.connected.wait(timeout_s):
+                client.close()
                 raise RuntimeError("no serverConnected callback")
             return client
+
+        def __enter__(self) -> BenchClient:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.close()
 
         # --- libindi thread -------------------------------------------------------------
         def _note(self, event: str, prop: Any) -> None:
             t = time.monotonic()
+            if not self._callback():
+                return
             kind = prop.getType()
             if kind == PyIndi.INDI_BLOB:
                 if event == "set":
@@ -147,6 +161,8 @@ def _make_class() -> type:
 
         def newPingReply(self, uid: str) -> None:
             t = time.monotonic()
+            if not self._callback():
+                return
             with self._cond:
                 self.pings[uid] = t
                 self._cond.notify_all()
