@@ -18,6 +18,8 @@ from typing import Any
 
 from tests.support.client_lifetime import ClientLifetime
 
+from .waiting import waiting
+
 LOOPBACK = "127.0.0.1"
 #: Pixels compared between the fake's record of a frame and the FITS a client received.
 FINGERPRINT_PIXELS = 32
@@ -177,7 +179,7 @@ def _make_class() -> type:
         def wait_for(self, predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
             """Block until predicate() (called under the lock) is truthy; RuntimeError at the deadline."""
             deadline = time.monotonic() + timeout_s
-            with self._cond:
+            with waiting(what), self._cond:
                 while not (value := predicate()):
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -216,10 +218,11 @@ def _make_class() -> type:
 
         def device(self, name: str, timeout_s: float = 10) -> Any:
             deadline = time.monotonic() + timeout_s
-            while not (dev := self.getDevice(name)):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"device {name} never appeared")
-                time.sleep(0.01)
+            with waiting(f"device {name} at the client"):
+                while not (dev := self.getDevice(name)):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"device {name} never appeared")
+                    time.sleep(0.01)
             return dev
 
         def send_number(self, device: str, name: str, values: Mapping[str, float]) -> float:
@@ -257,10 +260,11 @@ def _make_class() -> type:
         def _prop(self, device: str, name: str, getter: str, timeout_s: float = 10) -> Any:
             dev = self.device(device, timeout_s)
             deadline = time.monotonic() + timeout_s
-            while not (prop := getattr(dev, getter)(name)):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{device}.{name} never defined")
-                time.sleep(0.01)
+            with waiting(f"{device}.{name} to be defined"):
+                while not (prop := getattr(dev, getter)(name)):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{device}.{name} never defined")
+                    time.sleep(0.01)
             return prop
 
         def ping(self, uid: str, timeout_s: float = 5) -> float:

@@ -33,6 +33,8 @@ import yaml
 
 from tests.support.indi_harness import IndiServer, free_port
 
+from .waiting import waiting
+
 DRIVER = "indi_seestar"
 PREFIX = "Seestar"
 DEVICES = (f"{PREFIX} Mount", f"{PREFIX} Camera", f"{PREFIX} Focuser", f"{PREFIX} Filter Wheel")
@@ -114,7 +116,8 @@ class SimProcess:
         if self.cpus is not None:
             os.sched_setaffinity(self.process.pid, self.cpus)
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        with waiting("indi_seestar_sim's ready line"):
+            line = self.process.stdout.readline()
         if not line.startswith("ready"):
             self.process.kill()
             raise RuntimeError(f"indi_seestar_sim did not start: {line!r}")
@@ -214,13 +217,14 @@ class Stage:
 def find_driver(server: IndiServer, exe: str, timeout_s: float = 10) -> psutil.Process:
     """The process indiserver started for `exe` (by executable or command line)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for proc in server.driver_processes():
-            with contextlib.suppress(psutil.Error):
-                cmd = " ".join(proc.cmdline())
-                if exe in cmd or proc.name() == exe[:15]:
-                    return proc
-        time.sleep(0.02)
+    with waiting(f"indiserver to run the driver {exe}"):
+        while time.monotonic() < deadline:
+            for proc in server.driver_processes():
+                with contextlib.suppress(psutil.Error):
+                    cmd = " ".join(proc.cmdline())
+                    if exe in cmd or proc.name() == exe[:15]:
+                        return proc
+            time.sleep(0.02)
     raise RuntimeError(f"driver {exe} not running")
 
 

@@ -36,23 +36,27 @@ def definitions(client: object, kind: str) -> int:
     return len(client.seen) if kind == "bench" else len(client.updates(event="def"))
 
 
+def let_go(cls: type, port: int, kind: str, how: str) -> float:
+    """Connect, wait for five definitions, let the client go `how`; seconds that took."""
+    client = cls()
+    client.setServer("127.0.0.1", port)
+    assert client.connectServer()
+    until(lambda: definitions(client, kind) >= 5, 30, what="five definitions")
+    t0 = time.monotonic()
+    if how == "close":
+        client.close()
+    elif how == "disconnect":
+        client.disconnectServer()  # waits 2 s at most, then returns False
+    return time.monotonic() - t0  # the last reference goes with this frame
+
+
 def main(kind: str, how: str) -> int:
     cls = slow_client_class(kind)
     with Stage.make() as stage:
         server = stage.server(stage.env())
         server.start([DRIVER])
         try:
-            client = cls()
-            client.setServer("127.0.0.1", server.port)
-            assert client.connectServer()
-            until(lambda: definitions(client, kind) >= 5, 30, what="five definitions")
-            t0 = time.monotonic()
-            if how == "close":
-                client.close()
-            elif how == "disconnect":
-                client.disconnectServer()  # waits 2 s at most, then returns False
-            del client  # the last reference: with "drop", freed here while its thread runs
-            print(f"let go after {time.monotonic() - t0:.2f} s", flush=True)
+            print(f"let go after {let_go(cls, server.port, kind, how):.2f} s", flush=True)
             time.sleep(1.0)  # any late callback lands now
         finally:
             server.stop()
