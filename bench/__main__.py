@@ -120,6 +120,8 @@ def with_deadline(name: str, command: Callable[[Path], list[str]],
             return {"error": f"TimeoutError: {name} passed its {deadline_s:g} s deadline while "
                              f"waiting for {what or 'nothing it had named'} "
                              f"(last step: {step or 'none'})"}
+        finally:
+            _kill_group(child.pid)  # whatever a crashed child left running (indiserver, drivers)
         if out.exists():
             return dict(json.loads(out.read_text()))
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
@@ -144,11 +146,16 @@ def _end(child: subprocess.Popen[bytes]) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    try:
-        os.killpg(child.pid, signal.SIGKILL)  # anything started since, in the child's session
-    except ProcessLookupError:
-        pass
+    _kill_group(child.pid)  # anything started since, in the child's session
     child.wait()
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL the process group `pgid` (a section child's session), if anything is left in it."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:

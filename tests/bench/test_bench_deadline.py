@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from bench.__main__ import with_deadline
+from tests.support.indi_harness import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,13 +46,18 @@ def test_a_stuck_section_ends_at_its_deadline_naming_its_wait_and_leaves_no_proc
                                        "for a BLOB that never comes")
     assert "last step: B9 round 1/1: warming up" in section["error"]
     assert 3.0 <= took < 3.0 + 10.0
-    assert not psutil.pid_exists(helper_pid) or \
-        psutil.Process(helper_pid).status() == psutil.STATUS_ZOMBIE
+    assert until(lambda: not psutil.pid_exists(helper_pid)
+                 or psutil.Process(helper_pid).status() == psutil.STATUS_ZOMBIE, 5)
 
 
-def test_a_section_that_dies_says_how():
-    section = with_deadline("B9", lambda out: _child("import os; os.abort()"), deadline_s=60.0)
+def test_a_section_that_dies_says_how_and_leaves_no_process(capfd):
+    code = ("import os, subprocess; helper = subprocess.Popen(['sleep', '600']); "
+            "print(helper.pid, flush=True); os.abort()")
+    section = with_deadline("B9", lambda out: _child(code), deadline_s=60.0)
+    helper_pid = int(capfd.readouterr().out.split()[0])
     assert section["error"].startswith("ChildProcessError: B9 ended with signal 6 and no results")
+    assert until(lambda: not psutil.pid_exists(helper_pid)
+                 or psutil.Process(helper_pid).status() == psutil.STATUS_ZOMBIE, 5)
 
 
 def test_a_finished_section_is_returned_as_written(tmp_path):
