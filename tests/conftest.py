@@ -2,10 +2,12 @@
 
 Hypothesis then explores the same examples on every run (no example database, which a fresh
 clone would not have anyway); `HYPOTHESIS_PROFILE=explore` runs random examples while developing.
+Parallel runs (`make test`, pytest-xdist) start the longest tests first, one per worker.
 """
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("repeatable", derandomize=True, database=None)
@@ -43,6 +45,7 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (`-p no:xdist`) it is unused
 def pytest_xdist_make_scheduler(config, log):
     """`--dist load` dealing the first tests out one by one, round robin (longest first).
 
