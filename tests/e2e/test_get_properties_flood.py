@@ -13,7 +13,6 @@ import statistics
 import threading
 import time
 
-import psutil
 import pytest
 
 from tests.support.indi_harness import recv_chunks, until

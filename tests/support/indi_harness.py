@@ -44,6 +44,8 @@ from indi_seestar.indi.driver import Driver
 from indi_seestar.indi.model import Kind
 from indi_seestar.indi.wire import Snooped, XmlStreamDecoder
 
+from .client_lifetime import ClientLifetime
+
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
 #: BLOB payloads a RecordingClient keeps in memory (a 1080x1920 FITS is ~4 MB).
@@ -317,11 +319,14 @@ def _snapshot(prop: Any, keep: Callable[[bytes], None] | None = None) -> tuple[s
 def _make_recording_client_class() -> type:
     import PyIndi
 
-    class RecordingClient(PyIndi.BaseClient):
-        """A libindi client that records every update; callbacks run on libindi's thread."""
+    class RecordingClient(ClientLifetime, PyIndi.BaseClient):
+        """A libindi client that records every update; callbacks run on libindi's thread.
+
+        Ends with close(): it waits for libindi's thread (see ClientLifetime)."""
 
         def __init__(self) -> None:
             super().__init__()
+            self._lifetime_start()
             self._lock = threading.Lock()
             self._updates: list[Update] = []
             self.server_connected = threading.Event()
@@ -340,6 +345,8 @@ def _make_recording_client_class() -> type:
 
         # --- recording (libindi thread) ---
         def _record(self, event: str, prop: Any = None, **kw: Any) -> None:
+            if not self._callback():
+                return
             if prop is not None:
                 _kind, values = (_snapshot(prop, self._keep_blob) if event != "del"
                                  else ("", {}))
