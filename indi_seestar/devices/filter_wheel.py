@@ -16,6 +16,7 @@ from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from .base import SeestarDevice
+from .outcomes import Pending, outcome_unknown, unknown_message
 
 DEFAULT_NAMES = ("Dark", "IR", "LP")
 #: libindi's label length; longer filter names are refused.
@@ -40,6 +41,8 @@ class FilterWheel(SeestarDevice):
                               connected_only=True, on_new=self._on_names, saved=True)
         self.load_saved(self.names)
         self._move: asyncio.Task[None] | None = None
+        #: Changes whose outcome is unknown (no answer before the link dropped): outcomes.py.
+        self.pending = Pending()
 
     @property
     def filter_name(self) -> str | None:
@@ -76,8 +79,29 @@ class FilterWheel(SeestarDevice):
         try:
             await self.move_to(target_slot - 1)
         except IndiSeestarError as exc:
-            self.publish(self.slot, state=State.ALERT,
-                         message=f"[ERROR] filter change to slot {target_slot} failed: {exc}")
+            what = f"filter change to slot {target_slot}"
+            if outcome_unknown(exc):
+                self.pending.add(what)
+                self.reconcile_soon()
+                message = unknown_message(f"{what} ({exc})")
+            else:
+                message = f"[ERROR] {what} failed: {exc}"
+            self.publish(self.slot, state=State.ALERT, message=message)
+
+    async def on_link_back(self, client: SeestarClient) -> None:
+        """Show the slot the scope reports (read at the reconnect; a wheel change takes under a
+        second and cannot be stopped: one of unknown outcome is reported, docs/outcomes.md)."""
+        unknown = "; ".join(self.pending.resolve())
+        if self._move is not None and not self._move.done():
+            return  # a change asked since the link is back: it shows its own state
+        position = client.state.wheel_slot
+        if position is None:
+            return
+        self.slot["FILTER_SLOT_VALUE"] = position + 1
+        self.publish(self.slot, state=State.OK)
+        if unknown:
+            self.message(f"the link is back; {unknown}: the wheel is at slot {position + 1}",
+                         "INFO")
 
     def _on_names(self, values: dict[str, str]) -> None:
         names = {k: " ".join(v.split()) or str(self.names[k]) for k, v in values.items()}

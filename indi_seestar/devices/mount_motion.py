@@ -41,6 +41,7 @@ from .motion_plan import (
 from .mount_site import Pointing, Site, axis_frame
 from .mount_slew import PARKED_WARNING
 from .mount_status import Activity
+from .outcomes import unknown_message
 
 if TYPE_CHECKING:
     from .telescope import Mount
@@ -145,6 +146,21 @@ class MotionControl:
         elif always:
             await client.stop_motion()
 
+    def show_idle(self) -> None:
+        """Link back: motion and guide vectors left Alert/Busy by the drop become Idle (the
+        controller holds nothing: its commands ended when the link dropped)."""
+        m = self._mount
+        if self._controller is not None and self._controller.moving:
+            return
+        for switch in (self.motion_ns, self.motion_we):
+            if switch.state is not State.IDLE:
+                switch.reset()
+                m.publish(switch, state=State.IDLE)
+        for number in (self.guide_ns, self.guide_we):
+            if number.state is not State.IDLE:
+                _zero(number)
+                m.publish(number, state=State.IDLE)
+
     @property
     def holding(self) -> bool:
         """True while a manual move is held."""
@@ -173,6 +189,7 @@ class MotionControl:
             self._mount.publish(vector, state=refusal[0], message=refusal[1])
             return
         assert self._controller is not None
+        self._mount.pending.end_guard()
         sign = 1 if values.get(ax.motion_plus) else -1 if values.get(ax.motion_minus) else 0
         vector.reset()
         if sign == 0:
@@ -206,6 +223,7 @@ class MotionControl:
             self._mount.publish(vector, state=state, message=refusal[1])
             return
         assert self._controller is not None
+        self._mount.pending.end_guard()
         plus_ms, minus_ms = values.get(ax.guide_plus, 0.0), values.get(ax.guide_minus, 0.0)
         sign, length_ms = (1, plus_ms) if plus_ms > 0 else (-1, minus_ms) if minus_ms > 0 else (0, 0.0)
         offset_arcsec = sign * float(self.guide_rate[ax.rate_member]) * SIDEREAL_ARCSEC_S * length_ms / 1000.0
@@ -232,8 +250,13 @@ class MotionControl:
             return
         if not m.is_connected:
             return
-        state = State.ALERT if outcome is Outcome.FAILED else State.IDLE
+        state = State.ALERT if outcome in (Outcome.FAILED, Outcome.UNKNOWN) else State.IDLE
         message = f"[ERROR] motion failed: {reason}" if outcome is Outcome.FAILED else None
+        if outcome is Outcome.UNKNOWN:
+            what = f"{'guide pulse' if isinstance(command, Pulse) else 'manual motion'} {axis.value}"
+            m.pending.add(what)
+            m.reconcile_soon()
+            message = unknown_message(f"{what} ({reason})")
         if isinstance(command, Pulse):
             guide = self._guide_vector(axis)
             _zero(guide)

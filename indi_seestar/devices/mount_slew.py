@@ -23,6 +23,7 @@ from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from .mount_status import Activity
+from .outcomes import outcome_unknown, unknown_message
 
 if TYPE_CHECKING:
     from .telescope import Mount
@@ -64,6 +65,7 @@ class SlewControl:
             await self._sync(ra, dec)
             return
         self._cancel_operation()
+        m.pending.end_guard()
         m.activity = Activity.SLEWING
         m.target.update({"RA": ra, "DEC": dec})
         m.publish(m.target, state=State.BUSY)
@@ -86,6 +88,7 @@ class SlewControl:
                       message=f"[INFO] the mount is already {'parked' if park else 'unparked'}")
             return
         self._cancel_operation()
+        m.pending.end_guard()
         m.activity = wanted
         m.refresh(keep_alerts=False)
         self._operation = m.spawn(self._park(park))
@@ -152,7 +155,13 @@ class SlewControl:
         except IndiSeestarError as exc:
             m.activity = Activity.IDLE
             m.publish(m.target, state=State.ALERT)
-            m.publish(m.eod, state=State.ALERT, message=f"[ERROR] goto failed: {exc}")
+            if outcome_unknown(exc):
+                what = f"goto to RA {ra:.4f} h, Dec {dec:+.4f} deg"
+                m.pending.add(what)
+                m.reconcile_soon()
+                m.publish(m.eod, state=State.ALERT, message=unknown_message(f"{what} ({exc})"))
+            else:
+                m.publish(m.eod, state=State.ALERT, message=f"[ERROR] goto failed: {exc}")
             return
         m.activity = Activity.IDLE
         m.set_pointing(coord.ra_hours, coord.dec_deg)
@@ -194,8 +203,14 @@ class SlewControl:
             await done.wait()
         except IndiSeestarError as exc:
             m.activity = Activity.IDLE
-            m.publish(m.park, state=State.ALERT,
-                      message=f"[ERROR] {'park' if park else 'unpark'} failed: {exc}")
+            what = "park" if park else "unpark"
+            if outcome_unknown(exc):
+                m.pending.add(what)
+                m.reconcile_soon()
+                message = unknown_message(f"{what} ({exc})")
+            else:
+                message = f"[ERROR] {what} failed: {exc}"
+            m.publish(m.park, state=State.ALERT, message=message)
             m.refresh()
             return
         m.activity = Activity.IDLE
@@ -211,6 +226,9 @@ class SlewControl:
             coord = await client.get_equ_coord()
         except IndiSeestarError as exc:
             error = exc
+            if outcome_unknown(exc):
+                m.pending.add("abort")
+                m.reconcile_soon()
         else:
             m.set_pointing(coord.ra_hours, coord.dec_deg)
         if parking:

@@ -151,6 +151,18 @@ class FakeSeestar:
 
     # --- fault targets (called on the loop by `Faults`) -----------------------------------------
 
+    async def kill_servers(self) -> None:
+        """Close the 4700 and 4800 listeners and connections (fault knob `kill`)."""
+        self._ports = (self.control_port, self.image_port, self.discovery_port)
+        await self.control.stop()
+        await self.image.stop()
+
+    async def restart_servers(self) -> None:
+        """Listen on the same 4700 and 4800 ports again (fault knob `restart`)."""
+        control_port, image_port, _ = self._ports
+        await self.control.start(self.host, control_port)
+        await self.image.start(self.host, image_port)
+
     def drop_control_connections(self) -> int:
         """Close every 4700 connection."""
         return self.control.drop_all()
