@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from ..indi import standard as std
 from ..indi.model import NumberVector, State, SwitchVector
@@ -38,13 +37,10 @@ from .motion_plan import (
     SkyAxis,
     SpeedCommand,
 )
+from .mount_ports import MotionHost
 from .mount_site import Pointing, Site, axis_frame
-from .mount_slew import PARKED_WARNING
-from .mount_status import Activity
+from .mount_status import PARKED_WARNING, Activity
 from .outcomes import unknown_message
-
-if TYPE_CHECKING:
-    from .telescope import Mount
 
 #: TELESCOPE_SLEW_RATE: (name, label shown by Ekos, old-form steps/s; 1 step = 15"/s).
 SLEW_RATES = (
@@ -94,7 +90,7 @@ class ClientMover:
 class MotionControl:
     """MOTION_NS/WE, SLEW_RATE, TIMED_GUIDE_NS/WE, GUIDE_RATE and the motion controller."""
 
-    def __init__(self, mount: Mount) -> None:
+    def __init__(self, mount: MotionHost) -> None:
         self._mount = mount
         self._controller: MotionController | None = None
         self._warned_no_site = False

@@ -16,17 +16,14 @@ and ends from the scope's events (ScopeGoto or AutoGoto, ScopeHome, ScopeMoveToH
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from ..errors import IndiSeestarError, OperationFailed, ValueRejected
 from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
-from .mount_status import Activity
+from .mount_ports import SlewHost
+from .mount_status import PARKED_WARNING, Activity
 from .outcomes import outcome_unknown, unknown_message
-
-if TYPE_CHECKING:
-    from .telescope import Mount
 
 #: A raw slew crosses the sky at a few deg/s; 180 degrees plus the start/settle overhead, generous.
 GOTO_TIMEOUT_S = 180.0
@@ -40,13 +37,12 @@ STOP_SLEW_TIMEOUT_S = 10.0
 TRACK_CONFIRM_S = 3.0
 #: The target name the centred goto shows in the Seestar app.
 CENTERED_TARGET_NAME = "INDI goto"
-PARKED_WARNING = "the mount is parked: unpark it before goto, sync or motion"
 
 
 class SlewControl:
     """The mount's goto/sync/park/abort/tracking handlers and their operation task."""
 
-    def __init__(self, mount: Mount) -> None:
+    def __init__(self, mount: SlewHost) -> None:
         self._mount = mount
         self._operation: asyncio.Task[None] | None = None
 
@@ -138,7 +134,7 @@ class SlewControl:
         m = self._mount
         client = m.client
         try:
-            await m.motion.stop(client, "goto")
+            await m.stop_motion(client, "goto")
             if m.scope_slewing:
                 await self._stop_slew()
             if centered:
@@ -197,7 +193,7 @@ class SlewControl:
         client = m.client
         event = EventName.SCOPE_HOME if park else EventName.SCOPE_MOVE_TO_HORIZON
         try:
-            await m.motion.stop(client, "parking")
+            await m.stop_motion(client, "parking")
             async with client.expect(event, timeout_s=PARK_TIMEOUT_S) as done:
                 await (client.park() if park else client.unpark())
             await done.wait()
@@ -222,7 +218,7 @@ class SlewControl:
         client = m.client
         error: IndiSeestarError | None = None
         try:  # both written at once: the motion stop and the slew/AutoGoto stop
-            await asyncio.gather(m.motion.stop(client, "aborted", always=True), client.abort_goto())
+            await asyncio.gather(m.stop_motion(client, "aborted", always=True), client.abort_goto())
             coord = await client.get_equ_coord()
         except IndiSeestarError as exc:
             error = exc

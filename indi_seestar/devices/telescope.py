@@ -56,6 +56,7 @@ from .mount_site import (
     separation_arcsec,
     site_from_scope,
 )
+from .mount_link import LinkRecovery
 from .mount_slew import SlewControl
 from .mount_status import Activity, ScopeFlags, Status, derive
 from .outcomes import Pending
@@ -112,7 +113,7 @@ class Mount(SeestarDevice):
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
         #: Commands whose outcome is unknown (no answer before the link dropped): outcomes.py.
         self.pending = Pending()
-        self._stopping = False
+        self.recovery = LinkRecovery(self)
 
     # --- what the camera (and tests) read --------------------------------------------------
 
@@ -297,7 +298,7 @@ class Mount(SeestarDevice):
             return
         if (event.name == EventName.SCOPE_GOTO and event.state in _RUNNING
                 and self.activity is Activity.IDLE and self.pending.guarding()):
-            self._stop_unconfirmed(self.client, "a goto sent before the link was lost")
+            self.recovery.stop_unconfirmed(self.client, "a goto sent before the link was lost")
             return
         if event.state in _RUNNING:
             self._scope_moving[event.name] = time.monotonic()
@@ -329,65 +330,23 @@ class Mount(SeestarDevice):
 
     def on_link_lost(self) -> None:
         """Events of motions no longer arrive: forget them (no stale Busy while the link is down)."""
-        self._scope_moving.clear()
+        self.forget_scope_motion()
 
     async def on_link_back(self, client: SeestarClient) -> None:
-        """Show the scope's real state; stop a slew sent before the drop whose outcome was unknown."""
+        """Show the scope's real state; stop a slew of unknown outcome (mount_link.py)."""
+        await self.recovery.link_back(client)
+
+    def forget_scope_motion(self) -> None:
+        """Drop what the scope's motion events said: they are stale across a drop."""
         self._scope_moving.clear()
-        unknown = "; ".join(self.pending.resolve())
-        stopped = False
-        if unknown and self.activity is Activity.IDLE and client.state.slewing:
-            stopped = await self._stop_unconfirmed_now(client, unknown)
-        try:
-            coord = await asyncio.wait_for(client.get_equ_coord(), POLL_TIMEOUT_S)
-        except (IndiSeestarError, TimeoutError) as exc:
-            self.log.warning("pointing read after the reconnect failed: %s", exc)
-        else:
-            self.set_pointing(coord.ra_hours, coord.dec_deg, force=True)
-        if self.activity is not Activity.IDLE or not self.is_connected:
-            return  # an operation started since the link is back: it shows its own state
-        if self.target.state in (State.ALERT, State.BUSY):
-            self.target.state = State.OK if self._at_target() else State.IDLE
-            self.publish(self.target)
+
+    def show_motion_idle(self) -> None:
+        """Motion and guide vectors left Alert/Busy by a drop become Idle."""
         self.motion.show_idle()
-        self.refresh(keep_alerts=False)
-        if unknown and not stopped:
-            self.message(f"the link is back; {unknown}: {self._describe(client.state)}", "INFO")
 
-    def _stop_unconfirmed(self, client: SeestarClient, what: str) -> None:
-        if not self._stopping:
-            self.spawn(self._stop_unconfirmed_now(client, what))
-
-    async def _stop_unconfirmed_now(self, client: SeestarClient, what: str) -> bool:
-        """Stop a motion the user was not told would happen, and say so; True once stopped."""
-        self._stopping = True
-        try:
-            await asyncio.gather(self.motion.stop(client, "link back", always=True),
-                                 client.abort_goto())
-            await client.refresh()
-        except IndiSeestarError as exc:
-            self.message(f"{what}: the Seestar is carrying it out and could not be stopped: {exc}",
-                         "ERROR")
-            return False
-        finally:
-            self._stopping = False
-        self._scope_moving.clear()
-        self.message(f"{what}: the Seestar was carrying it out although its outcome was not "
-                     f"confirmed; stopped it ({self._describe(client.state)})", "WARNING")
-        self.refresh(keep_alerts=False)
-        return True
-
-    def _at_target(self) -> bool:
-        p = self._pointing
-        return p is not None and separation_arcsec(
-            p.ra_hours, p.dec_deg, float(self.target["RA"]), float(self.target["DEC"])) < 60.0
-
-    def _describe(self, state: ScopeState) -> str:
-        if state.parked:
-            return "the mount is parked"
-        p = self._pointing
-        where = "" if p is None else f" at RA {p.ra_hours:.4f} h, Dec {p.dec_deg:+.4f} deg"
-        return f"the mount is{where}, tracking {'on' if state.tracking else 'off'}"
+    async def stop_motion(self, client: SeestarClient, reason: str, *, always: bool = False) -> None:
+        """Stop every manual move and pulse (mount_motion.MotionControl.stop)."""
+        await self.motion.stop(client, reason, always=always)
 
     # --- site and time ---------------------------------------------------------------------
 
