@@ -104,7 +104,8 @@ class FakeSeestar:
         self.core.spawn("pi_status", self.extras.pi_status_loop())
 
     async def stop(self) -> None:
-        """Close every socket and cancel every task."""
+        """Close every socket and cancel every task (a frozen link is thawed first)."""
+        self.faults.gate.thaw()
         await self.control.stop()
         await self.image.stop()
         await self.discovery.stop()
