@@ -20,6 +20,7 @@ from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from ..seestar.discover import discover
 from . import props
+from .outcomes import Pending, outcome_unknown, unknown_message
 from .session import SeestarSession
 
 #: How long a discovery listens for answers.
@@ -35,6 +36,8 @@ class SeestarDevice(Device):
         self._client: SeestarClient | None = None
         self._session_subscriptions: list[Callable[[], None]] = []
         self._reconciling: asyncio.Task[None] | None = None
+        #: Commands whose outcome is unknown (no answer before the link dropped): outcomes.py.
+        self.pending = Pending()
         host, port = session.address
         self.address = self.add(std.device_address(name, host, str(port)),
                                 on_new=self._on_address, saved=True)
@@ -108,6 +111,15 @@ class SeestarDevice(Device):
             self.spawn(self.on_link_back(client))
         else:
             self.on_link_lost()
+
+    def outcome_message(self, what: str, exc: IndiSeestarError) -> str:
+        """The INDI message for a command that raised `exc`: a failure, or an unknown outcome
+        (then `what` is remembered and the scope's real state shown once it answers again)."""
+        if not outcome_unknown(exc):
+            return f"[ERROR] {what} failed: {exc}"
+        self.pending.add(what)
+        self.reconcile_soon()
+        return unknown_message(f"{what} ({exc})")
 
     def reconcile_soon(self) -> None:
         """An outcome just became unknown: once the scope answers again (a state read after

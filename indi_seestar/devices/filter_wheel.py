@@ -16,7 +16,6 @@ from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from .base import SeestarDevice
-from .outcomes import Pending, outcome_unknown, unknown_message
 
 DEFAULT_NAMES = ("Dark", "IR", "LP")
 #: libindi's label length; longer filter names are refused.
@@ -41,8 +40,6 @@ class FilterWheel(SeestarDevice):
                               connected_only=True, on_new=self._on_names, saved=True)
         self.load_saved(self.names)
         self._move: asyncio.Task[None] | None = None
-        #: Changes whose outcome is unknown (no answer before the link dropped): outcomes.py.
-        self.pending = Pending()
 
     @property
     def filter_name(self) -> str | None:
@@ -79,14 +76,8 @@ class FilterWheel(SeestarDevice):
         try:
             await self.move_to(target_slot - 1)
         except IndiSeestarError as exc:
-            what = f"filter change to slot {target_slot}"
-            if outcome_unknown(exc):
-                self.pending.add(what)
-                self.reconcile_soon()
-                message = unknown_message(f"{what} ({exc})")
-            else:
-                message = f"[ERROR] {what} failed: {exc}"
-            self.publish(self.slot, state=State.ALERT, message=message)
+            self.publish(self.slot, state=State.ALERT,
+                         message=self.outcome_message(f"filter change to slot {target_slot}", exc))
 
     async def on_link_back(self, client: SeestarClient) -> None:
         """Show the slot the scope reports (read at the reconnect; a wheel change takes under a

@@ -17,7 +17,6 @@ from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from .base import SeestarDevice
-from .outcomes import Pending, outcome_unknown, unknown_message
 
 DEFAULT_MAX_STEPS = 2600
 #: A full-range move at the slowest speed seen (~300 steps/s) plus the scope's latency.
@@ -46,8 +45,6 @@ class Focuser(SeestarDevice):
         self.max = self.add(std.focus_max(name, DEFAULT_MAX_STEPS, min_steps=1, max_steps=DEFAULT_MAX_STEPS),
                             connected_only=True, on_new=self._on_max)
         self._move: asyncio.Task[None] | None = None
-        #: Moves whose outcome is unknown (no answer before the link dropped): outcomes.py.
-        self.pending = Pending()
 
     async def on_session(self, client: SeestarClient) -> None:
         """Take the scope's range and position; follow FocuserMove (moves run on at disconnect)."""
@@ -122,13 +119,8 @@ class Focuser(SeestarDevice):
                 await self.client.move_focuser(target_steps)
             event = await done.wait()
         except IndiSeestarError as exc:
-            what = f"focuser move to {target_steps}"
-            if outcome_unknown(exc):
-                self.pending.add(what)
-                self.reconcile_soon()
-                self._finish(State.ALERT, relative, unknown_message(f"{what} ({exc})"))
-            else:
-                self._finish(State.ALERT, relative, f"[ERROR] {what} failed: {exc}")
+            self._finish(State.ALERT, relative,
+                         self.outcome_message(f"focuser move to {target_steps}", exc))
             return
         position = _steps(event)
         self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = target_steps if position is None else position

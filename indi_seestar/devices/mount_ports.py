@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
+from ..errors import IndiSeestarError
 from ..indi.model import NumberVector, State, SwitchVector, Vector
 from ..seestar.client import SeestarClient
 from .mount_site import Pointing, Site
@@ -52,6 +53,8 @@ class MountState(Publisher, Protocol):
     def refresh(self, *, keep_alerts: bool = True) -> None: ...
 
     def reconcile_soon(self) -> None: ...
+
+    def outcome_message(self, what: str, exc: IndiSeestarError) -> str: ...
 
 
 class SlewHost(MountState, Protocol):

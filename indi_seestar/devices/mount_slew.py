@@ -199,14 +199,8 @@ class SlewControl:
             await done.wait()
         except IndiSeestarError as exc:
             m.activity = Activity.IDLE
-            what = "park" if park else "unpark"
-            if outcome_unknown(exc):
-                m.pending.add(what)
-                m.reconcile_soon()
-                message = unknown_message(f"{what} ({exc})")
-            else:
-                message = f"[ERROR] {what} failed: {exc}"
-            m.publish(m.park, state=State.ALERT, message=message)
+            m.publish(m.park, state=State.ALERT,
+                      message=m.outcome_message("park" if park else "unpark", exc))
             m.refresh()
             return
         m.activity = Activity.IDLE

@@ -59,7 +59,6 @@ from .mount_site import (
 from .mount_link import LinkRecovery
 from .mount_slew import SlewControl
 from .mount_status import Activity, ScopeFlags, Status, derive
-from .outcomes import Pending
 
 #: libindi republishes the pointing when it moved more than this (or the state changed).
 REPUBLISH_ARCSEC = 0.1
@@ -111,8 +110,6 @@ class Mount(SeestarDevice):
         self._site: Site | None = None
         self._poll: asyncio.Task[None] | None = None
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
-        #: Commands whose outcome is unknown (no answer before the link dropped): outcomes.py.
-        self.pending = Pending()
         self.recovery = LinkRecovery(self)
 
     # --- what the camera (and tests) read --------------------------------------------------
