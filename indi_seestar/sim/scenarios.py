@@ -189,6 +189,12 @@ class Faults:
         loop = self._targets.loop
         if loop is None:
             raise RuntimeError("the fake Seestar is not running")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            raise RuntimeError("on the fake's own loop, await its kill_servers()/restart_servers()")
         return asyncio.run_coroutine_threadsafe(make(), loop).result(timeout_s)
 
     def freeze(self) -> None:
