@@ -187,6 +187,7 @@ class Focuser(SeestarDevice):
 
     async def _stop_unconfirmed(self, client: SeestarClient, what: str) -> None:
         """Stop a move the user was not told would happen, and say so."""
+        self.pending.end_guard()  # found and stopped: later FocuserMove events are not it
         try:
             await client.stop_focuser()
             await client.refresh()

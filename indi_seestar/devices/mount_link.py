@@ -80,6 +80,7 @@ class LinkRecovery:
         """Stop a motion the user was not told would happen, and say so; True once stopped."""
         m = self._mount
         self._stopping = True
+        m.pending.end_guard()  # found and stopped: later ScopeGoto events are not it
         try:
             await asyncio.gather(m.stop_motion(client, "link back", always=True),
                                  client.abort_goto())
