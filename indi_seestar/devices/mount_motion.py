@@ -249,7 +249,8 @@ class MotionControl:
         state = State.ALERT if outcome in (Outcome.FAILED, Outcome.UNKNOWN) else State.IDLE
         message = f"[ERROR] motion failed: {reason}" if outcome is Outcome.FAILED else None
         if outcome is Outcome.UNKNOWN:
-            what = f"{'guide pulse' if isinstance(command, Pulse) else 'manual motion'} {axis.value}"
+            kind = "guide pulse" if isinstance(command, Pulse) else "manual motion"
+            what = f"{kind} {axis.value}"
             m.pending.add(what)
             m.reconcile_soon()
             message = unknown_message(f"{what} ({reason})")

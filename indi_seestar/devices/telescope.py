@@ -326,7 +326,7 @@ class Mount(SeestarDevice):
     # --- the link dropped and came back (docs/outcomes.md) -------------------------------
 
     def on_link_lost(self) -> None:
-        """Events of motions no longer arrive: forget them (no stale Busy while the link is down)."""
+        """Motion events no longer arrive: forget them (no stale Busy while the link is down)."""
         self.forget_scope_motion()
 
     async def on_link_back(self, client: SeestarClient) -> None:
@@ -341,7 +341,8 @@ class Mount(SeestarDevice):
         """Motion and guide vectors left Alert/Busy by a drop become Idle."""
         self.motion.show_idle()
 
-    async def stop_motion(self, client: SeestarClient, reason: str, *, always: bool = False) -> None:
+    async def stop_motion(self, client: SeestarClient, reason: str, *,
+                          always: bool = False) -> None:
         """Stop every manual move and pulse (mount_motion.MotionControl.stop)."""
         await self.motion.stop(client, reason, always=always)
 

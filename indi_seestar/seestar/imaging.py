@@ -136,7 +136,8 @@ class Imaging:
             self.router.remove(request)
             self._refresh_wanted()
 
-    async def _prepare(self, request: FrameRequest, exposure_ms: int, restart_exposure: bool) -> None:
+    async def _prepare(self, request: FrameRequest, exposure_ms: int,
+                       restart_exposure: bool) -> None:
         """Exposure length, preview and streaming in place for `request`."""
         async with self._lock:
             running = await self._preview_running()
