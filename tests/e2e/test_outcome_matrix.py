@@ -107,7 +107,8 @@ def _start_wheel(rig: Rig) -> None:
 def _check_wheel(rig: Rig, t: Truth, since: int) -> None:
     def shown() -> bool:
         slot = last(rig, rig.wheel, "FILTER_SLOT")
-        return slot.state == "Ok" and round(slot.values["FILTER_SLOT_VALUE"]) == truth(rig).wheel_slot + 1
+        shown_slot = round(slot.values["FILTER_SLOT_VALUE"])
+        return slot.state == "Ok" and shown_slot == truth(rig).wheel_slot + 1
     until(shown, 10, what="FILTER_SLOT Ok at the fake's slot")
 
 
