@@ -32,6 +32,7 @@ from .camera_fits import frame_meta
 from .camera_frame import Geometry
 from .camera_upload import UploadPlan, save_frame
 from .filter_wheel import DARK_POSITION, MOVE_TIMEOUT_S, move_wheel
+from .outcomes import link_named
 
 if TYPE_CHECKING:
     from .camera import Camera
@@ -228,7 +229,7 @@ class Exposures:
             log.debug("exposure of %g s delivered %.3f s after the request", shot.exposure_s,
                       time.monotonic() - shot.requested_monotonic_s)
         except IndiSeestarError as exc:
-            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {exc}")
+            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {link_named(exc)}")
         except OSError as exc:
             camera.exposure_failed(f"cannot save the image in {shot.upload.directory!r}: {exc}")
         else:

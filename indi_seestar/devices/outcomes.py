@@ -16,6 +16,8 @@ from ..errors import ConnectionLost
 
 #: What the user is told about such a command.
 NO_ANSWER = "no answer from the Seestar; it may still carry it out"
+#: How a dropped link is named in messages (the engine's frame waits use it too).
+LINK_LOST = "lost the link to the Seestar"
 #: After the link is back, a motion of ours that starts this long (real s) later is still
 #: taken for a command sent before the drop (the scope reads the old connection's buffered
 #: commands after a freeze, possibly after our first state read) and is stopped too.
@@ -27,6 +29,13 @@ def outcome_unknown(exc: BaseException) -> bool:
     if isinstance(exc, TimeoutError):  # RequestTimeout, or a bound of ours on the reply
         return True
     return isinstance(exc, ConnectionLost) and exc.may_have_run
+
+
+def link_named(exc: BaseException) -> str:
+    """`exc` as text, naming the lost link when it is one (whatever step it interrupted)."""
+    if isinstance(exc, ConnectionLost) and exc.may_have_run and LINK_LOST not in exc.reason:
+        return f"{LINK_LOST} ({exc.reason})"
+    return str(exc)
 
 
 def unknown_message(what: str) -> str:

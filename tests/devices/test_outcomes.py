@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from indi_seestar.devices.outcomes import NO_ANSWER, Pending, outcome_unknown, unknown_message
+from indi_seestar.devices.outcomes import (
+    NO_ANSWER,
+    Pending,
+    link_named,
+    outcome_unknown,
+    unknown_message,
+)
 from indi_seestar.errors import CommandFailed, ConnectionLost, OperationFailed, RequestTimeout
 
 
@@ -36,3 +42,13 @@ def test_pending_hands_over_once_and_guards_until_a_new_command() -> None:
 def test_the_message_says_the_scope_may_still_carry_it_out() -> None:
     text = unknown_message("park")
     assert text.startswith("[WARNING] park: ") and NO_ANSWER in text and "failed" not in text
+
+
+@pytest.mark.parametrize(("exc", "text"), [
+    (ConnectionLost("closed by the Seestar"),
+     "lost the link to the Seestar (closed by the Seestar)"),
+    (ConnectionLost("lost the link to the Seestar (x)"), "lost the link to the Seestar (x)"),
+    (CommandFailed("set_setting", 103, "method not found"), None),
+])
+def test_a_lost_link_is_named_whatever_step_it_cut(exc: Exception, text: str | None) -> None:
+    assert link_named(exc) == (text or str(exc))
