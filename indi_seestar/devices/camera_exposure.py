@@ -32,7 +32,7 @@ from .camera_fits import frame_meta
 from .camera_frame import Geometry
 from .camera_upload import UploadPlan, save_frame
 from .filter_wheel import DARK_POSITION, MOVE_TIMEOUT_S, move_wheel
-from .outcomes import link_named
+from .outcomes import LINK_LOST, link_named
 
 if TYPE_CHECKING:
     from .camera import Camera
@@ -107,6 +107,13 @@ class DarkSlot:
         self._timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
 
+    def link_lost(self) -> None:
+        """The control link dropped: end the exposure under way now with Alert, whatever step
+        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
+        shot = self._shot
+        if shot is not None and self.abort():
+            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
+
     async def close(self, client: SeestarClient) -> None:
         """Wheel on the dark slot, remembering the slot to restore (the first one we moved from)."""
         self._cancel_timer()
@@ -159,6 +166,7 @@ class Exposures:
     def __init__(self, camera: Camera) -> None:
         self._camera = camera
         self._task: asyncio.Task[None] | None = None
+        self._shot: Shot | None = None
         self._gain_applied: int | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self.dark_slot = DarkSlot(camera)
@@ -176,6 +184,7 @@ class Exposures:
         """Run `shot`, replacing a running exposure."""
         self.abort()
         self._cancel_idle_timer()
+        self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
 
     def abort(self) -> bool:
