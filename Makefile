@@ -1,13 +1,18 @@
 # indi_seestar: set-up, run, test and benchmark.
 #   make run    install what is missing, start indiserver with the driver against the fake Seestar
+#               (SCOPES=2: two instances, "Seestar 1" and "Seestar 2", each with its own fake)
 #   make test   install what is missing, run every test
 #   make bench  install what is missing, run the benchmarks (writes bench/results.json)
+#   make deb    install the Debian build tools if missing, build dist/indi-seestar_<version>_all.deb
 
 PYTHON     ?= python3
 VENV       := .venv
 VPY        := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 INDI_PORT  ?= 7624
+# indiserver's local socket: its own name per port (1.9.9 takes /tmp/indiserver otherwise and
+# exits when another indiserver, e.g. the indi-seestar service, already holds that one).
+INDI_SOCKET ?= /tmp/indi_seestar-$(shell id -u)-$(INDI_PORT).sock
 SUDO       := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PKGS   := indi-bin
 DESTDIR    ?=
@@ -17,9 +22,13 @@ INSTALL_SUDO = $(if $(DESTDIR),,$(SUDO))
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all deps apt venv run test bench install clean
+.PHONY: all deps apt venv run test bench install clean deb deb-deps
 
 all: test
+
+# `make run SCOPES=2`: that many driver instances, each its own Seestar (tools/run.py).
+SCOPES ?= 1
+export INDI_SEESTAR_RUN_SCOPES := $(SCOPES)
 
 deps: apt venv
 
@@ -50,7 +59,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: deps
-	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT)
+	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT) --unix-socket $(INDI_SOCKET)
 
 test: deps
 	$(VPY) -m pytest -q
@@ -68,5 +77,23 @@ install: deps
 	$(INSTALL_SUDO) install -m 0644 drivers.xml $(DESTDIR)$(INDI_DATA_DIR)/indi_seestar.xml
 	@echo "installed $(DESTDIR)$(BINDIR)/indi_seestar and $(DESTDIR)$(INDI_DATA_DIR)/indi_seestar.xml"
 
+# The Debian package (packaging/debian, packaging/build-deb.sh; README "Debian package").
+DEB_BUILD_PKGS := dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all \
+	python3-setuptools python3-wheel lintian
+
+deb-deps:
+	@missing=""; \
+	for p in $(DEB_BUILD_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+deb: deb-deps
+	packaging/build-deb.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
