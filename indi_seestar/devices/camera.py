@@ -138,6 +138,10 @@ class Camera(SeestarDevice):
         self._show_file_path_property()
         self._snoop_foreign()
 
+    def on_link_lost(self) -> None:
+        """The link dropped: an exposure under way ends now, naming it (docs/outcomes.md)."""
+        self.exposures.link_lost()
+
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any exposure and put the wheel back if a dark moved it."""
         await self.exposures.close(client)

@@ -103,7 +103,7 @@ class RpcConnection:
                    policy: VerifyPolicy | None = None) -> Reply:
         """Send `call`, return its reply (any code); RequestTimeout or ConnectionLost otherwise."""
         if self._lost is not None:
-            raise ConnectionLost(self._lost.reason)
+            raise ConnectionLost(self._lost.reason, may_have_run=False)
         request_id = next(self._ids)
         data = encode_request(Request(request_id, call.method, call.params),
                               self.policy if policy is None else policy)
