@@ -63,11 +63,12 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
 
 def build_devices(cfg: configuration.Config,
                   config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
-    """The session and the four devices, wired together."""
+    """The session and the devices (four, plus the live stack), wired together."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
     from .devices.session import SeestarSession
+    from .devices.stack import StackDevice
     from .devices.telescope import Mount
 
     prefix = cfg.devices.prefix
@@ -81,8 +82,9 @@ def build_devices(cfg: configuration.Config,
     camera = Camera(f"{prefix} Camera", session)
     focuser = Focuser(f"{prefix} Focuser", session)
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
-    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel)
-    return session, [mount, camera, focuser, wheel]
+    stack = StackDevice(f"{prefix} Stack", session)  # the scope's own live stack (docs/stack.md)
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, stack=stack)
+    return session, [mount, camera, focuser, wheel, stack]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:

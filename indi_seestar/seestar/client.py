@@ -33,6 +33,7 @@ from ..protocol.results import EquCoord, HorizCoord, ViewState
 from ..protocol.rpc import Event, VerifyPolicy
 from .client_extras import ExtraCommands
 from .client_mount import WHEEL_SLOTS, MountCommands
+from .client_stack import StackCommands
 from .clock_sync import ClockSync
 from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
@@ -56,7 +57,7 @@ ConnectionCallback = Callable[[ConnectionState], None]
 GAIN_RANGE = (0, 400)
 
 
-class SeestarClient(MountCommands, ExtraCommands):
+class SeestarClient(MountCommands, ExtraCommands, StackCommands):
     """One Seestar: control session, image stream, state snapshot, operations.
 
     The mount, focuser and wheel operations come from MountCommands (client_mount.py), the
