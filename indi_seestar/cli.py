@@ -56,7 +56,7 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
         log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
                  cfg.simulator.firmware, fake.control_port)
         return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
-                                  cfg.simulator.time_factor, runner.stop)
+                                  cfg.simulator.time_factor, runner.stop, files_port=fake.files_port)
 
     return start
 

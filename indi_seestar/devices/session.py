@@ -45,6 +45,7 @@ class SimulatorEndpoints:
     discovery_port: int
     time_factor: float
     stop: Callable[[], None]
+    files_port: int = 80  # its HTTP file server
 
 
 class SimulatorFactory(Protocol):
@@ -232,7 +233,8 @@ class SeestarSession:
         sim = self._simulator
         return dataclasses.replace(base, host="127.0.0.1", control_port=sim.control_port,
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
-                                   discovery_address="127.0.0.1", time_factor=sim.time_factor)
+                                   discovery_address="127.0.0.1", time_factor=sim.time_factor,
+                                   files_port=sim.files_port)
 
     async def _claim(self, cfg: SeestarConfig) -> None:
         """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""

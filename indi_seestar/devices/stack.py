@@ -17,6 +17,8 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+import numpy as np
+
 from ..errors import IndiSeestarError, ValueRejected
 from ..indi import standard as std
 from ..indi.model import State
@@ -29,6 +31,7 @@ from . import stack_props as props
 from .base import SeestarDevice
 from .camera_fits import Optics, Surroundings
 from .camera_upload import UploadMode, UploadPlan, home, save_frame
+from .stack_batch_run import BatchPorts, BatchStack
 from .stack_exposure import ExposurePorts, StackExposure
 from .stack_image import StackFacts, stack_fits
 from .stack_live import Change, StackTracker
@@ -77,6 +80,13 @@ class StackDevice(SeestarDevice):
                                         saved=True)
         self.file_path = std.ccd_file_path(n)
         self._file_path_added = False
+        self.batch = BatchStack(
+            BatchPorts(client=lambda: self.client, publish=self.publish, redefine=self.redefine,
+                       spawn=self.spawn, deliver=self.publish_image),
+            self.add(props.batch_selection(n), connected_only=True, saved=True),
+            self.add(props.batch_control(n), connected_only=True, on_new=lambda v: self.batch.on_control(v)),
+            self.add(props.batch_subs(n, []), connected_only=True),
+            self.add(props.batch_progress(n), connected_only=True))
         self.tracker = StackTracker()
         self.stack_exposure = StackExposure(ExposurePorts(
             start_stack=lambda: self.start_stack(restart=True), stop_stack=self.stop_stack,
@@ -140,6 +150,7 @@ class StackDevice(SeestarDevice):
     def _on_event(self, event: Event) -> None:
         if event.name == EventName.ALERT and isinstance(event.get("code"), int):
             self.message(f"the Seestar reports code {event.get('code')}: {event.get('error', '')}", "WARNING")
+        self.batch.on_event(event)
         change = self.tracker.apply(event)
         if change is Change.NONE:
             return
@@ -359,8 +370,13 @@ class StackDevice(SeestarDevice):
         facts = StackFacts(stacked=counts[0], rejected=counts[1], sub_s=t.sub_s,
                            first_sub_utc=t.first_sub_utc or t.started_utc or datetime.now(UTC),
                            target=t.target, gain=None)
+        await self.publish_image(image.rgb, facts)
+        self._last_sent, self._last_sent_at = counts, time.monotonic()
+
+    async def publish_image(self, rgb: np.ndarray, facts: StackFacts) -> None:
+        """An (H, W, 3) uint16 stack as FITS, sent on CCD1 and/or saved (UPLOAD_MODE)."""
         optics, around, records = await self._camera_context(facts.first_sub_utc)
-        parts = await asyncio.to_thread(stack_fits, image.rgb, facts, device_name=self.name, optics=optics,
+        parts = await asyncio.to_thread(stack_fits, rgb, facts, device_name=self.name, optics=optics,
                                         around=around, records=records, sensor_width_px=SENSOR_WIDTH_PX)
         plan = self._upload_plan()
         if plan.mode.saves:
@@ -368,7 +384,6 @@ class StackDevice(SeestarDevice):
             self._show_file_path(str(path))
         if plan.mode.sends:
             await self.publish_blob(self.ccd1, "CCD1", parts)
-        self._last_sent, self._last_sent_at = counts, time.monotonic()
 
     async def _camera_context(self, start_utc: datetime) -> tuple[Optics, Surroundings, tuple]:  # type: ignore[type-arg]
         """The camera's optics, surroundings and FITS_HEADER records (defaults without a camera)."""

@@ -94,3 +94,34 @@ def stack_fetch(device: str) -> SwitchVector:
     """SEESTAR_STACK_FETCH: send/save the stack as it is now."""
     return switches(device, "SEESTAR_STACK_FETCH", "Get stack now", STACK_GROUP, Rule.AT_MOST_ONE,
                     [("FETCH", "Get image", False)])
+
+
+BATCH_GROUP = "Batch Stack"
+
+
+def batch_selection(device: str) -> TextVector:
+    """SEESTAR_BATCH_TARGET: the target whose stored subs to re-stack, and which ("all", "1-5,8")."""
+    return texts(device, "SEESTAR_BATCH_TARGET", "Batch target", BATCH_GROUP,
+                 [("TARGET", "Target", ""), ("SELECT", "Subs (all, or 1-5,8)", "all")])
+
+
+def batch_control(device: str) -> SwitchVector:
+    """SEESTAR_BATCH: list the target's subs, start the on-board re-stack, stop it."""
+    return switches(device, "SEESTAR_BATCH", "Batch stack", BATCH_GROUP, Rule.AT_MOST_ONE,
+                    [("LIST", "List subs", False), ("START", "Start", False), ("STOP", "Stop", False)])
+
+
+def batch_subs(device: str, names: list[str]) -> TextVector:
+    """SEESTAR_BATCH_SUBS (ro): the stored subs, numbered as SELECT counts them."""
+    members = [(f"SUB_{i:03d}", f"{i}", name) for i, name in enumerate(names, 1)] or [("SUB_000", "none", "")]
+    return texts(device, "SEESTAR_BATCH_SUBS", "Stored subs", BATCH_GROUP, members, perm=Perm.RO, timeout_s=0)
+
+
+def batch_progress(device: str) -> NumberVector:
+    """SEESTAR_BATCH_PROGRESS (ro): percent, subs done of total, time left."""
+    members = [one_number("PERCENT", "Done (%)", "%.0f", 0, 100, 0, 0),
+               one_number("DONE", "Subs stacked", "%.0f", 0, 1e6, 0, 0),
+               one_number("TOTAL", "Subs chosen", "%.0f", 0, 1e6, 0, 0),
+               one_number("REMAINING_S", "Time left (s)", "%.0f", 0, 1e8, 0, 0)]
+    return numbers(device, "SEESTAR_BATCH_PROGRESS", "Batch progress", BATCH_GROUP, members,
+                   perm=Perm.RO, timeout_s=0)

@@ -21,6 +21,7 @@ from .camera import Camera
 from .clock import SimClock
 from .core import SimCore
 from .discovery import DiscoveryServer
+from .files import Album, FileServer
 from .handlers_devices import register as register_devices
 from .handlers_state import register as register_state
 from .image_server import ImageServer
@@ -32,6 +33,8 @@ from .starfield import StarCatalogue
 from .trace import Trace
 from .state import DEFAULT_LAT_DEG, DEFAULT_LON_DEG, SimState
 from .usecases_camera import ViewOps
+from .usecases_batch import BatchOps, save_sub
+from .usecases_batch import register as register_batch
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
 from .wiring import Ops
@@ -91,6 +94,11 @@ class FakeSeestar:
         ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control)
         register_state(handlers, ops)
         register_devices(handlers, ops)
+        self.album = Album()
+        self.files = FileServer(self.album)
+        self.batch = BatchOps(self.core, self.album)
+        register_batch(handlers, self.batch, handlers[Method.GET_APP_STATE])
+        self.view.save_sub = lambda target, exposure_s, raw: save_sub(self.core, self.album, target, exposure_s, raw)
         self.image = ImageServer(self.core, self.camera, self.view)
         self.discovery = DiscoveryServer(self.core, host)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -107,6 +115,7 @@ class FakeSeestar:
         await self.control.start(self.host, control_port)
         await self.image.start(self.host, image_port)
         await self.discovery.start(discovery_port)
+        await self.files.start(self.host, 0)  # the scope's HTTP file server (80 on a real one)
         self.core.spawn("pi_status", self.extras.pi_status_loop())
 
     async def stop(self) -> None:
@@ -114,6 +123,7 @@ class FakeSeestar:
         await self.control.stop()
         await self.image.stop()
         await self.discovery.stop()
+        await self.files.stop()
         await self.core.close()
         if self.core.trace is not None:
             self.core.trace.close()
@@ -139,6 +149,11 @@ class FakeSeestar:
     def image_port(self) -> int:
         """TCP port of the image channel (4800)."""
         return self.image.port
+
+    @property
+    def files_port(self) -> int:
+        """TCP port of the read-only HTTP file server (80 on a real scope)."""
+        return self.files.port
 
     @property
     def discovery_port(self) -> int:

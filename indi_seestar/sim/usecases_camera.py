@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -50,6 +51,8 @@ class ViewOps:
         self._ce_t0_s: float | None = None  # start of the preview exposure under way
         self._sub_t0_s = 0.0  # start of the running stack sub (for Exposure fail 514)
         self.stack_knobs = StackKnobs()
+        #: Stores a stacked sub in the album (target, exposure_s, raw) when saving subs is on.
+        self.save_sub: Callable[[str, float, np.ndarray], object] | None = None
 
     @property
     def _st(self):  # type: ignore[no-untyped-def]
@@ -251,6 +254,8 @@ class ViewOps:
             rgb = await core.in_worker(debayer_half, raw)
             if not st.stack.running:
                 return
+            if self.save_sub is not None and st.settings["stack"].get("save_discrete_frame"):
+                self.save_sub(st.stack.target_name, spec.exposure_s, raw)
             st.stack.rgb_sum = rgb if st.stack.rgb_sum is None else st.stack.rgb_sum + rgb
         if not st.stack.running:
             return
