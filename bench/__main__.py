@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import (b1_frames, b2_control, b3_startup, b4_memory, b5_responsive, b6_exposure,
-               b9_instances)
+               b8_stack, b9_instances)
 from .report import table
 from .stats import clean, load_now, machine
 
@@ -36,6 +36,9 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b5_stream_s": (10.0, 2.0),
     "b6_samples": (4, 1),
     "b6_exposures": (b6_exposure.EXPOSURES_S, (0.05, 1.0)),
+    "b8_images": (20, 2),
+    "b8_drizzle_images": (8, 2),
+    "b8_rss_images": (100, 3),
     "b9_rounds": (3, 1),
     "b9_stream_s": (10.0, 1.5),
 }
@@ -60,6 +63,8 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
                                              stream_s=s["b5_stream_s"], pin=pin, log=_log),
         "B6": lambda: b6_exposure.run(samples=s["b6_samples"], exposures_s=s["b6_exposures"],
                                       log=_log),
+        "B8": lambda: b8_stack.run(images=s["b8_images"], drizzle_images=s["b8_drizzle_images"],
+                                   rss_images=s["b8_rss_images"], log=_log),
         "B9": lambda: b9_instances.run(rounds=s["b9_rounds"], stream_s=s["b9_stream_s"], log=_log),
     }
 

@@ -116,7 +116,12 @@ class ImageConnection:
                     await self.write(header.pack(), payload[: len(payload) // 2])
                     self.writer.transport.abort()
                     return
+                trace = srv.core.trace
+                if trace is not None:  # benchmarks (B8): stamp when the last byte is in the kernel
+                    self.writer.transport.set_write_buffer_limits(high=0)
                 await self.write(header.pack(), payload)
+                if trace is not None:
+                    trace.record("stacked", image_id=header.image_id, bytes=len(payload))
 
     async def send_frame(self, spec: FrameSpec, frame_id: int) -> None:
         """Render (if needed) and write one raw frame."""

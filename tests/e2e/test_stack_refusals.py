@@ -96,3 +96,19 @@ def test_a_stack_failure_is_an_alert_with_the_firmware_code(tmp_path, code):
         assert not _fake(rig, lambda: rig.fake.state.stack.running)
         # the next stack starts normally
         _start(rig)
+
+
+def test_a_stacked_image_cut_short_is_reported_and_the_next_one_arrives(tmp_path):
+    from tests.e2e.stack_helpers import StackImages
+
+    with stack_rig(tmp_path) as rig:
+        point_high(rig)
+        _start(rig)
+        since = rig.client.mark()
+        images = StackImages(rig, since)
+        rig.fake_call(lambda: setattr(rig.fake.view.stack_knobs, "truncate_next_image", True))
+        rig.client.until(lambda: any("stacked image could not be delivered" in m
+                                     for m in rig.messages(STACK, since)), 30)
+        later = images.wait_for(lambda i: True, timeout_s=40)  # the image link came back
+        assert later.shape == (3, 1920, 1080)
+        assert rig.states(STACK, "SEESTAR_STACK_STATE", since)[-1] == "Busy"
