@@ -14,14 +14,14 @@ Design and reasons: docs/stack.md.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 import numpy as np
 
-from ..errors import IndiSeestarError, ValueRejected
+from ..errors import CommandFailed, IndiSeestarError, ValueRejected
 from ..indi import standard as std
 from ..indi.model import State
+from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
 from ..protocol.rpc import Event
 from ..protocol.stacking import StackSettings
@@ -29,15 +29,15 @@ from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from . import stack_props as props
 from .base import SeestarDevice
-from .camera_fits import Optics, Surroundings
-from .camera_upload import UploadMode, UploadPlan, home, save_frame
+from .camera_upload import UploadPlan, home, save_frame
 from .stack_batch_run import BatchPorts, BatchStack
 from .stack_exposure import ExposurePorts, StackExposure
 from .stack_image import StackFacts, stack_fits
 from .stack_live import Change, StackTracker
+from .stack_output import DEFAULT_PIXEL_UM, Deliveries, camera_context, upload_plan
 
 #: The stacked image is 1080 x 1920 (2160 x 3840 drizzled) RGB, 16-bit words (§4.3).
-SENSOR_WIDTH_PX, SENSOR_HEIGHT_PX, PIXEL_UM = 1080, 1920, 2.9
+SENSOR_WIDTH_PX, SENSOR_HEIGHT_PX, PIXEL_UM = 1080, 1920, DEFAULT_PIXEL_UM
 #: Fetching one stacked image: the ZIP is ~6 MB (24 MB drizzled) over WiFi, and the scope
 #: answers between subs.
 STACK_IMAGE_TIMEOUT_S = 60.0
@@ -92,10 +92,8 @@ class StackDevice(SeestarDevice):
             start_stack=lambda: self.start_stack(restart=True), stop_stack=self.stop_stack,
             show=self._show_exposure, sub_s=lambda: self.tracker.sub_s,
             time_factor=lambda: self.client.time_factor, spawn=self.spawn))
-        self._due: str | None = None  # "each", "final" or "demand": an image to deliver
-        self._wake = asyncio.Event()
+        self.deliveries = Deliveries(self._deliver_now, lambda: float(self.interval["MIN_INTERVAL_S"]))
         self._last_sent: tuple[int, int] | None = None  # (stacked, rejected) of the last image out
-        self._last_sent_at = 0.0
         self._worker: asyncio.Task[None] | None = None
         self._link_lost = False
         self._shown: tuple[object, ...] | None = None  # what SEESTAR_STACK_STATE last showed
@@ -110,7 +108,7 @@ class StackDevice(SeestarDevice):
         self.keep_until_session_end(client.subscribe(self._on_event),
                                     client.on_connection_state(self._on_link))
         self._show_file_path_property()
-        self._worker = self.spawn(self._deliveries())
+        self._worker = self.spawn(self.deliveries.loop())
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Nothing runs on our side any more (the scope's stack goes on)."""
@@ -161,14 +159,14 @@ class StackDevice(SeestarDevice):
             return
         if change is Change.STOPPED:
             self._show_state(State.BUSY)  # Ok once the final image is out
-            self._want("final")
+            self.deliveries.want("final")
             self.stack_exposure.stack_ended(None)
             return
         self._show_state(State.BUSY)
         if change is Change.NEW_SUB:
             self.stack_exposure.sub_stacked()
             if not self.stack_exposure.running and self.images.on_names() == ["IMAGES_EACH"]:
-                self._want("each")
+                self.deliveries.want("each")
 
     def _show_state(self, state: State, message: str | None = None) -> None:
         t = self.tracker
@@ -217,11 +215,21 @@ class StackDevice(SeestarDevice):
             if not client.state.preview_active:
                 await client.start_preview()
             await client.start_stack(restart)
+        except CommandFailed as exc:
+            if exc.code != ErrorCode.STACK_ALREADY_RUNNING:
+                self._start_failed(exc)
+                return
+            # the scope started one by itself (stack_after_goto, the app): follow that one
+            self.message("the Seestar was already stacking: following its stack", "WARNING")
+            await self._adopt_scope_stack(client)
         except IndiSeestarError as exc:
-            self.tracker.running = False
-            self.tracker.failure = str(exc)
-            self._show_state(State.ALERT, f"[ERROR] the stack did not start: {exc}")
-            self.stack_exposure.stack_ended(str(exc))
+            self._start_failed(exc)
+
+    def _start_failed(self, exc: IndiSeestarError) -> None:
+        self.tracker.running = False
+        self.tracker.failure = str(exc)
+        self._show_state(State.ALERT, f"[ERROR] the stack did not start: {exc}")
+        self.stack_exposure.stack_ended(str(exc))
 
     async def stop_stack(self) -> None:
         """Stop the scope's stack (its Stack cancel brings the final image)."""
@@ -274,7 +282,7 @@ class StackDevice(SeestarDevice):
         self.fetch.reset()
         if self.stack_exposure.running:
             raise ValueRejected("SEESTAR_STACK_FETCH", "a CCD_EXPOSURE runs the stack: its image comes at its end")
-        self._want("demand")
+        self.deliveries.want("demand")
         self.publish(self.fetch, state=State.BUSY)
 
     def _on_fixed(self, prop: str, reason: str):  # type: ignore[no-untyped-def]
@@ -312,30 +320,6 @@ class StackDevice(SeestarDevice):
 
     # --- images --------------------------------------------------------------------------------
 
-    def _want(self, kind: str) -> None:
-        if self._due != "final":  # the final image wins over any other
-            self._due = kind
-        self._wake.set()
-
-    async def _deliveries(self) -> None:
-        """One image at a time: the final one once, others no closer than SEESTAR_STACK_INTERVAL."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            kind = self._due
-            if kind is None:
-                continue
-            if kind == "each":
-                wait_s = self._last_sent_at + float(self.interval["MIN_INTERVAL_S"]) - time.monotonic()
-                if wait_s > 0:
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), wait_s)  # a final image may come first
-                        continue
-                    except TimeoutError:
-                        pass
-            self._due = None
-            await self._deliver_now(kind)
-
     async def _deliver_now(self, kind: str) -> None:
         t = self.tracker
         counts = (t.stacked, t.rejected)
@@ -371,11 +355,12 @@ class StackDevice(SeestarDevice):
                            first_sub_utc=t.first_sub_utc or t.started_utc or datetime.now(UTC),
                            target=t.target, gain=None)
         await self.publish_image(image.rgb, facts)
-        self._last_sent, self._last_sent_at = counts, time.monotonic()
+        self._last_sent = counts
 
     async def publish_image(self, rgb: np.ndarray, facts: StackFacts) -> None:
         """An (H, W, 3) uint16 stack as FITS, sent on CCD1 and/or saved (UPLOAD_MODE)."""
-        optics, around, records = await self._camera_context(facts.first_sub_utc)
+        optics, around, records = await camera_context(self.session.peers.get("camera"), self.client.state,
+                                                       facts.first_sub_utc)
         parts = await asyncio.to_thread(stack_fits, rgb, facts, device_name=self.name, optics=optics,
                                         around=around, records=records, sensor_width_px=SENSOR_WIDTH_PX)
         plan = self._upload_plan()
@@ -385,22 +370,8 @@ class StackDevice(SeestarDevice):
         if plan.mode.sends:
             await self.publish_blob(self.ccd1, "CCD1", parts)
 
-    async def _camera_context(self, start_utc: datetime) -> tuple[Optics, Surroundings, tuple]:  # type: ignore[type-arg]
-        """The camera's optics, surroundings and FITS_HEADER records (defaults without a camera)."""
-        camera = self.session.peers.get("camera")
-        if camera is not None and getattr(camera, "is_connected", False):
-            from ..fits import FrameType
-            around = await camera.surroundings(FrameType.LIGHT, start_utc)
-            return camera.optics(), around, camera.fits_records()
-        st = self.client.state
-        optics = Optics(pixel_size_x_um=st.pixel_size_um or PIXEL_UM, pixel_size_y_um=st.pixel_size_um or PIXEL_UM,
-                        cfa_type="", cfa_offset_x=0, cfa_offset_y=0, focal_length_mm=st.focal_length_mm,
-                        aperture_mm=st.aperture_mm)
-        return optics, Surroundings(), ()
-
     def _upload_plan(self) -> UploadPlan:
-        mode = UploadMode(next(iter(self.upload_mode.on_names()), "UPLOAD_CLIENT"))
-        return UploadPlan(mode, str(self.upload_settings["UPLOAD_DIR"]), str(self.upload_settings["UPLOAD_PREFIX"]))
+        return upload_plan(self.upload_mode, self.upload_settings)
 
     def _show_file_path(self, path: str) -> None:
         self.file_path["FILE_PATH"] = path

@@ -73,11 +73,14 @@ class StackTracker:
     def apply(self, event: Event, now_utc: datetime | None = None) -> Change:
         """Fold one control event in; what changed."""
         now = now_utc or datetime.now(UTC)
-        if event.name == EventName.EXPOSURE and event.get("page") == "stack":
-            exp_us = event.get("exp_us")
+        if event.name == EventName.EXPOSURE and _stack_exposure(event):
+            # S30 7.06 (recorded) sends only the stage flavour: exp_ms, route [View, Stack]
+            exp_us, exp_ms = event.get("exp_us"), event.get("exp_ms")
             if isinstance(exp_us, (int, float)) and exp_us > 0:
                 self.sub_s = exp_us / 1e6
-            if event.state == "start" and self.first_sub_utc is None:
+            elif isinstance(exp_ms, (int, float)) and exp_ms > 0:
+                self.sub_s = exp_ms / 1000.0
+            if event.state in ("start", "working") and self.first_sub_utc is None:
                 self.first_sub_utc = now
             return Change.NONE
         if event.name == EventName.VIEW and event.state in ("cancel", "complete", "fail") and self.running:
@@ -108,3 +111,9 @@ class StackTracker:
             was_running, self.running = self.running, False
             return Change.STOPPED if was_running else Change.COUNTS
         return Change.NONE
+
+
+def _stack_exposure(event: Event) -> bool:
+    """An Exposure event of a stack sub (page flavour "stack", or the stage inside Stack)."""
+    route = event.get("route")
+    return event.get("page") == "stack" or (isinstance(route, list) and "Stack" in route)
