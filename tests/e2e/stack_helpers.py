@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,35 @@ def stack_rig(tmp_path: Path, *, time_factor: float = 10.0, **kwargs: Any) -> It
         rig.client.setBLOBMode(PyIndi.B_ALSO, STACK, "CCD1")
         rig.client.wait(lambda u: u.device == STACK and u.name == "CCD1", timeout_s=10)
         rig.client.wait(lambda u: u.device == STACK and u.name == "SEESTAR_STACK_STATE", timeout_s=10)
-        yield rig
+        try:
+            yield rig
+        finally:
+            _quiesce(rig)
+
+
+def _quiesce(rig: Rig) -> None:
+    """No BLOB in flight when the client disconnects: BLOBs off, the fake's stack stopped.
+
+    A 12-50 MB BLOB arriving while libindi's client is torn down was seen to abort the process
+    (a native thread, under load); the stack would otherwise keep sending one per sub.
+    """
+    import PyIndi
+
+    with contextlib.suppress(Exception):
+        rig.client.setBLOBMode(PyIndi.B_NEVER, STACK, "CCD1")
+        rig.fake_call(lambda: rig.fake.view.stop_view("Stack") if rig.fake.state.stack.running else None)
+        rig.fake_call(lambda: rig.fake.batch.stop())
+        # let what is already on its way land: the client quiet for 1 s
+        last = [rig.client.mark(), time.monotonic()]
+
+        def quiet() -> bool:
+            now = rig.client.mark()
+            if now != last[0]:
+                last[:] = [now, time.monotonic()]
+                return False
+            return time.monotonic() - last[1] > 1.0
+
+        until(quiet, 15, what="a quiet client")
 
 
 def background_noise(cube: np.ndarray) -> float:

@@ -57,3 +57,33 @@ def test_raw_exposures_are_refused_with_the_reason_while_the_scope_stacks(tmp_pa
         assert rig.fake_call(lambda: rig.fake.state.stack.running)  # the stack goes on
         time.sleep(0.2)
         assert not client.updates(rig.camera, "CCD1", event="set", since=since)
+
+
+def test_stacked_images_saved_on_the_host_and_one_on_demand(tmp_path):
+    with stack_rig(tmp_path) as rig:
+        client = rig.client
+        point_high(rig)
+        folder = tmp_path / "stacks"
+        since = client.mark()
+        client.send_text(STACK, "UPLOAD_SETTINGS", {"UPLOAD_DIR": str(folder), "UPLOAD_PREFIX": "M42_XXX"})
+        rig.wait_state(STACK, "UPLOAD_SETTINGS", "Ok", since=since)
+        since = client.mark()
+        client.send_switch(STACK, "UPLOAD_MODE", ["UPLOAD_LOCAL"])
+        rig.wait_state(STACK, "UPLOAD_MODE", "Ok", since=since)
+        since = client.mark()
+        client.send_number(STACK, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": 20.0})
+        saved = rig.wait_state(STACK, "CCD_FILE_PATH", "Ok", since=since, timeout_s=60)
+        ok = rig.wait_state(STACK, "CCD_EXPOSURE", "Ok", since=since, timeout_s=30)
+        assert saved.t_monotonic <= ok.t_monotonic
+        path = saved.values["FILE_PATH"]
+        assert path == str(folder / "M42_001.fits")
+        header = open_fits((folder / "M42_001.fits").read_bytes())[0].header
+        assert header["NAXIS3"] == 3 and header["STACKCNT"] >= 1
+        assert not client.updates(STACK, "CCD1", event="set", since=since)
+        # one image on demand, of the stack as it stands on the scope (stopped, kept)
+        since = client.mark()
+        client.send_switch(STACK, "SEESTAR_STACK_FETCH", ["FETCH"])
+        rig.wait_state(STACK, "SEESTAR_STACK_FETCH", "Ok", since=since, timeout_s=30)
+        again = rig.wait_state(STACK, "CCD_FILE_PATH", "Ok", since=since, timeout_s=10)
+        assert again.values["FILE_PATH"] == str(folder / "M42_002.fits")
+        assert open_fits((folder / "M42_002.fits").read_bytes())[0].header["STACKCNT"] == header["STACKCNT"]
