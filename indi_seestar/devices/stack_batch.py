@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ValueRejected
+from ..protocol.events import EventName
 from ..protocol.rpc import Event
 
 
@@ -46,7 +47,7 @@ class BatchProgress:
 
     def apply(self, event: Event) -> bool:
         """Fold one BatchStack event in; True if it was one."""
-        if event.name != "BatchStack":
+        if event.name != EventName.BATCH_STACK:
             return False
         f = event.fields
 

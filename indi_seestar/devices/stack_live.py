@@ -116,4 +116,4 @@ class StackTracker:
 def _stack_exposure(event: Event) -> bool:
     """An Exposure event of a stack sub (page flavour "stack", or the stage inside Stack)."""
     route = event.get("route")
-    return event.get("page") == "stack" or (isinstance(route, list) and "Stack" in route)
+    return event.get("page") == "stack" or (isinstance(route, list) and EventName.STACK in route)
