@@ -29,7 +29,7 @@ def test_the_scope_stacks_on_without_us_and_we_show_its_real_state_when_back(tmp
                             and u.state == "Busy" and u.values["STACKED"] >= at_drop + 3, timeout_s=40,
                             since=back)
         assert rig.fake_call(lambda: rig.fake.state.stack.stacked_frames) >= shown.values["STACKED"]
-        assert any("it is stacking" in m for m in rig.messages(STACK, back))
+        client.until(lambda: any("it is stacking" in m for m in rig.messages(STACK, back)), 10)
         # and it goes on following the scope's counts, and the stop still works
         since = client.mark()
         client.send_switch(STACK, "SEESTAR_STACK", ["STACK_STOP"])
