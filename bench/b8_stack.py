@@ -138,7 +138,15 @@ def _ours(images: int, drizzle: bool, rss_images: int, log: Callable[[str], None
         rss_last = _driver_rss(rig.driver_pid)
         client.send_switch(STACK, "SEESTAR_STACK", ["STACK_STOP"])
         blobs = [b for b in client.blobs[blob0:] if b.device == STACK]
-        sent = [r["t"] for r in rig.sim.trace_records() if r.get("kind") == "stacked"]
+
+        def traced() -> list[float]:
+            return [r["t"] for r in rig.sim.trace_records() if r.get("kind") == "stacked"]
+
+        # the fake stamps a ZIP once its write has drained; under load that can come after the
+        # BLOB is in: wait for as many stamps as BLOBs (bounded)
+        deadline = time.monotonic() + 10
+        while len(sent := traced()) < len(blobs) and time.monotonic() < deadline:
+            time.sleep(0.05)
         pairs = list(zip(sent, (b.t for b in blobs), strict=False))[1:1 + images]
         log(f"B8: {'drizzle ' if drizzle else ''}{len(pairs)} images, driver RSS "
             f"{rss_first / 1e6:.0f} -> {rss_last / 1e6:.0f} MB over {total} images")
