@@ -100,6 +100,8 @@ class SeestarConfig:
     #: A dropped session that has not come back after this long is given up: every device
     #: shows CONNECTION Alert with a message (Wi-Fi hiccups shorter than this are ridden out).
     reconnect_give_up_s: float = _checked(60.0, _positive)
+    #: The scope's read-only HTTP file server (stored subs, batch-stack results; §1).
+    files_port: int = _checked(80, _port)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class SimulatorEndpoints:
     time_factor: float
     stop: Callable[[], None]
     wide_image_port: int | None = None  # the S30P's wide camera (4804)
+    files_port: int = 80  # its HTTP file server
 
 
 class SimulatorFactory(Protocol):
@@ -249,7 +250,8 @@ class SeestarSession:
         return dataclasses.replace(base, host="127.0.0.1", control_port=sim.control_port,
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
                                    wide_image_port=sim.wide_image_port or base.wide_image_port,
-                                   discovery_address="127.0.0.1", time_factor=sim.time_factor)
+                                   discovery_address="127.0.0.1", time_factor=sim.time_factor,
+                                   files_port=sim.files_port)
 
     async def _claim(self, cfg: SeestarConfig) -> None:
         """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""
