@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="append request/event/frame timing records (JSON lines) to this file")
     p.add_argument("--fast-frames", action="store_true",
                    help="benchmarks: cheap noise on a cached frame (sim/render.py fast_noise)")
+    p.add_argument("--sky-catalogue", type=Path, default=None,
+                   help="compact Tycho-2 star file (default: <venv>/share/indi_seestar/tycho2-sky.npy, "
+                        "written by `make sky`; without it a seeded random star field)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -45,7 +48,8 @@ async def _serve(args: argparse.Namespace) -> None:
     fake = FakeSeestar(model=args.model, firmware=args.firmware, time_factor=args.time_factor,
                        public_key_pem=pem, host=args.host, control_port=args.control_port,
                        image_port=args.image_port, discovery_port=args.discovery_port, seed=args.seed,
-                       parked=not args.unparked, equ_mode=args.equ_mode)
+                       parked=not args.unparked, equ_mode=args.equ_mode,
+                       sky_catalogue=args.sky_catalogue or "default")
     if args.trace is not None:
         fake.enable_trace(Trace(args.trace))
     fake.renderer.fast_noise = args.fast_frames

@@ -2,7 +2,8 @@
 
 Layer: sim. A frame is *completed* when its exposure ends: its spec samples the true pointing
 across [start, end] (one sample when the mount is still, up to MAX_SAMPLES when it moves, so
-stars trail), the focuser at mid-exposure, and the wheel/arm at the end. Pixels are rendered
+stars trail), brought from the mount's JNow to J2000 at mid-exposure (the catalogue's frame),
+the focuser at mid-exposure, and the wheel/arm at the end. Pixels are rendered
 only when someone wants them (a streaming 4800 client, get_current_img, the stacker), in the
 worker thread, and the last few are cached by image id.
 """
@@ -65,20 +66,22 @@ class Camera:
         """The spec of an exposure that ran from `t_start_s` for `exposure_s` (ends now)."""
         st = self._core.state
         t_end = t_start_s + max(0.0, exposure_s)
-        scale_deg = st.profile.plate_scale_arcsec_px / 3600.0
+        scale_deg = self._core.renderer.geometry.scale_arcsec_px / 3600.0
         mount = st.mount
         a, b = mount.radec(t_start_s), mount.radec(t_end)
         mid = mount.radec(0.5 * (t_start_s + t_end))
         moved_px = (sky.separation_deg(*a, *mid) + sky.separation_deg(*mid, *b)) / scale_deg
         n = 1 if moved_px < 0.25 or exposure_s <= 0 else min(MAX_SAMPLES, max(2, math.ceil(moved_px)))
         times = [t_start_s + (i + 0.5) * (t_end - t_start_s) / n for i in range(n)]
-        pointings = tuple(Pointing(*mount.radec(t), self.theta_deg(t)) for t in times)
         t_mid = 0.5 * (t_start_s + t_end)
+        utc_mid = self._core.clock.utc_at(t_mid).timestamp()
+        pointings = tuple(Pointing(*sky.pointing_to_j2000(*mount.radec(t), self.theta_deg(t), utc_mid))
+                          for t in times)
         dark = st.wheel.position == 0 or mount.state(t_end).parked
         return FrameSpec(
             image_id=st.next_image_id() & 0xFFFF, t_start_s=t_start_s, exposure_s=max(0.0, exposure_s),
             pointings=pointings, focus_steps=st.focuser.position_steps(t_mid),
-            wheel_slot=st.wheel.position, dark=dark, gain=st.gain,
+            wheel_slot=st.wheel.position, dark=dark, gain=st.gain, utc_mid_unix_s=utc_mid,
         )
 
     def complete(self, spec: FrameSpec, *, stream: bool = True) -> None:
@@ -94,7 +97,7 @@ class Camera:
         return self._rendered.get(image_id)
 
     async def pixels(self, spec: FrameSpec) -> np.ndarray:
-        """The frame's (1920, 1080) uint16 pixels, rendered once in the worker thread."""
+        """The frame's (height, width) uint16 pixels, rendered once in the worker thread."""
         hit = self._rendered.get(spec.image_id)
         if hit is not None:
             return hit

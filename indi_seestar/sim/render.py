@@ -1,9 +1,13 @@
-"""Raw-frame renderer of the fake Seestar: a 1920x1080 GRBG Bayer star field with noise.
+"""Raw-frame renderer of the fake Seestar: a GRBG Bayer star field with noise (S50: 1080 x 1920).
 
 Layer: sim (numpy + stdlib; runs in a worker thread, numpy releases the GIL).
 
 Model, in electrons then ADU (16-bit):
-* stars from `StarCatalogue`, gnomonic projection about each pointing sample; flux
+* the frame's size and plate scale come from a `SensorGeometry` (width, height, pixel size,
+  focal length), by default the profile's;
+* stars from a catalogue (`tycho.TychoSky`: Tycho-2 plus faint filler, or the seeded
+  `StarCatalogue`), J2000 like the pointings the camera hands in, gnomonic projection about
+  each pointing sample; flux
   F0 * 10**(-0.4 m) e-/s with F0 = 2e7 e-/s for the S50's 50 mm (scaled by aperture area);
 * image orientation: x (column) right, y (row) down; "up" (row 0 side) points at position
   angle `theta_deg` on the sky (North through East), East is counter-clockwise from up
@@ -25,12 +29,13 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from . import sky
-from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX, Profile
-from .starfield import StarCatalogue
+from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX, PIXEL_SIZE_UM, Profile
+from .starfield import Stars
 
 SEEING_SIGMA_PX = 1.2
 DEFOCUS_PX_PER_STEP = 0.04
@@ -48,9 +53,40 @@ _FAST_NOISE_ADU = 64.0
 _BASE_CACHE = 6
 
 
+class Catalogue(Protocol):
+    """Stars near a J2000 position (a superset within about `radius_deg`)."""
+
+    def near(self, ra_hours: float, dec_deg: float, radius_deg: float) -> Stars: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SensorGeometry:
+    """Frame size and optics: what fixes the plate scale and the field."""
+
+    width_px: int
+    height_px: int
+    pixel_size_um: float
+    focal_length_mm: float
+
+    @classmethod
+    def of_profile(cls, profile: Profile) -> SensorGeometry:
+        """The main camera of a model profile."""
+        return cls(CHIP_WIDTH_PX, CHIP_HEIGHT_PX, PIXEL_SIZE_UM, profile.focal_length_mm)
+
+    @property
+    def scale_arcsec_px(self) -> float:
+        """Plate scale (S50: 2.39"/px)."""
+        return 206.264806 * self.pixel_size_um / self.focal_length_mm
+
+    @property
+    def field_radius_deg(self) -> float:
+        """Half diagonal of the field."""
+        return 0.5 * math.hypot(self.width_px, self.height_px) * self.scale_arcsec_px / 3600.0
+
+
 @dataclass(frozen=True, slots=True)
 class Pointing:
-    """One sample of the true pointing during an exposure: RA h, Dec deg, up position angle deg."""
+    """One sample of the true pointing during an exposure: J2000 RA h, Dec deg, up position angle deg."""
 
     ra_hours: float
     dec_deg: float
@@ -69,6 +105,8 @@ class FrameSpec:
     wheel_slot: int
     dark: bool
     gain: int
+    #: UTC (Unix seconds) at mid-exposure: the date the pointings were brought to J2000 at.
+    utc_mid_unix_s: float = 0.0
 
     def cache_key(self) -> tuple[object, ...]:
         """Key of the noise-free image: pointings quantised well below a pixel."""
@@ -105,12 +143,14 @@ def _cfa_masks(size: int) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray,
 class Renderer:
     """Renders `FrameSpec`s; one instance per fake, used from one worker thread at a time."""
 
-    def __init__(self, profile: Profile, catalogue: StarCatalogue, best_focus_steps: int, seed: int = 1) -> None:
+    def __init__(self, profile: Profile, catalogue: Catalogue, best_focus_steps: int, seed: int = 1,
+                 geometry: SensorGeometry | None = None) -> None:
         self.profile = profile
         self.catalogue = catalogue
         self.best_focus_steps = best_focus_steps
-        self.height, self.width = CHIP_HEIGHT_PX, CHIP_WIDTH_PX
-        self._scale_rad = math.radians(profile.plate_scale_arcsec_px / 3600.0)
+        self.geometry = geometry or SensorGeometry.of_profile(profile)
+        self.height, self.width = self.geometry.height_px, self.geometry.width_px
+        self._scale_rad = math.radians(self.geometry.scale_arcsec_px / 3600.0)
         self._f0 = F0_S50_E_PER_S * (profile.aperture_mm / 50.0) ** 2
         rng = np.random.default_rng([seed, 4242])
         n = self.height * self.width
@@ -146,7 +186,7 @@ class Renderer:
     # --- rendering -----------------------------------------------------------------------
 
     def render(self, spec: FrameSpec) -> np.ndarray:
-        """The frame as (1920, 1080) uint16, noise included (thread-safe)."""
+        """The frame as (height, width) uint16, noise included (thread-safe)."""
         with self._lock:
             self.renders += 1
             off = int(self._rng.integers(0, _BANK_EXTRA))
@@ -211,7 +251,7 @@ class Renderer:
         per_sample_s = spec.exposure_s / len(spec.pointings)
         offsets = np.arange(-radius, radius + 1, dtype=np.float32)
         for p in spec.pointings:
-            stars = self.catalogue.near(p.ra_hours, p.dec_deg, self.profile.field_radius_deg + 0.05)
+            stars = self.catalogue.near(p.ra_hours, p.dec_deg, self.geometry.field_radius_deg + 0.05)
             if not len(stars):
                 continue
             x, y, front = self.project(p, stars.ra_hours, stars.dec_deg)
