@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from .starfield import StarCatalogue, Stars
-from .tycho_build import DEC_UNITS_PER_DEG, RA_UNITS_PER_DEG
 
+#: Units of the compact file's integer RA (2**32 a turn) and Dec (2**31 per 180 degrees).
+RA_UNITS_PER_DEG = 2.0 ** 32 / 360.0
+DEC_UNITS_PER_DEG = 2.0 ** 31 / 180.0
 #: Faint filler stars start here (fainter than Tycho-2's useful depth).
 FILLER_FROM_MAG = 12.5
 DEFAULT_FILE_NAME = "tycho2-sky.npy"

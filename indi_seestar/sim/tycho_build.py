@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .tycho import DEC_UNITS_PER_DEG, RA_UNITS_PER_DEG
+
 _BLOCK = 2880
 _CARD = 80
-RA_UNITS_PER_DEG = 2.0 ** 32 / 360.0
-DEC_UNITS_PER_DEG = 2.0 ** 31 / 180.0
 _BV_SEED = 20260
 
 
