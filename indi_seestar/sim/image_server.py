@@ -114,7 +114,7 @@ class ImageConnection:
         """Render (if needed) and write one raw frame."""
         pixels = await self._server.camera.pixels(spec)
         payload = memoryview(np.ascontiguousarray(pixels, dtype="<u2")).cast("B")
-        header = FrameHeader(size=len(payload), frame_id=frame_id, width=CHIP_WIDTH_PX, height=CHIP_HEIGHT_PX,
+        header = FrameHeader(size=len(payload), frame_id=frame_id, width=pixels.shape[1], height=pixels.shape[0],
                              img_type=ImageType.PREVIEW, data_type=DataType.RAW, can_debayer=1,
                              image_id=spec.image_id).pack()
         if self.truncate_next:

@@ -20,6 +20,7 @@ import random
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -247,3 +248,38 @@ def test_astrometry_net_solves_the_drivers_light_frames(tmp_path: Path) -> None:
     assert solved >= MIN_SOLVED, f"{solved} of {len(frames)} frames solved"
     turning = [f for f in frames if f.label.startswith("altaz") and abs(f.parallactic_deg) > 10.0]
     assert len(turning) >= POINTINGS_PER_MODE // 2, "the alt-az pointings should turn the field visibly"
+
+
+PACE_EXPOSURE_S = 0.5
+PACE_WINDOW_S = 6.0
+
+
+def test_preview_frames_of_the_real_sky_stream_at_the_scopes_pace(tmp_path: Path) -> None:
+    """Acceptance 4: with the driver connected, 0.5 s previews of a turning (alt-az) real-sky
+    field, each one a new render, reach the driver's 4800 stream one per exposure, none dropped."""
+    with camera_rig(tmp_path) as rig:
+        if not isinstance(rig.fake.renderer.catalogue, TychoSky):
+            pytest.skip("the fake has no Tycho-2 catalogue (`make sky` builds it)")
+        _point(rig, 75.0, 100.0)  # high in the east: the field turns fastest there
+        expose(rig, PACE_EXPOSURE_S)  # the preview now runs at 0.5 s
+
+        def counts() -> tuple[int, int, int, int]:
+            conns = list(rig.fake.image.connections.values())
+            return (rig.fake.camera.frames_completed, sum(c.frames_sent for c in conns),
+                    sum(c.frames_dropped for c in conns), rig.fake.renderer.cache_misses)
+
+        done0, sent0, dropped0, misses0 = rig.fake_call(counts)
+        t0 = time.monotonic()
+        shots = 0
+        while time.monotonic() - t0 < PACE_WINDOW_S:  # a client taking frames back to back
+            expose(rig, PACE_EXPOSURE_S)
+            shots += 1
+        done1, sent1, dropped1, misses1 = rig.fake_call(counts)
+        elapsed = time.monotonic() - t0
+        print(f"\n{done1 - done0} frames completed, {sent1 - sent0} sent, {dropped1 - dropped0} dropped, "
+              f"{misses1 - misses0} rendered anew in {elapsed:.1f} s; {shots} exposures delivered")
+        expected = elapsed / PACE_EXPOSURE_S
+        assert done1 - done0 >= 0.85 * expected, "the fake's preview fell behind its exposure"
+        assert sent1 - sent0 >= done1 - done0 - 1, "frames were not streamed as they completed"
+        assert dropped1 - dropped0 == 0
+        assert misses1 - misses0 >= 0.8 * (done1 - done0), "each turned frame should be a new render"
