@@ -6,8 +6,8 @@ Model, in electrons then ADU (16-bit):
 * the frame's size and plate scale come from a `SensorGeometry` (width, height, pixel size,
   focal length), by default the profile's;
 * stars from a catalogue (`tycho.TychoSky`: Tycho-2 plus faint filler, or the seeded
-  `StarCatalogue`), J2000 like the pointings the camera hands in, gnomonic projection about
-  each pointing sample; flux
+  `StarCatalogue`), J2000, gnomonic projection about each pointing sample in J2000
+  (`FrameSpec.sky_pointings`, the camera's conversion of the mount's JNow); flux
   F0 * 10**(-0.4 m) e-/s with F0 = 2e7 e-/s for the S50's 50 mm (scaled by aperture area);
 * image orientation: x (column) right, y (row) down; "up" (row 0 side) points at position
   angle `theta_deg` on the sky (North through East), East is counter-clockwise from up
@@ -86,7 +86,7 @@ class SensorGeometry:
 
 @dataclass(frozen=True, slots=True)
 class Pointing:
-    """One sample of the true pointing during an exposure: J2000 RA h, Dec deg, up position angle deg."""
+    """One sample of the true pointing during an exposure: RA h, Dec deg, up position angle deg."""
 
     ra_hours: float
     dec_deg: float
@@ -105,8 +105,14 @@ class FrameSpec:
     wheel_slot: int
     dark: bool
     gain: int
-    #: UTC (Unix seconds) at mid-exposure: the date the pointings were brought to J2000 at.
+    #: UTC (Unix seconds) at mid-exposure: the date `sky_pointings` were brought to J2000 at.
     utc_mid_unix_s: float = 0.0
+    #: `pointings` (the mount's JNow) in J2000, the catalogue's frame; () means the same.
+    sky_pointings: tuple[Pointing, ...] = ()
+
+    def j2000_pointings(self) -> tuple[Pointing, ...]:
+        """The samples in the catalogue's frame (what the stars are drawn about)."""
+        return self.sky_pointings or self.pointings
 
     def cache_key(self) -> tuple[object, ...]:
         """Key of the noise-free image: pointings quantised well below a pixel."""
@@ -248,9 +254,9 @@ class Renderer:
         size = 2 * radius + 1
         masks = _cfa_masks(size)
         star_factor = _LP_STAR_FACTOR if spec.wheel_slot == 2 else 1.0
-        per_sample_s = spec.exposure_s / len(spec.pointings)
+        per_sample_s = spec.exposure_s / len(spec.j2000_pointings())
         offsets = np.arange(-radius, radius + 1, dtype=np.float32)
-        for p in spec.pointings:
+        for p in spec.j2000_pointings():
             stars = self.catalogue.near(p.ra_hours, p.dec_deg, self.geometry.field_radius_deg + 0.05)
             if not len(stars):
                 continue

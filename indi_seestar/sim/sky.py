@@ -3,9 +3,9 @@
 Layer: sim. Pure functions of numbers (stdlib math; numpy for the array projection).
 Conventions: RA in hours, Dec/alt/az/hour angle in degrees, azimuth from North through East,
 hour angle positive West. The mount lives in "JNow" (apparent place, true equator and equinox
-of date, what the driver sends); the star catalogue is J2000 (ICRS). `jnow_to_j2000` /
-`j2000_to_jnow` (erfa, IAU 2006/2000A with aberration, TT - UTC fixed at 69.184 s) join them;
-the camera turns each pointing sample into J2000 so frames show the catalogue at the true place.
+of date, what the driver sends); the star catalogue is J2000 (ICRS). `jnow_to_j2000` (erfa,
+IAU 2006/2000A with aberration, TT - UTC fixed at 69.184 s) joins them: the camera turns each
+pointing sample into J2000 so frames show the catalogue at the true place.
 No refraction.
 """
 
@@ -146,13 +146,6 @@ def jnow_to_j2000(ra_hours: float, dec_deg: float, utc_unix_s: float) -> tuple[f
     ri = math.radians(ra_hours * 15.0) + float(erfa.eo06a(d1, d2))  # equinox -> CIO based RA
     rc, dc, _eo = erfa.atic13(ri, math.radians(dec_deg), d1, d2)
     return wrap_hours(math.degrees(float(rc)) / 15.0), math.degrees(float(dc))
-
-
-def j2000_to_jnow(ra_hours: float, dec_deg: float, utc_unix_s: float) -> tuple[float, float]:
-    """J2000 (ICRS) -> apparent place of date (JNow) at UTC `utc_unix_s`; undoes jnow_to_j2000."""
-    d1, d2 = _tt_jd(utc_unix_s)
-    ri, di, eo = erfa.atci13(math.radians(ra_hours * 15.0), math.radians(dec_deg), 0.0, 0.0, 0.0, 0.0, d1, d2)
-    return wrap_hours(math.degrees(float(ri - eo)) / 15.0), math.degrees(float(di))
 
 
 def position_angle_deg(ra0_hours: float, dec0_deg: float, ra_hours: float, dec_deg: float) -> float:

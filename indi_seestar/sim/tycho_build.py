@@ -68,12 +68,13 @@ def read_index(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: star kd-tree is not u32 x 3")
     n = int(header["KDT_NDAT"])
     _, off, _ = columns["kdtree_range_stars"]
-    lo_hi_scale = np.frombuffer(raw[off:off + 56].tobytes(), dtype="<f8")
+    lo_hi_scale = raw[off:off + 56].view("<f8")
     _, off, _ = columns["kdtree_data_stars"]
-    data = np.frombuffer(raw[off:off + 12 * n].tobytes(), dtype="<u4").reshape(n, 3)
-    xyz = lo_hi_scale[:3] + data / lo_hi_scale[6]
+    data = raw[off:off + 12 * n].view("<u4").reshape(n, 3)
+    xyz = data / lo_hi_scale[6]
+    xyz += lo_hi_scale[:3]
     _, off, _ = columns["MAG_VT"]
-    mag = np.frombuffer(raw[off:off + 4 * n].tobytes(), dtype=">f4").astype(np.float64)
+    mag = raw[off:off + 4 * n].view(">f4").astype(np.float64)
     ra = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0])) % 360.0
     dec = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1])))
     return ra, dec, mag

@@ -363,7 +363,8 @@ def star_count(core: SimCore, spec) -> int:  # type: ignore[no-untyped-def]
     """Stars bright enough to be detected in a frame (what PlateSolve reports)."""
     if spec.dark or not spec.pointings:
         return 0
-    p = spec.pointings[len(spec.pointings) // 2]
+    sky_pointings = spec.j2000_pointings()
+    p = sky_pointings[len(sky_pointings) // 2]
     renderer = core.renderer
     stars = renderer.catalogue.near(p.ra_hours, p.dec_deg, renderer.geometry.field_radius_deg)
     x, y, front = renderer.project(p, stars.ra_hours, stars.dec_deg)

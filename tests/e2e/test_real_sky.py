@@ -85,6 +85,7 @@ def solve(path: Path, ra_deg: float, dec_deg: float, config: Path) -> Solution |
     angle = re.search(r"Field rotation angle: up is ([-\d.]+) degrees E of N", out.stdout)
     if centre is None or angle is None:
         return None
+    path.unlink()  # 8 MB each; the unsolved ones stay for a look
     return Solution(float(centre.group(1)), float(centre.group(2)), float(angle.group(1)))
 
 

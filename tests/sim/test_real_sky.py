@@ -119,3 +119,16 @@ def test_the_renderer_takes_its_geometry_as_parameters(tmp_path):
     fake.point_at(195.544 / 15.0, 10.959)
     frame = renderer.render(fake.camera.make_spec(fake.clock.now_s(), 1.0))
     assert frame.shape == (480, 640)
+
+
+@pytest.mark.parametrize("ra_hours, dec_deg", [(13.03, 11.0), (5.5, -60.0), (18.6, 38.8), (2.5, 89.2)])
+def test_the_fakes_jnow_to_j2000_agrees_with_the_drivers(ra_hours, dec_deg):
+    """Both sides of the wire mean the same JNow (the driver's is checked against astropy)."""
+    from datetime import UTC, datetime
+
+    from indi_seestar.sim import sky as sim_sky
+
+    utc = datetime(2026, 12, 2, 22, 0, tzinfo=UTC)
+    fake = sim_sky.jnow_to_j2000(ra_hours, dec_deg, utc.timestamp())
+    driver = driver_sky.jnow_to_j2000(ra_hours, dec_deg, utc)
+    assert driver_sky_separation_arcsec(*fake, *driver) < 0.1
