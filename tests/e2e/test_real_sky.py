@@ -226,8 +226,8 @@ def test_astrometry_net_solves_the_drivers_light_frames(tmp_path: Path) -> None:
         for mode in ("altaz", "eq"):
             (tmp_path / mode).mkdir()
             with camera_rig(tmp_path / mode, equ_mode=(mode == "eq")) as rig:
-                assert isinstance(rig.fake.renderer.catalogue, TychoSky), \
-                    "the fake has no Tycho-2 catalogue (`make sky` builds it)"
+                if not isinstance(rig.fake.renderer.catalogue, TychoSky):
+                    pytest.skip("the fake has no Tycho-2 star file (`make sky` builds it)")
                 frames += _take_frames(rig, mode, rng, config, pool)
         results = [(f, f.solution.result(timeout=SOLVE_TIMEOUT_S * 2)) for f in frames]
     solved = 0
