@@ -1,5 +1,6 @@
 # indi_seestar: set-up, run, test and benchmark.
 #   make run    install what is missing, start indiserver with the driver against the fake Seestar
+#               (SCOPES=2: two instances, "Seestar 1" and "Seestar 2", each with its own fake)
 #   make test   install what is missing, run every test
 #   make bench  install what is missing, run the benchmarks (writes bench/results.json)
 #   make deb    install the Debian build tools if missing, build dist/indi-seestar_<version>_all.deb
@@ -25,6 +26,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: all deps apt venv run test bench install clean deb deb-deps sky solver
 
 all: test
+
+# `make run SCOPES=2`: that many driver instances, each its own Seestar (tools/run.py).
+SCOPES ?= 1
+export INDI_SEESTAR_RUN_SCOPES := $(SCOPES)
 
 deps: apt venv
 

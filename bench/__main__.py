@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import b1_frames, b2_control, b3_startup, b4_memory, b5_responsive, b6_exposure
+from . import (b1_frames, b2_control, b3_startup, b4_memory, b5_responsive, b6_exposure,
+               b7_remote, b9_instances)
 from .report import table
 from .stats import clean, load_now, machine
 
@@ -27,6 +28,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b1_frames": (60, 3),
     "b1_libindi_frames": (20, 2),
     "b1_tcp_frames": (12, 2),
+    "b1_large_rounds": (3, 1),
+    "b1_large_frames": (30, 3),
     "b2_samples": (40, 3),
     "b3_runs": (10, 1),
     "b4_frames": ((100, 500), (3, 6)),
@@ -35,6 +38,10 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b5_stream_s": (10.0, 2.0),
     "b6_samples": (4, 1),
     "b6_exposures": (b6_exposure.EXPOSURES_S, (0.05, 1.0)),
+    "b9_rounds": (3, 1),
+    "b9_stream_s": (10.0, 1.5),
+    "b7_rounds": (3, 1),
+    "b7_frames": (10, 1),
 }
 
 
@@ -47,9 +54,15 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
     k = 1 if tiny else 0
     s = {name: sizes[k] for name, sizes in SIZES.items()}
     return {
-        "B1": lambda: b1_frames.run(rounds=s["b1_rounds"], frames=s["b1_frames"],
-                                    libindi_frames=s["b1_libindi_frames"],
-                                    tcp_frames=s["b1_tcp_frames"], pin_cpus=pin, log=_log),
+        "B1": lambda: {
+            **b1_frames.run(rounds=s["b1_rounds"], frames=s["b1_frames"],
+                            libindi_frames=s["b1_libindi_frames"],
+                            tcp_frames=s["b1_tcp_frames"], pin_cpus=pin, log=_log),
+            # The Pro models' 2180x3856 frame (4x the bytes), unix transport only.
+            "large": b1_frames.run(rounds=s["b1_large_rounds"], frames=s["b1_large_frames"],
+                                   libindi_frames=s["b1_libindi_frames"], tcp_frames=0,
+                                   transports=("unix",), model="S50P", pin_cpus=pin, log=_log),
+        },
         "B2": lambda: b2_control.run(samples=s["b2_samples"], log=_log),
         "B3": lambda: b3_startup.run(runs=s["b3_runs"], log=_log),
         "B4": lambda: b4_memory.run(checkpoints=s["b4_frames"], runs=s["b4_runs"], log=_log),
@@ -57,6 +70,8 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
                                              stream_s=s["b5_stream_s"], pin=pin, log=_log),
         "B6": lambda: b6_exposure.run(samples=s["b6_samples"], exposures_s=s["b6_exposures"],
                                       log=_log),
+        "B9": lambda: b9_instances.run(rounds=s["b9_rounds"], stream_s=s["b9_stream_s"], log=_log),
+        "B7": lambda: b7_remote.run(rounds=s["b7_rounds"], frames=s["b7_frames"], log=_log),
     }
 
 

@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ DEVICES = (f"{PREFIX} Mount", f"{PREFIX} Camera", f"{PREFIX} Focuser", f"{PREFIX
 MOUNT, CAMERA, FOCUSER, WHEEL = DEVICES
 LIBINDI_CCD = "indi_simulator_ccd"
 LIBINDI_DEVICE = "CCD Simulator"
+#: How long indi_seestar_sim may take to print its ready line(s).
+SIM_READY_TIMEOUT_S = 30.0
 
 
 def venv_bin() -> Path:
@@ -100,11 +103,14 @@ class SimProcess:
     control_port: int = 0
     image_port: int = 0
     discovery_port: int = 0
+    #: `--count N`: N fakes side by side; `fakes` holds each one's (control, image, discovery).
+    count: int = 1
+    fakes: list[tuple[int, int, int]] = field(default_factory=list)
 
     def __enter__(self) -> SimProcess:
         args = [str(venv_bin() / "indi_seestar_sim"), "--control-port", "0", "--image-port", "0",
                 "--discovery-port", "0", "--time-factor", repr(self.time_factor), "--unparked",
-                *self.extra_args]
+                "--count", str(self.count), *self.extra_args]
         if self.trace is not None:
             args += ["--trace", str(self.trace)]
         if self.fast_frames:
@@ -113,16 +119,27 @@ class SimProcess:
                                         stdin=subprocess.DEVNULL, text=True)
         if self.cpus is not None:
             os.sched_setaffinity(self.process.pid, self.cpus)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("ready"):
-            self.process.kill()
-            raise RuntimeError(f"indi_seestar_sim did not start: {line!r}")
-        ports = dict(part.split("=") for part in line.split()[1:])
-        self.control_port = int(ports["control"])
-        self.image_port = int(ports["image"])
-        self.discovery_port = int(ports["discovery"])
+        lines = self._ready_lines(SIM_READY_TIMEOUT_S)
+        for line in lines:
+            ports = dict(part.split("=") for part in line.split()[1:])
+            self.fakes.append((int(ports["control"]), int(ports["image"]), int(ports["discovery"])))
+        self.control_port, self.image_port, self.discovery_port = self.fakes[0]
         return self
+
+    def _ready_lines(self, timeout_s: float) -> list[str]:
+        """The `count` ready lines, or RuntimeError (the fake died or stayed silent)."""
+        assert self.process is not None and self.process.stdout is not None
+        stdout, lines = self.process.stdout, []
+        reader = threading.Thread(target=lambda: lines.extend(stdout.readline()
+                                                              for _ in range(self.count)),
+                                  daemon=True)
+        reader.start()
+        reader.join(timeout_s)
+        if reader.is_alive() or not all(line.startswith("ready") for line in lines):
+            self.process.kill()
+            raise RuntimeError(f"indi_seestar_sim did not start {self.count} fake(s) within "
+                               f"{timeout_s:g} s: {lines!r}")
+        return lines
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None and self.process.poll() is None:

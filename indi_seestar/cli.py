@@ -1,18 +1,18 @@
 """`indi_seestar`: the driver process indiserver starts (no arguments; stdout is the INDI wire).
 
-Layer: cli, the composition root: configuration -> single-instance lock -> session (with the
-built-in fake Seestar when `seestar.host` is `simulator`) -> the four devices -> Driver.run().
-No logic lives here.
+Layer: cli, the composition root: configuration -> device prefix (INDIDEV, indiserver's `-n`)
+-> duplicate-start guard -> session (with the scope lock, or the built-in fake Seestar when
+`seestar.host` is `simulator`) -> the four devices -> Driver.run(). No logic lives here; the
+guards are in instances.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import io
 import logging
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,10 +21,10 @@ if TYPE_CHECKING:  # the devices are imported only when the driver really runs
 
 from . import config as configuration
 from .errors import ConfigError
+from .instances import ScopeLocks, acquire_start_lock, start_lock_path
 
 log = logging.getLogger("indi_seestar")
 
-LOCK_DIR_ENV = "INDI_SEESTAR_LOCK_DIR"
 #: Closing the Seestar session once indiserver is gone; with the Driver's own shutdown bounds
 #: (0.5 s devices + 0.2 s writer) the process is gone within 1 s of losing stdin.
 EXIT_SESSION_CLOSE_S = 0.25
@@ -32,37 +32,14 @@ EXIT_SESSION_CLOSE_S = 0.25
 PROBE_ENV = "INDI_SEESTAR_LOOP_PROBE_MS"
 
 
-def lock_path(prefix: str, env: dict[str, str] | None = None) -> Path:
-    """Where the single-instance lock of a device prefix lives."""
-    env = dict(os.environ) if env is None else env
-    base = env.get(LOCK_DIR_ENV) or env.get("XDG_RUNTIME_DIR") or "/tmp"
-    safe = "".join(ch if ch.isalnum() else "_" for ch in prefix)
-    return Path(base) / f"indi_seestar-{os.getuid()}-{safe}.lock"
-
-
-def acquire_instance_lock(path: Path) -> IO[bytes] | None:
-    """Hold an exclusive lock on `path` for the process's life; None if another copy holds it."""
-    try:
-        handle = open(path, "a+b")  # noqa: SIM115 - kept open for the process's life
-    except OSError as exc:  # an unusable lock directory must not stop the driver
-        log.warning("cannot open the single-instance lock %s (%s); running without it", path,
-                    exc.strerror or exc)
-        return io.BytesIO()
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
-
-
 def _wait_for_eof() -> None:
-    """A second copy defines nothing and stays until indiserver closes our stdin."""
+    """A duplicate start defines nothing and stays until indiserver closes our stdin."""
     while os.read(0, 65536):
         pass
 
 
 def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
+    """Starts this instance's own fake (its serial number derived from the device prefix)."""
     from .devices.session import SimulatorEndpoints
 
     def start() -> SimulatorEndpoints:
@@ -73,35 +50,41 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
             public_key = Path(cfg.simulator.public_key_file).expanduser().read_bytes()
         runner = SimThread(model=cfg.simulator.model, firmware=cfg.simulator.firmware,
                            time_factor=cfg.simulator.time_factor, public_key_pem=public_key,
-                           seed=cfg.simulator.seed)
+                           seed=cfg.simulator.seed,
+                           serial=f"{zlib.crc32(cfg.devices.prefix.encode()):08x}")
         fake = runner.start()
         log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
                  cfg.simulator.firmware, fake.control_port)
         return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
-                                  cfg.simulator.time_factor, runner.stop)
+                                  cfg.simulator.time_factor, runner.stop, fake.wide_image_port)
 
     return start
 
 
 def build_devices(cfg: configuration.Config,
                   config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
-    """The session and the four devices, wired together."""
+    """The session and the devices (the fifth, the wide camera, shows only on an S30 Pro)."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
     from .devices.session import SeestarSession
     from .devices.telescope import Mount
+    from .devices.wide_camera import WideCamera
 
-    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg), config_error=config_error,
-                             reload_config=configuration.load,
-                             config_file=str(configuration.default_path()))
     prefix = cfg.devices.prefix
+    locks = ScopeLocks.from_env(prefix)
+    session = SeestarSession(cfg, simulator_factory=_simulator_factory(cfg),
+                             config_error=config_error,
+                             reload_config=lambda: configuration.load().for_scope(prefix),
+                             config_file=str(configuration.default_path()),
+                             claim_scope=locks.claim, scope_holder=locks.holder)
     mount = Mount(f"{prefix} Mount", session)
     camera = Camera(f"{prefix} Camera", session)
     focuser = Focuser(f"{prefix} Focuser", session)
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
-    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel)
-    return session, [mount, camera, focuser, wheel]
+    wide = WideCamera(f"{prefix} Wide Camera", session)
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, wide=wide)
+    return session, [mount, camera, focuser, wheel, wide]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:
@@ -144,11 +127,14 @@ def main() -> int:
         log.error("configuration error: %s; the devices stay up, CONNECT fails until it is "
                   "fixed", exc)
         cfg, config_error = configuration.Config(), exc
+    cfg = cfg.for_scope(configuration.instance_prefix(os.environ, cfg.devices.prefix))
     logging.getLogger().setLevel(cfg.log_level.upper() if cfg.log_level else "INFO")
-    lock = acquire_instance_lock(lock_path(cfg.devices.prefix))
+    prefix = cfg.devices.prefix
+    lock = acquire_start_lock(start_lock_path(prefix, os.getppid()))
     if lock is None:
-        log.warning("another indi_seestar already serves the %r devices; this copy stays idle",
-                    cfg.devices.prefix)
+        log.warning("another indi_seestar already serves the %r devices for this indiserver "
+                    "(pid %d); this copy stays idle (one set of devices)", prefix,
+                    os.getppid())
         _wait_for_eof()
         return 0
     # Not asyncio.run(): its teardown (cancelling leftover tasks, joining the default

@@ -20,6 +20,13 @@ from .errors import ConfigError
 
 ENV_VAR = "INDI_SEESTAR_CONFIG"
 SIMULATOR_HOST = "simulator"
+#: indiserver's `start <driver> -n "<name>"` reaches the driver as this variable.
+INDIDEV_ENV = "INDIDEV"
+#: The device roles; a name passed with `-n` that ends in one of them ("Seestar West Mount",
+#: what KStars sends for a single entry) is taken as the prefix before it.
+ROLE_SUFFIXES = ("Filter Wheel", "Mount", "Camera", "Focuser")
+#: Sections a `scopes.<name>` entry may override (the others are the driver's, not a scope's).
+SCOPE_SECTIONS = ("seestar", "simulator", "indi", "log_level")
 
 
 def _port(value: Any) -> str | None:
@@ -77,6 +84,8 @@ class SeestarConfig:
     control_port: int = _checked(4700, _port)
     image_port: int = _checked(4800, _port)
     discovery_port: int = _checked(4720, _port)
+    #: The S30 Pro's wide camera image channel (seestarpy-s30: 4804).
+    wide_image_port: int = _checked(4804, _port)
     #: Path of the user's PEM login key (firmware 7.18+; mandatory from 7.32). Never shipped.
     #: A relative path is taken relative to the configuration file.
     key_file: str | None = None
@@ -97,7 +106,7 @@ class SeestarConfig:
 class SimulatorConfig:
     """The fake Seestar started in-process when `seestar.host` is `simulator`."""
 
-    model: str = _checked("S50", _one_of("S50", "S30"))
+    model: str = _checked("S50", _one_of("S50", "S30", "S50P", "S30P"))
     firmware: str = _checked("6.70", _firmware)
     time_factor: float = _checked(1.0, _positive)
     #: PEM public key the fake checks logins against (firmware 7.32 profile).
@@ -130,11 +139,33 @@ class Config:
     devices: DevicesConfig = field(default_factory=DevicesConfig)
     indi: IndiConfig = field(default_factory=IndiConfig)
     log_level: str = _checked("INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
+    #: Several Seestars by device prefix ("Seestar West"): each entry overrides the sections
+    #: above (SCOPE_SECTIONS) for the instance started with that name (`-n` / INDIDEV).
+    scopes: dict[str, Config] = field(default_factory=dict, metadata={"scopes": True})
 
     @property
     def uses_simulator(self) -> bool:
         """True when the driver must start its own fake Seestar."""
         return self.seestar.host == SIMULATOR_HOST
+
+    def for_scope(self, prefix: str) -> Config:
+        """The configuration of the instance whose devices are named `prefix ...`."""
+        chosen = self.scopes.get(prefix, self)
+        devices = dataclasses.replace(chosen.devices, prefix=prefix)
+        return dataclasses.replace(chosen, devices=devices, scopes=self.scopes)
+
+
+def instance_prefix(env: Mapping[str, str] | None, configured: str) -> str:
+    """The device prefix: INDIDEV (indiserver's `-n`) less a role suffix, else `configured`."""
+    env = os.environ if env is None else env
+    name = " ".join(env.get(INDIDEV_ENV, "").split())
+    for role in ROLE_SUFFIXES:
+        if name.endswith(" " + role) and name[:-len(role)].strip():
+            name = name[:-len(role)].strip()
+            break
+    if not name or _prefix(name) is not None:
+        return configured
+    return name
 
 
 def default_path(env: Mapping[str, str] | None = None) -> Path:
@@ -176,6 +207,10 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
         raise ConfigError(f"expected a mapping, got {type(data).__name__}", path=source,
                           key=prefix.rstrip(".") or None)
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    if "scopes" in fields and "scopes" in data:
+        data = dict(data)
+        scopes = _build_scopes(data.pop("scopes"), data, source, f"{prefix}scopes")
+        return dataclasses.replace(_build(cls, data, source, prefix), scopes=scopes)
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
         raise ConfigError(
@@ -195,6 +230,43 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
             if problem:
                 raise ConfigError(problem, path=source, key=key)
     return cls(**values)
+
+
+def _build_scopes(entries: Any, base: dict[str, Any], source: str, key: str) -> dict[str, Config]:
+    """`scopes:` entries, each the top-level sections with the entry's own values over them."""
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict):
+        raise ConfigError(f"expected a mapping of device prefixes, got {type(entries).__name__}",
+                          path=source, key=key)
+    out: dict[str, Config] = {}
+    for name, entry in entries.items():
+        where = f"{key}.{name}"
+        problem = _prefix(name) if isinstance(name, str) else f"{name!r} is not a name"
+        if problem:
+            raise ConfigError(f"scope name {problem}", path=source, key=where)
+        if entry is None:
+            entry = {}
+        if not isinstance(entry, dict):
+            raise ConfigError(f"expected a mapping, got {type(entry).__name__}", path=source,
+                              key=where)
+        unknown = sorted(set(map(str, entry)) - set(SCOPE_SECTIONS))
+        if unknown:
+            raise ConfigError(f"unknown key {unknown[0]!r} (known: {', '.join(SCOPE_SECTIONS)})",
+                              path=source, key=f"{where}.{unknown[0]}")
+        merged = dict(base)
+        for section, values in entry.items():
+            if isinstance(values, dict) and isinstance(base.get(section), dict):
+                merged[section] = {**base[section], **values}
+            else:
+                merged[section] = values
+        try:
+            out[name] = _build(Config, merged, source, "")
+        except ConfigError as exc:  # name the entry, whichever level the bad key came from
+            own = exc.key if exc.key and exc.key.split(".")[0] in entry else None
+            raise ConfigError(exc.reason, path=source,
+                              key=f"{where}.{own}" if own else exc.key) from None
+    return out
 
 
 def _coerce(value: Any, annotation: Any, default: Any, source: str, key: str) -> Any:
@@ -218,7 +290,9 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         return None if path is None else str(base / Path(path).expanduser())
 
     config = replace(config, "seestar", key_file=resolve(config.seestar.key_file))
-    return replace(config, "simulator", public_key_file=resolve(config.simulator.public_key_file))
+    config = replace(config, "simulator", public_key_file=resolve(config.simulator.public_key_file))
+    scopes = {name: _resolve_paths(scope, base) for name, scope in config.scopes.items()}
+    return dataclasses.replace(config, scopes=scopes)
 
 
 def replace(config: Config, section: str, **changes: Any) -> Config:

@@ -14,6 +14,7 @@
      │    ├── RequestTimeout(method, timeout_s)   also a TimeoutError
      │    ├── LoginRequired(firmware, config_key) firmware 7.32+ and no key configured
      │    ├── NotMaster(reason)                   another client (the phone app) controls the scope
+     │    ├── ScopeHeld(address, holder)          another indi_seestar drives this Seestar
      │    ├── OperationFailed(operation, reason)  a long operation ended in fail/cancel or never ended
      │    └── CommandFailed(method, code, message)   the firmware answered with a non-zero code
      │         └── AuthenticationFailed
@@ -120,6 +121,18 @@ class NotMaster(SeestarError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ScopeHeld(SeestarError):
+    """Another indi_seestar process holds this Seestar's session lock (one scope, one session)."""
+
+    def __init__(self, address: str, holder: str) -> None:
+        self.address, self.holder = address, holder
+        super().__init__(
+            f"the Seestar at {address} is already driven by {holder}. One Seestar takes one "
+            "session: disconnect those devices or stop that driver (or its indiserver), then "
+            "connect again; to drive another Seestar here, change DEVICE_ADDRESS"
+        )
 
 
 class OperationFailed(SeestarError):

@@ -97,3 +97,43 @@ def test_bad_files_are_refused_with_the_file_and_key(tmp_path, text, message):
 
 def test_empty_file_means_defaults(tmp_path):
     assert _load(tmp_path, "# nothing yet\n") == config.Config()
+
+
+def test_scopes_by_name_override_the_top_level_sections(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("seestar:\n  key_file: k.pem\n  control_port: 4701\n"
+                 "scopes:\n  Seestar West:\n    seestar: {host: 10.0.0.5}\n"
+                 "  Seestar East:\n    seestar: {host: 10.0.0.6, key_file: east.pem}\n"
+                 "    log_level: DEBUG\n")
+    cfg = config.load(f)
+    west, east, other = (cfg.for_scope(n) for n in ("Seestar West", "Seestar East", "Seestar"))
+    assert (west.seestar.host, west.seestar.control_port) == ("10.0.0.5", 4701)
+    assert west.seestar.key_file == str(tmp_path / "k.pem")
+    assert (east.seestar.host, east.seestar.key_file) == ("10.0.0.6", str(tmp_path / "east.pem"))
+    assert (east.log_level, west.log_level) == ("DEBUG", "INFO")
+    assert other.seestar.host == "simulator"  # no entry: the top-level sections
+    prefixes = [c.devices.prefix for c in (west, east, other)]
+    assert prefixes == ["Seestar West", "Seestar East", "Seestar"]
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("scopes:\n  W:\n    seestar: {hots: x}\n", "scopes.W.seestar.hots"),
+    ("scopes:\n  W:\n    devices: {prefix: X}\n", "scopes.W.devices"),
+    ("scopes:\n  W:\n    seestar: {control_port: x}\n", "scopes.W.seestar.control_port"),
+    ("scopes: [W]\n", "scopes"),
+])
+def test_bad_scope_entries_are_refused_naming_the_key(tmp_path, text, key):
+    f = tmp_path / "c.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        config.load(f)
+    assert refused.value.key == key
+
+
+@pytest.mark.parametrize(("indidev", "prefix"), [
+    ("Seestar West", "Seestar West"), ("Seestar West Mount", "Seestar West"),
+    ("Seestar  Filter Wheel", "Seestar"), ("", "Configured"), ("Mount", "Mount"),
+    ("x" * 60, "Configured"),
+])
+def test_instance_prefix_from_indidev(indidev, prefix):
+    assert config.instance_prefix({"INDIDEV": indidev}, "Configured") == prefix

@@ -7,6 +7,7 @@ mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,11 +18,15 @@ from ..indi.device import Device
 from ..indi.model import State
 from ..seestar.client import SeestarClient
 from ..seestar.discover import discover
+from ..text import excerpt
 from . import props
 from .session import SeestarSession
 
 #: How long a discovery listens for answers.
 DISCOVERY_WINDOW_S = 2.0
+#: Loggers the four devices share whose debug lines DEBUG turns on with a device's own: the
+#: Seestar engine (every protocol line sent and answered) and the device adapters' modules.
+SHARED_DEBUG_LOGGERS = ("indi_seestar.seestar", "indi_seestar.devices")
 
 
 class SeestarDevice(Device):
@@ -88,6 +93,13 @@ class SeestarDevice(Device):
         """Hold client subscriptions (their unsubscribe functions) until on_session_end() is due."""
         self._session_subscriptions.extend(unsubscribe)
 
+    def on_debug(self, enabled: bool) -> None:
+        """The shared loggers log at debug while any of the driver's devices has DEBUG on."""
+        devices = [*self.session.peers.values(), self]
+        wanted = any(isinstance(d, Device) and d.debug_enabled for d in devices)
+        for name in SHARED_DEBUG_LOGGERS:  # NOTSET: back to the configured level
+            logging.getLogger(name).setLevel(logging.DEBUG if wanted else logging.NOTSET)
+
     def on_session_lost(self, reason: str) -> None:
         """The shared session failed for good: disconnect with the reason."""
         self.disconnect(reason)
@@ -109,11 +121,12 @@ class SeestarDevice(Device):
         try:
             port = int(str(port_text).strip() or "4700")
         except ValueError:
-            raise ValueRejected("DEVICE_ADDRESS", f"port {port_text!r} is not a number") from None
+            raise ValueRejected("DEVICE_ADDRESS",
+                                f"port {excerpt(port_text)} is not a number") from None
         if not 0 < port < 65536:
             raise ValueRejected("DEVICE_ADDRESS", f"port {port} is outside 1..65535")
         if any(ch.isspace() for ch in host):
-            raise ValueRejected("DEVICE_ADDRESS", f"address {host!r} contains spaces")
+            raise ValueRejected("DEVICE_ADDRESS", f"address {excerpt(host)} contains spaces")
         return host, port
 
     def _on_address(self, values: dict[str, str]) -> None:
@@ -151,7 +164,11 @@ class SeestarDevice(Device):
                          message="[WARNING] no Seestar answered on UDP "
                                  f"{cfg.discovery_port}; enter its address in DEVICE_ADDRESS")
             return
-        first = found[0]
+        # several scopes on the network: the first one no other instance drives
+        held = {r.ip: await self.session.held_elsewhere(r.ip, cfg.control_port) for r in found}
+        first = next((r for r in found if held[r.ip] is None), found[0])
         self.session.set_address(first.ip, cfg.control_port)
-        names = ", ".join(f"{r.product_model} at {r.ip}" for r in found)
-        self.publish(self.discovery, state=State.OK, message=f"[INFO] found {names}")
+        names = ", ".join(f"{r.product_model} at {r.ip}" + (" (in use)" if held[r.ip] else "")
+                          for r in found)
+        self.publish(self.discovery, state=State.OK,
+                     message=f"[INFO] found {names}; using {first.ip}")

@@ -3,8 +3,10 @@
 Layer: devices. The first device to CONNECT opens it, the last to DISCONNECT closes it; each
 device's CONNECTION reflects it. The address comes from the configuration or from a client's
 DEVICE_ADDRESS; the host `simulator` asks the injected factory for a built-in fake Seestar.
-Failures become typed errors whose text tells the user what to do (devices/advice.py). A
-session that cannot be resumed (login refused, or no reconnect within
+Failures become typed errors whose text tells the user what to do (devices/advice.py). Opening
+a real Seestar first claims it through the injected `claim_scope` (one scope, one session across
+processes: cli.py injects instances.ScopeLocks), released when the session closes; the built-in
+fake needs no claim. A session that cannot be resumed (login refused, or no reconnect within
 `seestar.reconnect_give_up_s`) is closed and every device is told.
 """
 
@@ -12,16 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..config import SIMULATOR_HOST, Config, SeestarConfig
-from ..errors import ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster
+from ..errors import (ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster,
+                      ScopeHeld)
 from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
+from ..seestar.timeouts import Timeouts
 from . import advice
 
 log = logging.getLogger(__name__)
@@ -40,12 +45,19 @@ class SimulatorEndpoints:
     discovery_port: int
     time_factor: float
     stop: Callable[[], None]
+    wide_image_port: int | None = None  # the S30P's wide camera (4804)
 
 
 class SimulatorFactory(Protocol):
     """Starts a fake Seestar on loopback (injected by cli.py; devices never import sim/)."""
 
     def __call__(self) -> SimulatorEndpoints: ...
+
+
+class ScopeClaim(Protocol):
+    """Claims the Seestar at "host:port" for this process: its release, or ScopeHeld."""
+
+    def __call__(self, address: str) -> Callable[[], None]: ...
 
 
 class SessionListener(Protocol):
@@ -62,8 +74,13 @@ class SeestarSession:
     def __init__(self, config: Config, *, simulator_factory: SimulatorFactory | None = None,
                  config_error: ConfigError | None = None,
                  reload_config: Callable[[], Config] | None = None,
-                 config_file: str = "the configuration file") -> None:
+                 config_file: str = "the configuration file",
+                 claim_scope: ScopeClaim | None = None,
+                 scope_holder: Callable[[str], str | None] | None = None) -> None:
         self._config = config
+        self._claim_scope = claim_scope
+        self._scope_holder = scope_holder
+        self._releases: list[Callable[[], None]] = []
         self._simulator_factory = simulator_factory
         self._config_error = config_error
         self._reload_config = reload_config
@@ -80,6 +97,7 @@ class SeestarSession:
         self._simulator: SimulatorEndpoints | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._address_listeners: list[Callable[[str, int], None]] = []
+        self._open_listeners: list[Callable[[SeestarClient | None], None]] = []
         self._give_up: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._was_master: bool | None = None
@@ -113,6 +131,17 @@ class SeestarSession:
     def on_address_change(self, callback: Callable[[str, int], None]) -> None:
         """`callback(host, control_port)` after every set_address (mirrors DEVICE_ADDRESS)."""
         self._address_listeners.append(callback)
+
+    def on_open_change(self, callback: Callable[[SeestarClient | None], None]) -> None:
+        """`callback(client)` when a session opens, `callback(None)` when it closes."""
+        self._open_listeners.append(callback)
+
+    def _tell_open(self, client: SeestarClient | None) -> None:
+        for callback in list(self._open_listeners):
+            try:
+                callback(client)
+            except Exception:  # one device's bug must not break the session
+                log.exception("session open listener failed")
 
     def register(self, **devices: Any) -> None:
         """Record the driver's devices by role."""
@@ -180,9 +209,11 @@ class SeestarSession:
             unsubscribe()
         self._unsubscribe.clear()
         if client is not None:
+            self._tell_open(None)
             await client.close()
             log.info("Seestar session closed")
         self._stop_simulator()
+        self._release_claim()
 
     # --- internals ----------------------------------------------------------------------
 
@@ -215,18 +246,66 @@ class SeestarSession:
         sim = self._simulator
         return dataclasses.replace(base, host="127.0.0.1", control_port=sim.control_port,
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
+                                   wide_image_port=sim.wide_image_port or base.wide_image_port,
                                    discovery_address="127.0.0.1", time_factor=sim.time_factor)
+
+    async def _claim(self, cfg: SeestarConfig) -> None:
+        """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""
+        if self._claim_scope is None or self._host == SIMULATOR_HOST:
+            return
+        self._release_claim()
+        await self._claim_key(f"{await _resolved(cfg.host)}:{cfg.control_port}")
+
+    async def _claim_serial(self, serial: str) -> None:
+        """The same scope reached by another address: claim its serial number too (hashed)."""
+        if self._claim_scope is None or self._host == SIMULATOR_HOST or not serial:
+            return
+        try:
+            await self._claim_key("sn-" + hashlib.sha256(serial.encode()).hexdigest()[:16])
+        except ScopeHeld as exc:
+            raise ScopeHeld(f"{self._host}:{self._control_port} (the same Seestar by its serial "
+                            "number)", exc.holder) from None
+
+    async def _claim_key(self, key: str) -> None:
+        assert self._claim_scope is not None
+        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim_scope, key))
+        try:
+            self._releases.append(await asyncio.shield(claiming))
+        except asyncio.CancelledError:  # the thread may still take the lock: give it back then
+            claiming.add_done_callback(_release_when_claimed)
+            raise
+
+    async def held_elsewhere(self, host: str, control_port: int) -> str | None:
+        """Who else (another process) drives the Seestar at host:port, or None."""
+        if self._scope_holder is None:
+            return None
+        address = f"{await _resolved(host)}:{control_port}"
+        return await asyncio.to_thread(self._scope_holder, address)
+
+    def _release_claim(self) -> None:
+        releases, self._releases = self._releases, []
+        for release in releases:
+            release()
+        if releases:
+            log.info("released the Seestar lock")
 
     async def _open(self) -> SeestarClient:
         cfg = await asyncio.to_thread(self._seestar_config)
+        try:
+            await self._claim(cfg)
+        except BaseException:
+            self._stop_simulator()
+            raise
         client = SeestarClient(cfg)
         try:
             async with asyncio.timeout(OPEN_TIMEOUT_S):
                 await client.connect()
                 await self._check_master(client)
+            await self._claim_serial(client.state.serial)
         except BaseException as exc:
             await client.close()
             self._stop_simulator()
+            self._release_claim()
             if isinstance(exc, TimeoutError) and not isinstance(exc, IndiSeestarError):
                 raise advice.explain(
                     ConnectFailed(cfg.host, cfg.control_port,
@@ -242,6 +321,7 @@ class SeestarSession:
                              client.on_state_change(self._on_scope_state)]
         log.info("Seestar session open: %s firmware %s at %s:%d", client.state.model,
                  client.state.firmware, cfg.host, cfg.control_port)
+        self._tell_open(client)
         return client
 
     @staticmethod
@@ -326,3 +406,21 @@ class SeestarSession:
         sim, self._simulator = self._simulator, None
         if sim is not None:
             sim.stop()
+
+
+async def _resolved(host: str) -> str:
+    """`host` as its first IPv4/IPv6 address (one scope, one lock key), else as written."""
+    import socket
+
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, None, type=socket.SOCK_STREAM),
+                                       Timeouts().resolve_s)
+    except (OSError, TimeoutError):
+        return host.lower()
+    return str(infos[0][4][0]) if infos else host.lower()
+
+
+def _release_when_claimed(claiming: asyncio.Future[Callable[[], None]]) -> None:
+    if not claiming.cancelled() and claiming.exception() is None:
+        claiming.result()()

@@ -69,7 +69,9 @@ EXTERNAL_MOTION_STALE_S = 30.0
 _MOTION_EVENTS = (EventName.SCOPE_GOTO, EventName.SCOPE_HOME, EventName.SCOPE_MOVE_TO_HORIZON)
 _RUNNING = (StageState.START, StageState.WORKING)
 #: Optics by model when the scope reports none (§4.5): (focal length, aperture) in mm.
-OPTICS_BY_MODEL = {"S50": (250.0, 50.0), "S30": (150.0, 30.0)}
+#: The Pro keys come first: "S50" is in "SEESTAR S50P" (docs/models.md: Pro optics).
+OPTICS_BY_MODEL = {"S50P": (260.0, 50.0), "S30P": (160.0, 30.2), "S50": (250.0, 50.0),
+                   "S30": (150.0, 30.0)}
 
 
 class Mount(SeestarDevice):
@@ -156,16 +158,23 @@ class Mount(SeestarDevice):
     async def on_session(self, client: SeestarClient) -> None:
         """Fill the vectors from the scope, then follow its events and poll the pointing."""
         state = client.state
-        model = next((key for key in OPTICS_BY_MODEL if key in state.model.upper()), "S50")
+        name = state.model.upper().replace(" PRO", "P")
+        model = next((key for key in OPTICS_BY_MODEL if key in name), "S50")
         focal, aperture = OPTICS_BY_MODEL[model]
         self.info["TELESCOPE_FOCAL_LENGTH"] = state.focal_length_mm or focal
         self.info["TELESCOPE_APERTURE"] = state.aperture_mm or aperture
         self.info["GUIDER_FOCAL_LENGTH"] = self.info["TELESCOPE_FOCAL_LENGTH"]
         self.info["GUIDER_APERTURE"] = self.info["TELESCOPE_APERTURE"]
         self.info.state = State.OK
-        self._show_site(site_from_scope(state.lat_deg, state.lon_east_deg))
+        await self._site_at_connect(client, site_from_scope(state.lat_deg, state.lon_east_deg))
         now = datetime.now(UTC)
-        self.time_utc.update({"UTC": format_utc(now), "OFFSET": format_offset(local_offset_hours())})
+        # The engine set the scope's clock at connect (seestar/clock_sync.py); show what it sent.
+        self.time_utc.update({"UTC": format_utc(client.scope_utc()),
+                              "OFFSET": format_offset(local_offset_hours())})
+        self.time_utc.state = State.ALERT if client.clock_error else State.OK
+        if client.clock_error:
+            self.message(f"the scope's clock was not set ({client.clock_error}): it may not "
+                         "slew until a client sets TIME_UTC", level="WARNING")
         self.activity = Activity.IDLE
         self._scope_moving.clear()
         try:
@@ -325,6 +334,19 @@ class Mount(SeestarDevice):
         elif self._geo_saved:
             self._site = Site(float(self.geo["LAT"]), float(self.geo["LONG"]), float(self.geo["ELEV"]))
             self.geo.state = State.IDLE
+
+    async def _site_at_connect(self, client: SeestarClient, scope_site: Site | None) -> None:
+        """The scope's own site; a scope without one gets the saved GEOGRAPHIC_COORD, as the app
+        gives it the phone's location (reply checked: a refusal leaves the site Idle)."""
+        if scope_site is None and self._geo_saved:
+            lat, lon = float(self.geo["LAT"]), float(self.geo["LONG"])
+            try:
+                await client.set_location(lat, lon)
+            except IndiSeestarError as exc:
+                self.log.warning("setting the saved site on the scope failed: %s", exc)
+            else:
+                scope_site = Site(lat, lon % 360.0)
+        self._show_site(scope_site)
 
     async def _on_geo(self, values: dict[str, float]) -> None:
         lat = values.get("LAT", float(self.geo["LAT"]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import itertools
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -122,6 +123,14 @@ class RpcConnection:
         finally:
             self._pending.pop(request_id, None)
 
+    def send_only(self, call: Call) -> None:
+        """Write `call` without waiting for a reply (a keepalive); nothing if the session ended."""
+        if self._lost is not None or self._writer.transport.is_closing():
+            return
+        data = encode_request(Request(next(self._ids), call.method, call.params), self.policy)
+        log.debug("%s >> %s", self._label, redact(data))
+        self._writer.write(data)
+
     def abort(self, reason: str) -> None:
         """Drop the session now: pending requests fail with ConnectionLost(reason)."""
         self._fail(reason)
@@ -159,6 +168,8 @@ class RpcConnection:
 
     def _dispatch(self, message: Reply | Event | Request | Malformed) -> None:
         now = time.monotonic()
+        if isinstance(message, Reply) and log.isEnabledFor(logging.DEBUG):
+            log.debug("%s << %s", self._label, redact(json.dumps(message.raw, default=str)))
         if isinstance(message, Reply):
             self.last_reply_monotonic_s = now
             future = self._pending.get(message.id) if isinstance(message.id, int) else None

@@ -145,6 +145,12 @@ class Imaging:
         async with self._lock:
             await self._start_preview()
 
+    async def ensure_preview(self) -> None:
+        """Start the star preview unless it runs (OperationFailed while a busy stage runs)."""
+        async with self._lock:
+            if not await self._preview_running():
+                await self._start_preview()
+
     async def stop_preview(self) -> None:
         """Stop the ContinuousExposure stage (camera idle; the view mode stays)."""
         await self._send(methods.stop_view(Stage.CONTINUOUS_EXPOSURE))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..protocol.events import TERMINAL_STATES, EventName, StageState
-from ..protocol.results import DeviceState, EquCoord
+from ..protocol.results import DeviceState, EquCoord, WideCamera
 from ..protocol.rpc import Event
 
 _RUNNING = frozenset({StageState.START, StageState.WORKING, StageState.FRAME_COMPLETE})
@@ -29,6 +29,7 @@ class ScopeState:
     firmware_ver_int: int = 0
     logged_in: bool = False
     is_master: bool | None = None
+    serial: str = ""
     # optics and sensor
     focal_length_mm: float = 0.0
     f_number: float = 0.0
@@ -36,6 +37,7 @@ class ScopeState:
     chip_height_px: int = 1920
     pixel_size_um: float = 2.9
     cfa: str = "GRBG"
+    wide_camera: WideCamera | None = None  # S30 family's second camera
     # mount
     equ_mode: bool = False
     tracking: bool = False
@@ -76,12 +78,14 @@ def from_device_state(state: ScopeState, device: DeviceState) -> ScopeState:
         firmware=device.firmware_ver_string,
         firmware_ver_int=device.firmware_ver_int,
         is_master=device.is_master if device.is_master is not None else state.is_master,
+        serial=device.serial or state.serial,
         focal_length_mm=device.focal_length_mm,
         f_number=device.f_number,
         chip_width_px=device.chip_width_px,
         chip_height_px=device.chip_height_px,
         pixel_size_um=device.pixel_size_um,
         cfa=device.cfa,
+        wide_camera=device.wide_camera,
         equ_mode=device.equ_mode,
         tracking=device.tracking,
         parked=device.parked,

@@ -1,8 +1,11 @@
 """`indi_seestar_sim`: run the fake Seestar on loopback until SIGINT/SIGTERM.
 
-Layer: sim (command line). Prints exactly one line `ready control=<port> image=<port>
-discovery=<port>` on stdout when it serves, and logs to stderr. `--trace FILE` records timing
-for the benchmarks (sim/trace.py); `--fast-frames` makes frames cheap to produce (render.py).
+Layer: sim (command line). Prints one line `ready control=<port> image=<port> discovery=<port>`
+per fake on stdout once all serve, and logs to stderr. `--count N` runs N fakes side by side
+(several Seestars on one indiserver): fake i (from 0) listens on each given port + i (0 stays
+"any free port"), has seed + i and its own serial number, so each answers discovery as itself.
+`--trace FILE` records timing for the benchmarks (sim/trace.py; fake i > 0 writes FILE.i);
+`--fast-frames` makes frames cheap to produce (render.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .fake import FakeSeestar
+from .profile import MODEL_NAMES
 from .trace import Trace
 
 
@@ -25,8 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--control-port", type=int, default=4700)
     p.add_argument("--image-port", type=int, default=4800)
     p.add_argument("--discovery-port", type=int, default=4720)
-    p.add_argument("--model", default="S50", choices=["S50", "S30"])
-    p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32")
+    p.add_argument("--wide-image-port", type=int, default=4804,
+                   help="the S30P's wide camera image channel")
+    p.add_argument("--model", default="S50", choices=list(MODEL_NAMES),
+                   help="hardware (sensor, optics, wide camera); separate from --firmware")
+    p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32, 7.75, 8.46")
+    p.add_argument("--idle-drop-s", type=float, default=None,
+                   help="close a control connection silent this many scope seconds "
+                        "(default: the firmware's, 16 from 7.75 on; 0 = never)")
     p.add_argument("--public-key", type=Path, default=None, help="PEM public key checked by verify_client")
     p.add_argument("--time-factor", type=float, default=1.0, help="scope seconds per real second")
     p.add_argument("--seed", type=int, default=1)
@@ -39,37 +49,68 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sky-catalogue", type=Path, default=None,
                    help="compact Tycho-2 star file (default: <venv>/share/indi_seestar/tycho2-sky.npy, "
                         "written by `make sky`; without it a seeded random star field)")
+    p.add_argument("--count", type=int, default=1, help="how many fakes side by side (default 1)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
 
+def serial_of(index: int, seed: int) -> str:
+    """The serial number of fake `index`: distinct per fake, 8 hex digits like the scope's."""
+    return f"{0x5E570000 + seed * 64 + index:08x}"
+
+
+def _port(base: int, index: int) -> int:
+    return base + index if base else 0
+
+
 async def _serve(args: argparse.Namespace) -> None:
     pem = args.public_key.read_bytes() if args.public_key else None
-    fake = FakeSeestar(model=args.model, firmware=args.firmware, time_factor=args.time_factor,
-                       public_key_pem=pem, host=args.host, control_port=args.control_port,
-                       image_port=args.image_port, discovery_port=args.discovery_port, seed=args.seed,
-                       parked=not args.unparked, equ_mode=args.equ_mode,
-                       sky_catalogue=args.sky_catalogue or "default")
-    if args.trace is not None:
-        fake.enable_trace(Trace(args.trace))
-    fake.renderer.fast_noise = args.fast_frames
+    fakes = []
+    for i in range(args.count):
+        fake = FakeSeestar(model=args.model, firmware=args.firmware, time_factor=args.time_factor,
+                           public_key_pem=pem, host=args.host,
+                           control_port=_port(args.control_port, i),
+                           image_port=_port(args.image_port, i),
+                           discovery_port=_port(args.discovery_port, i), seed=args.seed + i,
+                           wide_image_port=_port(args.wide_image_port, i),
+                           parked=not args.unparked, equ_mode=args.equ_mode,
+                           sky_catalogue=args.sky_catalogue or "default",
+                           serial=serial_of(i, args.seed),
+                           idle_drop_s=("profile" if args.idle_drop_s is None
+                                        else (args.idle_drop_s or None)))
+        if args.trace is not None:
+            trace = args.trace if i == 0 else args.trace.with_name(f"{args.trace.name}.{i}")
+            fake.enable_trace(Trace(trace))
+        fake.renderer.fast_noise = args.fast_frames
+        fakes.append(fake)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await fake.start()
+    started = []
     try:
-        sys.stdout.write(f"ready control={fake.control_port} image={fake.image_port} "
-                         f"discovery={fake.discovery_port}\n")
+        for fake in fakes:
+            await fake.start()
+            started.append(fake)
+        for fake in fakes:
+            logging.getLogger("indi_seestar_sim").info("fake serial %s on control port %d",
+                                                       fake.state.serial, fake.control_port)
+            wide = f" wide={fake.wide_image_port}" if fake.wide_image_port is not None else ""
+            sys.stdout.write(f"ready control={fake.control_port} image={fake.image_port} "
+                             f"discovery={fake.discovery_port}{wide}\n")
         sys.stdout.flush()
         await stop.wait()
     finally:
-        await fake.stop()
+        for fake in started:
+            await fake.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not 1 <= args.count <= 64:
+        parser.error("--count must be 1..64")
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -1,10 +1,9 @@
-"""Raw-frame renderer of the fake Seestar: a GRBG Bayer star field with noise (S50: 1080 x 1920).
+"""Raw-frame renderer of the fake Seestar: a GRBG Bayer star field with noise, the model's size.
 
 Layer: sim (numpy + stdlib; runs in a worker thread, numpy releases the GIL).
 
 Model, in electrons then ADU (16-bit):
-* the frame's size and plate scale come from a `SensorGeometry` (width, height, pixel size,
-  focal length), by default the profile's;
+* the frame's size and plate scale come from the profile (its sensor and focal length);
 * stars from a catalogue (`tycho.TychoSky`: Tycho-2 plus faint filler, or the seeded
   `StarCatalogue`), J2000, gnomonic projection about each pointing sample in J2000
   (`FrameSpec.sky_pointings`, the camera's conversion of the mount's JNow); flux
@@ -34,7 +33,7 @@ from typing import Protocol
 import numpy as np
 
 from . import sky
-from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX, PIXEL_SIZE_UM, Profile
+from .profile import Profile
 from .starfield import Stars
 
 SEEING_SIGMA_PX = 1.2
@@ -57,31 +56,6 @@ class Catalogue(Protocol):
     """Stars near a J2000 position (a superset within about `radius_deg`)."""
 
     def near(self, ra_hours: float, dec_deg: float, radius_deg: float) -> Stars: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SensorGeometry:
-    """Frame size and optics: what fixes the plate scale and the field."""
-
-    width_px: int
-    height_px: int
-    pixel_size_um: float
-    focal_length_mm: float
-
-    @classmethod
-    def of_profile(cls, profile: Profile) -> SensorGeometry:
-        """The main camera of a model profile."""
-        return cls(CHIP_WIDTH_PX, CHIP_HEIGHT_PX, PIXEL_SIZE_UM, profile.focal_length_mm)
-
-    @property
-    def scale_arcsec_px(self) -> float:
-        """Plate scale (S50: 2.39"/px)."""
-        return 206.264806 * self.pixel_size_um / self.focal_length_mm
-
-    @property
-    def field_radius_deg(self) -> float:
-        """Half diagonal of the field."""
-        return 0.5 * math.hypot(self.width_px, self.height_px) * self.scale_arcsec_px / 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +123,12 @@ def _cfa_masks(size: int) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray,
 class Renderer:
     """Renders `FrameSpec`s; one instance per fake, used from one worker thread at a time."""
 
-    def __init__(self, profile: Profile, catalogue: Catalogue, best_focus_steps: int, seed: int = 1,
-                 geometry: SensorGeometry | None = None) -> None:
+    def __init__(self, profile: Profile, catalogue: Catalogue, best_focus_steps: int, seed: int = 1) -> None:
         self.profile = profile
         self.catalogue = catalogue
         self.best_focus_steps = best_focus_steps
-        self.geometry = geometry or SensorGeometry.of_profile(profile)
-        self.height, self.width = self.geometry.height_px, self.geometry.width_px
-        self._scale_rad = math.radians(self.geometry.scale_arcsec_px / 3600.0)
+        self.height, self.width = profile.height_px, profile.width_px
+        self._scale_rad = math.radians(profile.plate_scale_arcsec_px / 3600.0)
         self._f0 = F0_S50_E_PER_S * (profile.aperture_mm / 50.0) ** 2
         rng = np.random.default_rng([seed, 4242])
         n = self.height * self.width
@@ -257,7 +229,7 @@ class Renderer:
         per_sample_s = spec.exposure_s / len(spec.j2000_pointings())
         offsets = np.arange(-radius, radius + 1, dtype=np.float32)
         for p in spec.j2000_pointings():
-            stars = self.catalogue.near(p.ra_hours, p.dec_deg, self.geometry.field_radius_deg + 0.05)
+            stars = self.catalogue.near(p.ra_hours, p.dec_deg, self.profile.field_radius_deg + 0.05)
             if not len(stars):
                 continue
             x, y, front = self.project(p, stars.ra_hours, stars.dec_deg)

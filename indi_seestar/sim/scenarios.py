@@ -44,6 +44,7 @@ class Counters:
     login_attempts: int = 0
     login_successes: int = 0
     ignored_requests: int = 0  # dropped for a missing marker or missing login
+    idle_drops: int = 0  # control connections closed for silence (fw 7.75+)
     garbage_lines: int = 0
 
 

@@ -285,7 +285,7 @@ class ViewOps:
                  fullname=f"MyWorks/{st.stack.target_name}/{name}.fit")
 
     def stacked_rgb(self) -> np.ndarray | None:
-        """The live stack as (1920, 1080, 3) uint16 (average of the subs), or None."""
+        """The live stack as (height, width, 3) uint16 (average of the subs), or None."""
         s = self._st.stack
         if not s.has_image() or s.rgb_sum is None:
             return None
@@ -366,7 +366,7 @@ def star_count(core: SimCore, spec) -> int:  # type: ignore[no-untyped-def]
     sky_pointings = spec.j2000_pointings()
     p = sky_pointings[len(sky_pointings) // 2]
     renderer = core.renderer
-    stars = renderer.catalogue.near(p.ra_hours, p.dec_deg, renderer.geometry.field_radius_deg)
+    stars = renderer.catalogue.near(p.ra_hours, p.dec_deg, renderer.profile.field_radius_deg)
     x, y, front = renderer.project(p, stars.ra_hours, stars.dec_deg)
     inside = front & (x >= 0) & (x < renderer.width) & (y >= 0) & (y < renderer.height)
     limit = 12.0 + 1.25 * math.log10(max(spec.exposure_s, 0.01) / 0.5)

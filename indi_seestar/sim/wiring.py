@@ -16,6 +16,7 @@ from .usecases_mount import MountOps
 
 if TYPE_CHECKING:
     from .rpc_server import ControlServer
+    from .wide import SecondView
 
 
 @dataclass
@@ -28,3 +29,4 @@ class Ops:
     view: ViewOps
     extras: ExtrasOps
     control: ControlServer
+    second_view: SecondView | None = None  # S30P's wide camera

@@ -2,7 +2,10 @@
 
 Layer: tools (developer entry point, not imported by the driver). Imports only config; starts
 indiserver in its own process group, prints how to connect KStars/Ekos or PHD2, and stops
-indiserver and the driver on Ctrl-C (SIGINT) or SIGTERM.
+indiserver and the driver on Ctrl-C (SIGINT) or SIGTERM. `--scopes N` (`make run SCOPES=2`)
+starts N instances through indiserver's FIFO with `-n "<name>"`, as a service would: the names
+of the configuration's `scopes:` entries, else "Seestar 1".."Seestar N" (each with its own
+built-in fake when its configuration says `simulator`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from types import FrameType
 
 from .. import config as configuration
@@ -24,6 +29,8 @@ from ..errors import ConfigError
 LISTEN_TIMEOUT_S = 10.0
 #: Polling period of the foreground loop (indiserver exit, port check).
 POLL_S = 0.1
+#: `make run SCOPES=N` passes N here (the Makefile exports it).
+SCOPES_ENV = "INDI_SEESTAR_RUN_SCOPES"
 #: SIGTERM -> SIGKILL grace for indiserver and the driver at the end.
 STOP_TIMEOUT_S = 5.0
 
@@ -41,6 +48,36 @@ def _configuration() -> tuple[configuration.Config, str]:
         return cfg, (f"the built-in fake Seestar ({cfg.simulator.model}, firmware "
                      f"{cfg.simulator.firmware}; {where})")
     return cfg, f"the Seestar at {cfg.seestar.host}:{cfg.seestar.control_port} (from {path})"
+
+
+def scope_names(cfg: configuration.Config, count: int) -> list[str]:
+    """The names of `count` instances: the configured `scopes:` first, then "Seestar <n>"."""
+    names = list(cfg.scopes)[:count]
+    n = 1
+    while len(names) < count:
+        if f"Seestar {n}" not in names:
+            names.append(f"Seestar {n}")
+        n += 1
+    return names
+
+
+def _target(cfg: configuration.Config) -> str:
+    if cfg.uses_simulator:
+        return f"its built-in fake Seestar ({cfg.simulator.model})"
+    return f"the Seestar at {cfg.seestar.host}:{cfg.seestar.control_port}"
+
+
+def scopes_instructions(port: int, cfg: configuration.Config, names: list[str]) -> str:
+    """What to tell the user once indiserver listens with several instances."""
+    lines = [f"\nindiserver listens on port {port} with {len(names)} indi_seestar instances:"]
+    for name in names:
+        lines.append(f"  \"{name}\": \"{name} Mount\", \"{name} Camera\", \"{name} Focuser\", "
+                     f"\"{name} Filter Wheel\"; drives {_target(cfg.for_scope(name))}")
+    lines += ["", "Connect KStars/Ekos (Mode: Remote, Port: %d) or PHD2 as for one scope, and pick"
+              % port, "each scope's devices by their names.",
+              f"  Shell:       indi_getprop -p {port} '*.CONNECTION.*'", "",
+              "Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
 
 
 def instructions(port: int, prefix: str, target: str) -> str:
@@ -91,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run")
     parser.add_argument("--port", type=int, default=7624, help="indiserver port (default 7624)")
     parser.add_argument("--verbose", action="store_true", help="indiserver -v")
+    parser.add_argument("--scopes", type=int,
+                        default=int(os.environ.get(SCOPES_ENV, "1") or "1"),
+                        help=f"instances of indi_seestar, each its own Seestar (default "
+                             f"${SCOPES_ENV} or 1; `make run SCOPES=2`)")
     parser.add_argument("--unix-socket", metavar="PATH",
                         help="indiserver's local socket (default: its own, /tmp/indiserver; "
                              "two indiservers need two paths)")
@@ -105,8 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"port {args.port} is already in use (another indiserver?); stop it or use "
               f"`make run INDI_PORT=<port>`", file=sys.stderr)
         return 3
+    if not 1 <= args.scopes <= 16:
+        parser.error("--scopes must be 1..16")
+    names = scope_names(cfg, args.scopes) if args.scopes > 1 else []
+    workdir = Path(tempfile.mkdtemp(prefix="indi_seestar-run-"))
+    fifo = workdir / "indiserver.fifo"
     cmd = [indiserver, "-p", str(args.port), "-r", "0", *(["-v"] if args.verbose else []),
-           *(["-u", args.unix_socket] if args.unix_socket else []), "indi_seestar"]
+           *(["-u", args.unix_socket] if args.unix_socket else [])]
+    if names:
+        os.mkfifo(fifo)
+        cmd += ["-f", str(fifo)]
+    else:
+        cmd.append("indi_seestar")
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -122,7 +173,13 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
                 return proc.returncode or 1
             time.sleep(POLL_S)  # polling indiserver's start-up, bounded by the deadline above
-        print(instructions(args.port, cfg.devices.prefix, target), flush=True)
+        if names:
+            with open(fifo, "w") as commands:  # indiserver holds the FIFO open: no blocking
+                for name in names:
+                    commands.write(f'start indi_seestar -n "{name}"\n')
+            print(scopes_instructions(args.port, cfg, names), flush=True)
+        else:
+            print(instructions(args.port, cfg.devices.prefix, target), flush=True)
         while proc.poll() is None:
             time.sleep(POLL_S)  # foreground until Ctrl-C or indiserver's exit
         return proc.returncode or 0
@@ -131,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         _stop(proc)
+        fifo.unlink(missing_ok=True)
+        workdir.rmdir()
 
 
 if __name__ == "__main__":

@@ -125,3 +125,35 @@ def test_make_install_stages_a_wrapper_and_a_real_drivers_file(tmp_path):
         server.start_driver("indi_seestar")  # found on PATH through the wrapper, as KStars does
         until(lambda: len(_getprop(server.port, "*.DRIVER_INFO.DRIVER_INTERFACE")) == 4, 30,
               interval_s=0.2, what="the devices of the installed driver")
+
+
+def test_make_run_scopes_2_serves_two_named_instances(tmp_path):
+    port = free_port()
+    env = {**_isolated_env(tmp_path),
+           "INDI_SEESTAR_SYSTEM_LOCK_DIR": str(tmp_path / "system-locks")}
+    tool = subprocess.Popen([sys.executable, "-m", "indi_seestar.tools.run", "--port", str(port),
+                             "--scopes", "2", "--unix-socket", str(tmp_path / "indiserver.sock")],
+                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(tool.stdout), daemon=True).start()
+    try:
+        expected = {f"Seestar {n} {role}.DRIVER_INFO.DRIVER_EXEC": "indi_seestar"
+                    for n in (1, 2) for role in ROLES}
+        until(lambda: _getprop(port, "*.DRIVER_INFO.DRIVER_EXEC") == expected, 30, interval_s=0.2,
+              what="the eight devices of two instances through indi_getprop")
+        until(lambda: any("Ctrl-C stops everything" in line for line in output), 10,
+              what="the connection instructions")
+        assert '"Seestar 2": "Seestar 2 Mount"' in "".join(output)
+        for n in (1, 2):  # each instance reaches its own built-in fake
+            subprocess.run(["indi_setprop", "-h", "127.0.0.1", "-p", str(port),
+                            f"Seestar {n} Focuser.CONNECTION.CONNECT=On"], check=True, timeout=30)
+        until(lambda: all(_getprop(port, f"Seestar {n} Focuser.CONNECTION._STATE").get(
+            f"Seestar {n} Focuser.CONNECTION._STATE") == "Ok" for n in (1, 2)), 30,
+            interval_s=0.2, what="both CONNECT Ok")
+        tool.send_signal(signal.SIGINT)
+        assert tool.wait(timeout=20) == 0
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+            tool.wait()

@@ -13,7 +13,6 @@ from astropy.io import fits
 
 from indi_seestar import sky as driver_sky
 from indi_seestar.sim import FakeSeestar
-from indi_seestar.sim.render import SensorGeometry
 from indi_seestar.sim.starfield import StarCatalogue
 from indi_seestar.sim.tycho import TychoSky, default_catalogue_path
 from indi_seestar.sim.tycho_build import build, pack
@@ -104,21 +103,32 @@ def test_a_catalogue_star_lands_where_the_mounts_jnow_pointing_puts_it(tmp_path,
     spec = fake.camera.make_spec(fake.clock.now_s(), 1.0)
     img = fake.renderer.noise_free(spec)
     y, x = np.unravel_index(int(np.argmax(img)), img.shape)
-    geometry = fake.renderer.geometry
-    assert abs(x - (geometry.width_px - 1) / 2) <= 1.5 and abs(y - (geometry.height_px - 1) / 2) <= 1.5
+    renderer = fake.renderer
+    assert abs(x - (renderer.width - 1) / 2) <= 1.5 and abs(y - (renderer.height - 1) / 2) <= 1.5
 
 
-def test_the_renderer_takes_its_geometry_as_parameters(tmp_path):
+@pytest.mark.parametrize("model", ["S50", "S30", "S50P", "S30P"])
+def test_the_real_sky_is_drawn_at_each_models_size_and_scale(tmp_path, model):
+    """The model's sensor and optics (its profile) fix the frame; the star is at the centre."""
     path = tmp_path / "sky.npy"
     np.save(path, pack(*(np.array(c, dtype=float) for c in zip(*STARS))))
-    fake = FakeSeestar(sky_catalogue=path, parked=False)
-    geometry = SensorGeometry(640, 480, 2.9, 160.0)
-    from indi_seestar.sim.render import Renderer
-    renderer = Renderer(fake.profile, fake.renderer.catalogue, fake.state.best_focus_steps, geometry=geometry)
-    assert geometry.scale_arcsec_px == pytest.approx(3.739, abs=1e-3)
+    fake = FakeSeestar(model=model, sky_catalogue=path, parked=False)
     fake.point_at(195.544 / 15.0, 10.959)
-    frame = renderer.render(fake.camera.make_spec(fake.clock.now_s(), 1.0))
-    assert frame.shape == (480, 640)
+    frame = fake.renderer.noise_free(fake.camera.make_spec(fake.clock.now_s(), 1.0))
+    assert frame.shape == (fake.profile.height_px, fake.profile.width_px)
+    y, x = np.unravel_index(int(np.argmax(frame)), frame.shape)
+    # Without precession to the date the star is 0.3 deg off; here the mount points at J2000,
+    # so the star sits that far from the centre: in pixels, the model's plate scale decides.
+    sep_px = math.hypot(x - (frame.shape[1] - 1) / 2, y - (frame.shape[0] - 1) / 2)
+    expected_px = _precession_arcsec(fake) / fake.profile.plate_scale_arcsec_px
+    assert sep_px == pytest.approx(expected_px, rel=0.02, abs=1.5)
+
+
+def _precession_arcsec(fake: FakeSeestar) -> float:
+    """How far J2000 (195.544, 10.959) moves by the fake's date (JNow minus J2000)."""
+    utc = fake.clock.utc_at(fake.clock.now_s())
+    now = driver_sky.j2000_to_jnow(195.544 / 15.0, 10.959, utc)
+    return driver_sky_separation_arcsec(*now, 195.544 / 15.0, 10.959)
 
 
 @pytest.mark.parametrize("ra_hours, dec_deg", [(13.03, 11.0), (5.5, -60.0), (18.6, 38.8), (2.5, 89.2)])

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -93,6 +93,35 @@ def exited(process: Any) -> bool:
         return bool(process.status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
+
+
+def recv_chunks(sock: socket.socket, size: int = 1 << 20) -> Iterator[bytes]:
+    """What `sock` receives, chunk by chunk, until EOF or an error (the socket was closed)."""
+    while True:
+        try:
+            data = sock.recv(size)
+        except OSError:
+            return
+        if not data:
+            return
+        yield data
+
+
+@contextlib.contextmanager
+def driver_socketpair(send_buffer_bytes: int | None = None) -> Iterator[tuple[socket.socket, int]]:
+    """(our socket, the driver's fd): one AF_UNIX socket as its stdin and stdout, as indiserver
+    >= 1.9.7 gives it; `send_buffer_bytes` shrinks the driver's kernel send buffer."""
+    ours, theirs = socket.socketpair()
+    if send_buffer_bytes is not None:
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)
+    fd = os.dup(theirs.fileno())
+    theirs.close()
+    try:
+        yield ours, fd
+    finally:
+        ours.close()
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def free_port() -> int:

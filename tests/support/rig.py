@@ -50,6 +50,7 @@ def write_config(path: Path, fake: FakeSeestar, *, time_factor: float = 1.0,
             "discovery_port": fake.discovery_port,
             "discovery_address": "127.0.0.1",
             "time_factor": time_factor,
+            **({"wide_image_port": fake.wide_image_port} if fake.wide_image_port else {}),
         },
         "devices": {"prefix": PREFIX},
     }
@@ -63,13 +64,15 @@ def write_config(path: Path, fake: FakeSeestar, *, time_factor: float = 1.0,
 
 
 def driver_env(tmp_path: Path, config_path: Path) -> dict[str, str]:
-    """Environment isolating the driver in `tmp_path` (HOME, ~/.indi, lock dir)."""
+    """Environment isolating the driver in `tmp_path` (HOME, ~/.indi, lock dirs)."""
     home = tmp_path / "home"
     home.mkdir(parents=True, exist_ok=True)
     return {
         "HOME": str(home),
         "INDI_SEESTAR_CONFIG": str(config_path),
         "INDI_SEESTAR_LOCK_DIR": str(tmp_path),
+        # the system-wide scope locks too (instances.py), so parallel tests never meet there
+        "INDI_SEESTAR_SYSTEM_LOCK_DIR": str(tmp_path / "system-locks"),
     }
 
 
