@@ -5,6 +5,7 @@
 #   make check  lint and the fast unit tests (protocol, indi, fits): the inner loop, < 30 s
 #   make bench  install what is missing, run the benchmarks (writes bench/results.json)
 #   make deb    install the Debian build tools if missing, build dist/indi-seestar_<version>_all.deb
+#   make sky    install the fake's real star catalogue (Tycho-2; run and test do it), see README
 
 PYTHON     ?= python3
 VENV       := .venv
@@ -23,7 +24,7 @@ INSTALL_SUDO = $(if $(DESTDIR),,$(SUDO))
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all deps apt venv run test check bench install clean deb deb-deps
+.PHONY: all deps apt venv run test check bench install clean deb deb-deps sky solver
 
 all: test
 
@@ -59,7 +60,7 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install -q --no-deps --only-binary :all: pyindi-client==2.3.0
 	@touch $(STAMP)
 
-run: deps
+run: deps sky
 	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT) --unix-socket $(INDI_SOCKET)
 
 # The suite mostly waits (exposures, pulses, timeouts: ~1.5 min of CPU in ~13 min serially),
@@ -67,7 +68,7 @@ run: deps
 TEST_WORKERS ?= 6
 CHECK_TESTS  := tests/protocol tests/indi tests/test_fits.py
 
-test: deps
+test: deps sky solver
 	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist load
 
 check: deps
@@ -76,6 +77,34 @@ check: deps
 
 bench: deps
 	$(VPY) -m bench --out bench/results.json
+
+# The fake's real sky (issue 16; README "The fake's sky"): Debian's astrometry.net Tycho-2 index
+# (astrometry-data-tycho2-07: 88 MB download, 137 MB installed, BSD-2-Clause) turned into the
+# compact star file the fake reads (30 MB, in the venv). `solver` adds astrometry.net's
+# solve-field for the plate-solve test. Both best effort: without them the fake shows a seeded
+# random star field (and logs it) and the solve test skips; the driver needs neither.
+SKY_APT_PKGS := astrometry-data-tycho2-07
+SKY_INDEX    := /usr/share/astrometry/index-tycho2-07.littleendian.fits
+SKY_FILE     := $(VENV)/share/indi_seestar/tycho2-sky.npy
+
+sky: $(SKY_FILE)
+
+$(SKY_FILE): $(STAMP)
+	@if [ ! -f $(SKY_INDEX) ]; then \
+		echo "installing Debian packages: $(SKY_APT_PKGS)"; \
+		{ $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SKY_APT_PKGS); } || \
+		echo "warning: $(SKY_APT_PKGS) not installed: the fake will show a random star field"; \
+	fi
+	@if [ -f $(SKY_INDEX) ]; then $(VPY) -m indi_seestar.sim.tycho_build $(SKY_INDEX) $@ || \
+		echo "warning: $@ not built: the fake will show a random star field"; fi
+
+solver:
+	@command -v solve-field >/dev/null 2>&1 || { \
+		echo "installing Debian packages: astrometry.net"; \
+		{ $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends astrometry.net; } || \
+		echo "warning: astrometry.net not installed: the plate-solve test will skip"; }
 
 # Registers the driver system-wide: a wrapper on indiserver's PATH and the
 # drivers XML as a real file (KStars ignores symbolic links). DESTDIR stages the

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="append request/event/frame timing records (JSON lines) to this file")
     p.add_argument("--fast-frames", action="store_true",
                    help="benchmarks: cheap noise on a cached frame (sim/render.py fast_noise)")
+    p.add_argument("--sky-catalogue", type=Path, default=None,
+                   help="compact Tycho-2 star file (default: <venv>/share/indi_seestar/tycho2-sky.npy, "
+                        "written by `make sky`; without it a seeded random star field)")
     p.add_argument("--count", type=int, default=1, help="how many fakes side by side (default 1)")
     p.add_argument("--log-level", default="WARNING")
     return p
@@ -71,6 +74,7 @@ async def _serve(args: argparse.Namespace) -> None:
                            discovery_port=_port(args.discovery_port, i), seed=args.seed + i,
                            wide_image_port=_port(args.wide_image_port, i),
                            parked=not args.unparked, equ_mode=args.equ_mode,
+                           sky_catalogue=args.sky_catalogue or "default",
                            serial=serial_of(i, args.seed),
                            idle_drop_s=("profile" if args.idle_drop_s is None
                                         else (args.idle_drop_s or None)))

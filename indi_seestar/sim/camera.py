@@ -2,7 +2,8 @@
 
 Layer: sim. A frame is *completed* when its exposure ends: its spec samples the true pointing
 across [start, end] (one sample when the mount is still, up to MAX_SAMPLES when it moves, so
-stars trail), the focuser at mid-exposure, and the wheel/arm at the end. Pixels are rendered
+stars trail), also brought from the mount's JNow to J2000 at mid-exposure (the catalogue's
+frame, `sky_pointings`), the focuser at mid-exposure, and the wheel/arm at the end. Pixels are rendered
 only when someone wants them (a streaming 4800 client, get_current_img, the stacker), in the
 worker thread, and the last few are cached by image id.
 """
@@ -86,13 +87,17 @@ class Camera:
         moved_px = (sky.separation_deg(*a, *mid) + sky.separation_deg(*mid, *b)) / scale_deg
         n = 1 if moved_px < 0.25 or exposure_s <= 0 else min(MAX_SAMPLES, max(2, math.ceil(moved_px)))
         times = [t_start_s + (i + 0.5) * (t_end - t_start_s) / n for i in range(n)]
-        pointings = tuple(Pointing(*mount.radec(t), self.theta_deg(t)) for t in times)
         t_mid = 0.5 * (t_start_s + t_end)
+        utc_mid = self._core.clock.utc_at(t_mid).timestamp()
+        pointings = tuple(Pointing(*mount.radec(t), self.theta_deg(t)) for t in times)
+        sky_pointings = tuple(Pointing(*sky.pointing_to_j2000(p.ra_hours, p.dec_deg, p.theta_deg, utc_mid))
+                              for p in pointings)
         dark = st.wheel.position == 0 or mount.state(t_end).parked
         return FrameSpec(
             image_id=st.next_image_id() & 0xFFFF, t_start_s=t_start_s, exposure_s=max(0.0, exposure_s),
             pointings=pointings, focus_steps=st.focuser.position_steps(t_mid),
-            wheel_slot=st.wheel.position, dark=dark, gain=st.gain,
+            wheel_slot=st.wheel.position, dark=dark, gain=st.gain, utc_mid_unix_s=utc_mid,
+            sky_pointings=sky_pointings,
         )
 
     def complete(self, spec: FrameSpec, *, stream: bool = True) -> None:

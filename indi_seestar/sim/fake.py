@@ -12,7 +12,8 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 from ..protocol.auth import load_public_key
 from ..protocol.methods import Method
@@ -29,9 +30,9 @@ from .profile import Profile
 from .render import Renderer
 from .rpc_server import ControlServer, Handler
 from .scenarios import Faults
-from .starfield import StarCatalogue
-from .trace import Trace
 from .state import DEFAULT_LAT_DEG, DEFAULT_LON_DEG, SimState
+from .trace import Trace
+from .tycho import default_catalogue_path, open_sky
 from .usecases_camera import ViewOps
 from .usecases_batch import BatchOps, save_sub
 from .usecases_batch import register as register_batch
@@ -65,6 +66,7 @@ class FakeSeestar:
         lat_deg: float = DEFAULT_LAT_DEG,
         lon_deg: float = DEFAULT_LON_DEG,
         sky_seed: int = 0,
+        sky_catalogue: Path | None | Literal["default"] = "default",
         clock: SimClock | None = None,
         serial: str | None = None,
         idle_drop_s: float | None | str = "profile",
@@ -80,7 +82,9 @@ class FakeSeestar:
             self.state.serial = serial
         self.bus = EventBus(self.clock)
         self.faults = Faults(self)
-        self.renderer = Renderer(self.profile, StarCatalogue(sky_seed), self.state.best_focus_steps, seed)
+        if sky_catalogue == "default":
+            sky_catalogue = default_catalogue_path()
+        self.renderer = Renderer(self.profile, open_sky(sky_catalogue, sky_seed), self.state.best_focus_steps, seed)
         self.core = SimCore(self.state, self.bus, self.faults, self.renderer)
         self.camera = Camera(self.core)
         self.mount_ops = MountOps(self.core)

@@ -3,7 +3,10 @@
 Layer: sim (numpy + stdlib; runs in a worker thread, numpy releases the GIL).
 
 Model, in electrons then ADU (16-bit):
-* stars from `StarCatalogue`, gnomonic projection about each pointing sample; flux
+* the frame's size and plate scale come from the profile (its sensor and focal length);
+* stars from a catalogue (`tycho.TychoSky`: Tycho-2 plus faint filler, or the seeded
+  `StarCatalogue`), J2000, gnomonic projection about each pointing sample in J2000
+  (`FrameSpec.sky_pointings`, the camera's conversion of the mount's JNow); flux
   F0 * 10**(-0.4 m) e-/s with F0 = 2e7 e-/s for the S50's 50 mm (scaled by aperture area);
 * image orientation: x (column) right, y (row) down; "up" (row 0 side) points at position
   angle `theta_deg` on the sky (North through East), East is counter-clockwise from up
@@ -25,12 +28,13 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from . import sky
 from .profile import Profile
-from .starfield import StarCatalogue
+from .starfield import Stars
 
 SEEING_SIGMA_PX = 1.2
 DEFOCUS_PX_PER_STEP = 0.04
@@ -46,6 +50,12 @@ _LP_STAR_FACTOR, _LP_SKY_FACTOR = 0.25, 0.12
 _BANK_EXTRA = 1 << 20
 _FAST_NOISE_ADU = 64.0
 _BASE_CACHE = 6
+
+
+class Catalogue(Protocol):
+    """Stars near a J2000 position (a superset within about `radius_deg`)."""
+
+    def near(self, ra_hours: float, dec_deg: float, radius_deg: float) -> Stars: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +79,14 @@ class FrameSpec:
     wheel_slot: int
     dark: bool
     gain: int
+    #: UTC (Unix seconds) at mid-exposure: the date `sky_pointings` were brought to J2000 at.
+    utc_mid_unix_s: float = 0.0
+    #: `pointings` (the mount's JNow) in J2000, the catalogue's frame; () means the same.
+    sky_pointings: tuple[Pointing, ...] = ()
+
+    def j2000_pointings(self) -> tuple[Pointing, ...]:
+        """The samples in the catalogue's frame (what the stars are drawn about)."""
+        return self.sky_pointings or self.pointings
 
     def cache_key(self) -> tuple[object, ...]:
         """Key of the noise-free image: pointings quantised well below a pixel."""
@@ -105,7 +123,7 @@ def _cfa_masks(size: int) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray,
 class Renderer:
     """Renders `FrameSpec`s; one instance per fake, used from one worker thread at a time."""
 
-    def __init__(self, profile: Profile, catalogue: StarCatalogue, best_focus_steps: int, seed: int = 1) -> None:
+    def __init__(self, profile: Profile, catalogue: Catalogue, best_focus_steps: int, seed: int = 1) -> None:
         self.profile = profile
         self.catalogue = catalogue
         self.best_focus_steps = best_focus_steps
@@ -208,9 +226,9 @@ class Renderer:
         size = 2 * radius + 1
         masks = _cfa_masks(size)
         star_factor = _LP_STAR_FACTOR if spec.wheel_slot == 2 else 1.0
-        per_sample_s = spec.exposure_s / len(spec.pointings)
+        per_sample_s = spec.exposure_s / len(spec.j2000_pointings())
         offsets = np.arange(-radius, radius + 1, dtype=np.float32)
-        for p in spec.pointings:
+        for p in spec.j2000_pointings():
             stars = self.catalogue.near(p.ra_hours, p.dec_deg, self.profile.field_radius_deg + 0.05)
             if not len(stars):
                 continue

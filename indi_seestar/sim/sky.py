@@ -2,8 +2,11 @@
 
 Layer: sim. Pure functions of numbers (stdlib math; numpy for the array projection).
 Conventions: RA in hours, Dec/alt/az/hour angle in degrees, azimuth from North through East,
-hour angle positive West. The fake's sky has no precession, nutation or refraction: the star
-catalogue, the mount and the plate solver all live in the same "JNow" frame, so they agree.
+hour angle positive West. The mount lives in "JNow" (apparent place, true equator and equinox
+of date, what the driver sends); the star catalogue is J2000 (ICRS). `jnow_to_j2000` (erfa,
+IAU 2006/2000A with aberration, TT - UTC fixed at 69.184 s) joins them: the camera turns each
+pointing sample into J2000 so frames show the catalogue at the true place.
+No refraction.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+import erfa  # type: ignore[import-untyped]  # pyerfa ships no type information
 import numpy as np
 
 _J2000_UNIX_S = 946728000.0  # 2000-01-01T12:00:00Z
+_UNIX_EPOCH_JD = 2440587.5
+_TT_MINUS_UTC_DAYS = 69.184 / 86400.0
+_PA_PROBE_DEG = 0.1
 
 
 def wrap_deg(angle_deg: float) -> float:
@@ -126,3 +133,32 @@ def tangent_offset_deg(ra0_hours: float, dec0_deg: float, ra_hours: float, dec_d
     """Tangent-plane offset (east, north) in degrees of one point about (ra0, dec0)."""
     xi, eta, _ = gnomonic(ra0_hours, dec0_deg, np.array([ra_hours]), np.array([dec_deg]))
     return math.degrees(float(xi[0])), math.degrees(float(eta[0]))
+
+
+def _tt_jd(utc_unix_s: float) -> tuple[float, float]:
+    """Two-part TT Julian date of a UTC Unix time."""
+    return _UNIX_EPOCH_JD, utc_unix_s / 86400.0 + _TT_MINUS_UTC_DAYS
+
+
+def jnow_to_j2000(ra_hours: float, dec_deg: float, utc_unix_s: float) -> tuple[float, float]:
+    """Apparent place of date (JNow) -> J2000 (ICRS) at UTC `utc_unix_s`."""
+    d1, d2 = _tt_jd(utc_unix_s)
+    ri = math.radians(ra_hours * 15.0) + float(erfa.eo06a(d1, d2))  # equinox -> CIO based RA
+    rc, dc, _eo = erfa.atic13(ri, math.radians(dec_deg), d1, d2)
+    return wrap_hours(math.degrees(float(rc)) / 15.0), math.degrees(float(dc))
+
+
+def position_angle_deg(ra0_hours: float, dec0_deg: float, ra_hours: float, dec_deg: float) -> float:
+    """Position angle (North through East) of a point seen from (ra0, dec0)."""
+    east, north = tangent_offset_deg(ra0_hours, dec0_deg, ra_hours, dec_deg)
+    return math.degrees(math.atan2(east, north))
+
+
+def pointing_to_j2000(ra_hours: float, dec_deg: float, theta_deg: float, utc_unix_s: float
+                      ) -> tuple[float, float, float]:
+    """A JNow pointing with "up" at position angle `theta_deg` -> the same in J2000."""
+    th = math.radians(theta_deg)
+    probe = offset_radec(ra_hours, dec_deg, _PA_PROBE_DEG * math.sin(th), _PA_PROBE_DEG * math.cos(th))
+    ra0, dec0 = jnow_to_j2000(ra_hours, dec_deg, utc_unix_s)
+    ra1, dec1 = jnow_to_j2000(*probe, utc_unix_s)
+    return ra0, dec0, position_angle_deg(ra0, dec0, ra1, dec1)

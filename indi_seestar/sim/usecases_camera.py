@@ -384,9 +384,11 @@ def star_count(core: SimCore, spec) -> int:  # type: ignore[no-untyped-def]
     """Stars bright enough to be detected in a frame (what PlateSolve reports)."""
     if spec.dark or not spec.pointings:
         return 0
-    p = spec.pointings[len(spec.pointings) // 2]
-    stars = core.renderer.catalogue.near(p.ra_hours, p.dec_deg, core.state.profile.field_radius_deg)
-    x, y, front = core.renderer.project(p, stars.ra_hours, stars.dec_deg)
-    inside = front & (x >= 0) & (x < core.renderer.width) & (y >= 0) & (y < core.renderer.height)
+    sky_pointings = spec.j2000_pointings()
+    p = sky_pointings[len(sky_pointings) // 2]
+    renderer = core.renderer
+    stars = renderer.catalogue.near(p.ra_hours, p.dec_deg, renderer.profile.field_radius_deg)
+    x, y, front = renderer.project(p, stars.ra_hours, stars.dec_deg)
+    inside = front & (x >= 0) & (x < renderer.width) & (y >= 0) & (y < renderer.height)
     limit = 12.0 + 1.25 * math.log10(max(spec.exposure_s, 0.01) / 0.5)
     return int(np.count_nonzero(inside & (stars.mag < limit)))

@@ -36,7 +36,7 @@ MIN_REAL_PI_STATUS_S = 1.0
 
 async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count: int = 1,  # type: ignore[no-untyped-def]
                     page: str = "preview") -> tuple[float, float] | None:
-    """PlateSolve events for a frame; the true pointing plus a tiny error, or None (251)."""
+    """PlateSolve events for a frame; the true pointing (JNow) plus a tiny error, or None (251)."""
     from .usecases_camera import star_count
     bus, st = core.bus, core.state
     t0 = core.clock.now_s()
@@ -56,6 +56,7 @@ async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count
     p = spec.pointings[len(spec.pointings) // 2]
     rng = np.random.default_rng([spec.image_id, 31337])
     east, north = rng.normal(0.0, SOLVE_ERROR_ARCSEC / 3600.0, 2)
+    # The mount's JNow pointing: the frame's centre, whose stars are drawn at its J2000 place.
     ra, dec = sky.offset_radec(p.ra_hours, p.dec_deg, float(east), float(north))
     fov_w, fov_h = st.profile.fov_deg
     result = {"ra_dec": [round(ra, 6), round(dec, 6)], "fov": [round(fov_w, 5), round(fov_h, 5)],
