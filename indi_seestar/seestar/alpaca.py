@@ -223,7 +223,8 @@ class AlpacaLink:
         if tel is None:
             raise AlpacaUnavailable("the Alpaca server has no Telescope")
         t0 = time.monotonic()
-        await self._run(lambda: tel.PulseGuide(int(direction), int(duration_ms)))
+        guide = importlib.import_module("alpaca.telescope").GuideDirections(int(direction))
+        await self._run(lambda: tel.PulseGuide(guide, int(duration_ms)))
         end = t0 + duration_ms / 1000.0 / time_factor
         deadline = end + READY_MARGIN_S
         while True:
