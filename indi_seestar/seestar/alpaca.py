@@ -106,6 +106,7 @@ class AlpacaLink:
         self._roi: tuple[int, int, int, int] | None = None
         self._gain: int | None = None
         self._lock = asyncio.Lock()
+        self._aborts: set[asyncio.Task[None]] = set()
         self.can_pulse_guide = False
         self.exposures = 0
 
@@ -127,8 +128,9 @@ class AlpacaLink:
     # --- finding the server ---------------------------------------------------------------------
 
     @classmethod
-    async def probe(cls, host: str, port: int, discovery_port: int | None) -> AlpacaLink:
-        """The server at host:port (discovery first when a port is given); AlpacaUnavailable if none."""
+    async def probe(cls, host: str, port: int, discovery_port: int | None = None) -> AlpacaLink:
+        """The server at host:port (asking discovery on `discovery_port` for the port first when
+        given); AlpacaUnavailable if none."""
         if alpyca_missing():
             raise AlpacaUnavailable("the alpyca package is not installed")
         if discovery_port:
@@ -177,6 +179,16 @@ class AlpacaLink:
         cam = self._camera
         if cam is None:
             raise AlpacaUnavailable("the Alpaca server has no Camera")
+        try:
+            return await self._expose(cam, exposure_s, light, roi, gain, time_factor)
+        except asyncio.CancelledError:  # CCD_ABORT_EXPOSURE or a new request: stop it there too
+            task = asyncio.ensure_future(self.abort_exposure())
+            self._aborts.add(task)
+            task.add_done_callback(self._aborts.discard)
+            raise
+
+    async def _expose(self, cam: Any, exposure_s: float, light: bool,
+                      roi: tuple[int, int, int, int], gain: int, time_factor: float) -> AlpacaFrame:
         async with self._lock:
             if self._roi != roi:
                 def set_roi() -> None:
@@ -209,12 +221,14 @@ class AlpacaLink:
         return AlpacaFrame(pixels, start, ready)
 
     async def abort_exposure(self) -> None:
-        """AbortExposure (errors ignored: the exposure is abandoned either way)."""
+        """AbortExposure (errors ignored: the exposure is abandoned either way); the next
+        exposure waits for it (the lock), so an abort never lands on the exposure after."""
         if self._camera is not None and self.gone is None:
-            try:
-                await self._run(self._camera.AbortExposure)
-            except (AlpacaCallFailed, AlpacaUnavailable) as exc:
-                log.debug("AbortExposure: %s", exc)
+            async with self._lock:
+                try:
+                    await self._run(self._camera.AbortExposure)
+                except (AlpacaCallFailed, AlpacaUnavailable) as exc:
+                    log.debug("AbortExposure: %s", exc)
 
     async def pulse_guide(self, direction: wire.GuideDirection, duration_ms: int,
                           time_factor: float = 1.0) -> None:
