@@ -251,6 +251,17 @@ class AlpacaLink:
                 raise AlpacaCallFailed("IsPulseGuiding", 0, "the pulse never ended")
             await asyncio.sleep(POLL_PERIOD_S)
 
+    async def set_guide_rates(self, ra_deg_s: float, dec_deg_s: float) -> None:
+        """GuideRateRightAscension / GuideRateDeclination (deg/s)."""
+        tel = self._telescope
+        if tel is None:
+            raise AlpacaUnavailable("the Alpaca server has no Telescope")
+
+        def put() -> None:
+            tel.GuideRateRightAscension = ra_deg_s
+            tel.GuideRateDeclination = dec_deg_s
+        await self._run(put)
+
     async def set_dew_heater(self, power_percent: int) -> None:
         """The dew heater Switch (id 0) to 0..100 %."""
         sw = self._switch
