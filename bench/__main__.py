@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import (b1_frames, b2_control, b3_startup, b4_memory, b5_responsive, b6_exposure,
-               b7_remote, b9_instances)
+from . import (b1_frames, b2_control, b3_startup, b4_memory, b5_responsive, b6_alpaca,
+               b6_exposure, b7_remote, b9_instances)
 from .report import table
 from .stats import clean, load_now, machine
 
@@ -38,6 +38,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b5_stream_s": (10.0, 2.0),
     "b6_samples": (4, 1),
     "b6_exposures": (b6_exposure.EXPOSURES_S, (0.05, 1.0)),
+    "b6a_samples": (3, 1),
+    "b6a_exposures": (b6_alpaca.EXPOSURES_S, (0.05, 0.5)),
     "b9_rounds": (3, 1),
     "b9_stream_s": (10.0, 1.5),
     "b7_rounds": (3, 1),
@@ -70,6 +72,9 @@ def benchmarks(tiny: bool, pin: bool) -> dict[str, Callable[[], dict[str, Any]]]
                                              stream_s=s["b5_stream_s"], pin=pin, log=_log),
         "B6": lambda: b6_exposure.run(samples=s["b6_samples"], exposures_s=s["b6_exposures"],
                                       log=_log),
+        # Issue 14: the Alpaca camera path beside the private one (B6 latency, B1 CPU/frame).
+        "B6A": lambda: b6_alpaca.run(samples=s["b6a_samples"], exposures_s=s["b6a_exposures"],
+                                     log=_log),
         "B9": lambda: b9_instances.run(rounds=s["b9_rounds"], stream_s=s["b9_stream_s"], log=_log),
         "B7": lambda: b7_remote.run(rounds=s["b7_rounds"], frames=s["b7_frames"], log=_log),
     }

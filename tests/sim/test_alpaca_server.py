@@ -42,9 +42,9 @@ def sim():
 
 def test_discovery_and_management_find_every_device(sim):
     fake = sim.fake
-    ports = asyncio.run(discover("127.0.0.1", fake.alpaca_discovery_port, timeout_s=2.0))
-    assert ports == [fake.alpaca_port]
-    address = f"127.0.0.1:{ports[0]}"
+    found = asyncio.run(discover("127.0.0.1", fake.alpaca_discovery_port, timeout_s=2.0))
+    assert found == [("127.0.0.1", fake.alpaca_port)]
+    address = f"127.0.0.1:{found[0][1]}"
     assert management.apiversions(address) == [1]
     assert management.description(address)["ManufacturerVersion"] == "1.2.0-3"
     types = sorted(d["DeviceType"] for d in management.configureddevices(address))
