@@ -38,7 +38,7 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "b5_stream_s": (10.0, 2.0),
     "b6_samples": (4, 1),
     "b6_exposures": (b6_exposure.EXPOSURES_S, (0.05, 1.0)),
-    "b6a_samples": (3, 1),
+    "b6a_samples": (4, 1),
     "b6a_exposures": (b6_alpaca.EXPOSURES_S, (0.05, 0.5)),
     "b9_rounds": (3, 1),
     "b9_stream_s": (10.0, 1.5),

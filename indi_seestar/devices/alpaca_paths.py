@@ -144,3 +144,17 @@ def follow_paths(device: Any, vector: TextVector, paths: AlpacaPaths) -> None:
 
     show(paths.paths())
     device.keep_until_session_end(paths.on_change(show))
+
+
+async def set_dew_heater(paths: AlpacaPaths, client: Any, power_percent: int) -> str:
+    """The dew heater to 0..100 % through the Alpaca Switch when that path is on, else (or when
+    the server is gone) through the private `pi_output_set2`; returns the path used."""
+    link = paths.heater()
+    if link is not None:
+        try:
+            await link.set_dew_heater(power_percent)
+            return "alpaca"
+        except AlpacaUnavailable as exc:
+            paths.lost(exc)
+    await client.set_dew_heater(power_percent)
+    return "private"

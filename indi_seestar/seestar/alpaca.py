@@ -111,6 +111,8 @@ class AlpacaLink:
         self._gain: int | None = None
         self._lock = asyncio.Lock()
         self._aborts: set[asyncio.Task[None]] = set()
+        #: The last exposure's end -> ImageReady (our seconds): when to poll first next time.
+        self._readout_s = 0.0
         self.can_pulse_guide = False
         self.exposures = 0
 
@@ -208,17 +210,22 @@ class AlpacaLink:
             start = 0.5 * (t_ask + time.monotonic())
             end = start + exposure_s / time_factor
             deadline = end + READY_MARGIN_S
+            # first poll when the last readout says the image should be there: one or two
+            # polls per frame instead of one every POLL_PERIOD_S through the readout
+            first = end + 0.8 * self._readout_s
             while True:
-                wait = end - time.monotonic()
-                if wait > POLL_PERIOD_S:
-                    await asyncio.sleep(wait - POLL_PERIOD_S / 2)
+                wait = first - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 if await self._run(lambda: cam.ImageReady):
                     break
                 if time.monotonic() > deadline:
                     raise AlpacaCallFailed("ImageReady", 0, f"no image {READY_MARGIN_S:g} s "
                                                             "after the exposure ended")
-                await asyncio.sleep(POLL_PERIOD_S)
+                first = time.monotonic() + POLL_PERIOD_S
             ready = time.monotonic()
+            # smoothed, and at most 1 s, so one slow readout does not delay the next frames
+            self._readout_s = min(1.0, 0.5 * self._readout_s + 0.5 * max(0.0, ready - end))
             body = await self._run(lambda: _download(cam), IMAGE_TIMEOUT_S)
             self.exposures += 1
         pixels = wire.decode_imagebytes(body, self.quirks, expected_xy=(roi[2], roi[3]))
