@@ -52,7 +52,8 @@ def _path(alpaca: str, samples: int, exposures_s: Sequence[float],
                     continue
                 expose_once(rig.client, CAMERA, exposure_s)
                 # more frames of the short ones: psutil's CPU clock ticks every 10 ms
-                n = samples * 4 if exposure_s < 0.1 else samples if exposure_s < 5 else max(1, samples // 2)
+                n = (samples * 4 if exposure_s < 0.1 else samples if exposure_s < 5
+                     else max(1, samples // 2))
                 cpu0, waits = cpu_times(rig.driver_pid), []
                 for _ in range(n):
                     t_req, blob = expose_once(rig.client, CAMERA, exposure_s)

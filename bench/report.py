@@ -63,7 +63,8 @@ GOALS = (
     # Issue 14: the Alpaca camera path beside the private one (excess = request -> BLOB - E).
     *(Goal("B6A", (path, f"{geo}/{e:g}", "excess_s"),
            f"{path} {geo} {e:g} s b2b: request -> BLOB - E", "s", 0.5)
-      for path in ("private", "alpaca") for geo in ("full", "sub32") for e in (0.05, 0.5, 1.0, 5.0)),
+      for path in ("private", "alpaca") for geo in ("full", "sub32")
+      for e in (0.05, 0.5, 1.0, 5.0)),
     *(Goal("B6A", ("ratio_to_private", f"full/{e:g}", "cpu"),
            f"alpaca/private driver CPU per frame, full {e:g} s", "x", None)
       for e in (0.05, 0.5, 1.0, 5.0)),

@@ -283,7 +283,7 @@ def _coerce(value: Any, annotation: Any, default: Any, source: str, key: str) ->
     text = str(annotation)
     if value is None and "None" in text:
         return None
-    if isinstance(value, bool) and default in ("auto", "on", "off"):  # YAML 1.1 reads on/off as bools
+    if isinstance(value, bool) and default in ("auto", "on", "off"):  # YAML 1.1: on/off are bools
         return "on" if value else "off"
     if "float" in text and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)

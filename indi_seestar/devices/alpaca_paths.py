@@ -59,7 +59,8 @@ class AlpacaPaths:
             self._set_status("off (seestar.alpaca: off)")
             return
         if alpyca_missing():
-            text = "the alpyca package is not installed: everything goes through the private protocol"
+            text = ("the alpyca package is not installed: everything goes through the private "
+                    "protocol")
             log.info("Alpaca path: %s", text)
             if self.mode == "on":
                 self._notify(f"seestar.alpaca is on but {text}", "WARNING")
@@ -94,7 +95,8 @@ class AlpacaPaths:
     def guide(self) -> AlpacaLink | None:
         """The link when guide pulses go through Telescope.PulseGuide."""
         link = self.link
-        return link if link is not None and link.has_pulse_guide and self._uses("pulse_guide") else None
+        usable = link is not None and link.has_pulse_guide and self._uses("pulse_guide")
+        return link if usable else None
 
     def heater(self) -> AlpacaLink | None:
         """The link when the dew heater goes through the Switch."""
@@ -116,8 +118,10 @@ class AlpacaPaths:
         """SEESTAR_PATHS values: the server and the path of each function."""
         return {
             "ALPACA_SERVER": self.status,
-            "EXPOSURES": "Alpaca Camera (ImageBytes)" if self.camera() else f"{PRIVATE} (preview frames)",
-            "PULSE_GUIDE": "Alpaca Telescope.PulseGuide" if self.guide() else f"{PRIVATE} (speed moves)",
+            "EXPOSURES": ("Alpaca Camera (ImageBytes)" if self.camera()
+                          else f"{PRIVATE} (preview frames)"),
+            "PULSE_GUIDE": ("Alpaca Telescope.PulseGuide" if self.guide()
+                            else f"{PRIVATE} (speed moves)"),
             "DEW_HEATER": "Alpaca Switch" if self.heater() else PRIVATE,
             "OTHERS": f"{PRIVATE} (live stack, autofocus, solve, mount, focuser, wheel, events)",
         }

@@ -329,7 +329,7 @@ class Exposures:
         return fits_parts(image, meta)
 
     async def _take_alpaca(self, link: AlpacaLink, shot: Shot) -> list[bytes | memoryview] | None:
-        """The shot through the Alpaca Camera; None (after a message) to take it on the private path."""
+        """The shot through the Alpaca Camera; None (after a message): take it the private way."""
         client = self._camera.client
         light = shot.frame_type not in _DARK_FRAMES
         started_s = time.monotonic()

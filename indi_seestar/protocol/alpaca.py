@@ -127,7 +127,7 @@ class ImageBytesQuirks:
 
 def encode_imagebytes(pixels_hw: np.ndarray, *, client_tid: int = 0, server_tid: int = 0,
                       quirks: ImageBytesQuirks = ImageBytesQuirks()) -> list[bytes | memoryview]:
-    """(rows, columns) uint16 pixels -> ImageBytes parts (header, data), as a build with `quirks` sends."""
+    """(rows, columns) uint16 pixels -> ImageBytes parts (header, data) as `quirks` builds send."""
     num_y, num_x = pixels_hw.shape
     dims = (num_y, num_x) if quirks.dims_swapped else (num_x, num_y)
     transmission = ElementType.INT32 if quirks.claims_int32_transmission else ElementType.UINT16

@@ -1,7 +1,8 @@
 """`indi_seestar_sim`: run the fake Seestar on loopback until SIGINT/SIGTERM.
 
 Layer: sim (command line). Prints one line `ready control=<port> image=<port> discovery=<port>`
-(then ` alpaca=<port>` with `--alpaca-port`, ` wide=<port>` on an S30P) per fake on stdout once all serve, and logs to stderr. `--count N` runs N fakes side by side
+(then ` alpaca=<port>` with `--alpaca-port`, ` wide=<port>` on an S30P) per fake on stdout
+once all serve, and logs to stderr. `--count N` runs N fakes side by side
 (several Seestars on one indiserver): fake i (from 0) listens on each given port + i (0 stays
 "any free port"), has seed + i and its own serial number, so each answers discovery as itself.
 `--trace FILE` records timing for the benchmarks (sim/trace.py; fake i > 0 writes FILE.i);

@@ -1,12 +1,12 @@
-"""The devices of the fake's Alpaca server, as ZWO's firmware server behaves (§8.10, competitors §2.0).
+"""The devices of the fake's Alpaca server, as ZWO's firmware server behaves (§8.10).
 
-Layer: sim. Device number 0 of each: Telescope, Camera, FilterWheel, Focuser, Switch (the dew
-heater). They act on the same `SimCore` as the private protocol (one scope): a pulse moves the
-mount the 4700 clients see, an exposure renders the same sky, the Switch is the heater that
-`pi_output_set2` sets. The firmware's limits and errors: 1024 for what it does not implement
-(alt-az slews, side of pier, site elevation, percent completed, relative focuser moves ...),
-1025 for a value out of range, 1279 for a state that forbids the call (parked, tracking off,
-the wheel already there). Exposures are timed on the fake's clock and rendered once ready.
+Layer: sim. Device number 0 of each: Telescope (sim/alpaca_telescope.py), Camera, FilterWheel,
+Focuser, Switch (the dew heater). They act on the same `SimCore` as the private protocol (one
+scope): an exposure renders the same sky, the Switch is the heater that `pi_output_set2` sets.
+The firmware's limits and errors (competitors.md §2.0): 1024 for what it does not implement
+(alt-az slews, side of pier, percent completed ...), 1025 for a value out of range (a relative
+focuser move included), 1279 for a state that forbids the call (parked, tracking off, the
+wheel already there). Exposures are timed on the fake's clock and rendered once ready.
 """
 
 from __future__ import annotations
@@ -19,16 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol.alpaca import (PULSE_GUIDE_FROM, AlpacaError, CameraState, GuideDirection,
-                               int_param, param, parse_version)
+from ..protocol.alpaca import AlpacaError, CameraState, int_param, param
 from .camera import Camera
 from .core import SimCore
 from .usecases_extras import ExtrasOps
-from .usecases_mount import MountOps
-
-#: Sidereal rate (arcsec/s); ZWO's web UI sets the guide rate, 0.5x sidereal by default [U].
-SIDEREAL_ARCSEC_S = 15.041
-DEFAULT_GUIDE_RATE_DEG_S = 0.5 * SIDEREAL_ARCSEC_S / 3600.0
 #: Exposure range of the firmware's Camera (30 us - 2000 s) and its gain range.
 EXPOSURE_MIN_S = 30e-6
 EXPOSURE_MAX_S = 2000.0
@@ -63,14 +57,14 @@ def invalid_state(what: str) -> AlpacaFault:
     return AlpacaFault(AlpacaError.INVALID_STATE, f"invalid operation: {what}")
 
 
-def _need_int(params: dict[str, str], name: str) -> int:
+def need_int(params: dict[str, str], name: str) -> int:
     value = int_param(params, name)
     if value is None:
         raise invalid_value(f"{name} missing or not a number")
     return value
 
 
-def _need_float(params: dict[str, str], name: str) -> float:
+def need_float(params: dict[str, str], name: str) -> float:
     text = param(params, name)
     try:
         value = float(text) if text is not None else math.nan
@@ -81,7 +75,7 @@ def _need_float(params: dict[str, str], name: str) -> float:
     return value
 
 
-def _need_bool(params: dict[str, str], name: str) -> bool:
+def need_bool(params: dict[str, str], name: str) -> bool:
     text = (param(params, name) or "").strip().lower()
     if text not in ("true", "false"):
         raise invalid_value(f"{name} must be True or False")
@@ -113,7 +107,7 @@ class FakeAlpacaDevice:
                                         "disconnect": lambda p: self._set_connected(False)}
 
     def _put_connected(self, params: dict[str, str]) -> None:
-        self._set_connected(_need_bool(params, "Connected"))
+        self._set_connected(need_bool(params, "Connected"))
 
     def _set_connected(self, on: bool) -> None:
         self.connected = on
@@ -130,119 +124,6 @@ class FakeAlpacaDevice:
         if asyncio.iscoroutine(result):
             result = await result
         return result
-
-
-class FakeTelescope(FakeAlpacaDevice):
-    """Equatorial slews/sync, park/unpark, tracking, PulseGuide (from 1.1.2-1); alt-az mount."""
-
-    device_type, name = "telescope", "Seestar Telescope"
-
-    def __init__(self, core: SimCore, version: Callable[[], str], mount_ops: MountOps) -> None:
-        super().__init__(core, version)
-        self._ops = mount_ops
-        self.guide_rate_deg_s = [DEFAULT_GUIDE_RATE_DEG_S, DEFAULT_GUIDE_RATE_DEG_S]
-        #: Guide pulses under way per axis (0 = RA, 1 = Dec): (rate arcsec/s, task).
-        self._pulses: dict[int, tuple[float, asyncio.Task[None]]] = {}
-        m = core.state.mount
-        self.gets.update({
-            "rightascension": lambda: m.reported_radec()[0],
-            "declination": lambda: m.reported_radec()[1],
-            "altitude": lambda: m.altaz()[0], "azimuth": lambda: m.altaz()[1],
-            "tracking": lambda: m.state().tracking, "atpark": lambda: m.state().parked,
-            "athome": lambda: False, "slewing": lambda: self._core.running("slew"),
-            "alignmentmode": lambda: 0, "equatorialsystem": lambda: 1,
-            "canpulseguide": self._can_pulse, "ispulseguiding": lambda: bool(self._pulses),
-            "guideraterightascension": lambda: self.guide_rate_deg_s[0],
-            "guideratedeclination": lambda: self.guide_rate_deg_s[1],
-            "canpark": lambda: True, "canunpark": lambda: True, "cansetpark": lambda: False,
-            "canslew": lambda: True, "canslewasync": lambda: True, "cansync": lambda: True,
-            "canslewaltaz": lambda: False, "canslewaltazasync": lambda: False,
-            "cansyncaltaz": lambda: False, "cansettracking": lambda: True,
-            "cansetguiderates": lambda: True, "trackingrate": lambda: 0,
-            "trackingrates": lambda: [0], "sitelatitude": lambda: m.state().lat_deg,
-            "sitelongitude": lambda: m.state().lon_deg,
-        })
-        self.puts.update({
-            "tracking": self._put_tracking, "park": lambda p: self._ops.park(),
-            "unpark": lambda p: self._ops.unpark(), "pulseguide": self._pulse_guide,
-            "guideraterightascension": lambda p: self._set_rate(0, p, "GuideRateRightAscension"),
-            "guideratedeclination": lambda p: self._set_rate(1, p, "GuideRateDeclination"),
-            "slewtocoordinatesasync": self._slew, "synctocoordinates": self._sync,
-            "abortslew": lambda p: self._ops.abort(),
-        })
-
-    def _can_pulse(self) -> bool:
-        v = parse_version(self._version())
-        return not v or v >= PULSE_GUIDE_FROM
-
-    def _put_tracking(self, params: dict[str, str]) -> None:
-        on = _need_bool(params, "Tracking")
-        if on and self._core.state.mount.state().parked:
-            raise invalid_state("the mount is parked")
-        self._ops.set_tracking(on)
-
-    def _set_rate(self, axis: int, params: dict[str, str], name: str) -> None:
-        rate = _need_float(params, name)
-        if not 0.0 < rate <= 4 * SIDEREAL_ARCSEC_S / 3600.0:
-            raise invalid_value(f"{name} {rate}")
-        self.guide_rate_deg_s[axis] = rate
-
-    def _radec(self, params: dict[str, str]) -> tuple[float, float]:
-        ra, dec = _need_float(params, "RightAscension"), _need_float(params, "Declination")
-        if not (0.0 <= ra < 24.0 and -90.0 <= dec <= 90.0):
-            raise invalid_value(f"RA {ra} Dec {dec}")
-        return ra, dec
-
-    def _slew(self, params: dict[str, str]) -> None:
-        ra, dec = self._radec(params)
-        st = self._core.state.mount.state()
-        if st.parked or not st.tracking:  # GOTO_ERROR_1279_FIX: tracking must be on
-            raise invalid_state("the mount is parked or not tracking")
-        self._ops.goto(ra, dec)
-
-    def _sync(self, params: dict[str, str]) -> None:
-        ra, dec = self._radec(params)
-        st = self._core.state.mount.state()
-        if st.parked or not st.tracking:
-            raise invalid_state("the mount is parked or not tracking")
-        self._ops.sync(ra, dec)
-
-    def _pulse_guide(self, params: dict[str, str]) -> None:
-        if not self._can_pulse():
-            raise not_implemented("PulseGuide")
-        direction, duration_ms = _need_int(params, "Direction"), _need_int(params, "Duration")
-        if direction not in tuple(GuideDirection) or not 0 <= duration_ms <= 10_000:
-            raise invalid_value(f"Direction {direction} Duration {duration_ms}")
-        st = self._core.state.mount.state()
-        if st.parked or not st.tracking or self._core.running("slew"):
-            raise invalid_state("PulseGuide needs the mount tracking (not parked or slewing)")
-        d = GuideDirection(direction)
-        axis = 0 if d in (GuideDirection.EAST, GuideDirection.WEST) else 1
-        sign = 1.0 if d in (GuideDirection.EAST, GuideDirection.NORTH) else -1.0
-        rate = sign * self.guide_rate_deg_s[axis] * 3600.0
-        old = self._pulses.pop(axis, None)
-        t0 = self._core.clock.now_s()
-        if old is not None:
-            old[1].cancel()
-        self._apply(t0)
-        task = self._core.spawn_loose(self._pulse_end(axis, t0 + duration_ms / 1000.0))
-        self._pulses[axis] = (rate, task)
-        self._apply(t0)
-        if self._core.trace is not None:
-            self._core.trace.record("alpaca_pulse", direction=d.name, duration_ms=duration_ms)
-
-    def _apply(self, t_s: float) -> None:
-        rates = [0.0, 0.0]
-        for axis, (rate, _task) in self._pulses.items():
-            rates[axis] = rate
-        self._core.state.mount.guide(rates[0], rates[1], t_s)
-
-    async def _pulse_end(self, axis: int, t_end_s: float) -> None:
-        await self._core.clock.sleep_until(t_end_s)
-        entry = self._pulses.get(axis)
-        if entry is not None and entry[1] is asyncio.current_task():
-            del self._pulses[axis]
-            self._apply(t_end_s)  # exact end: the history from t_end on is re-anchored
 
 
 @dataclass
@@ -275,7 +156,8 @@ class FakeCamera(FakeAlpacaDevice):
             "startx": lambda: self.roi[0], "starty": lambda: self.roi[1],
             "numx": lambda: self.roi[2], "numy": lambda: self.roi[3],
             "sensortype": lambda: 2, "bayeroffsetx": lambda: 1, "bayeroffsety": lambda: 0,
-            "pixelsizex": lambda: p.sensor.pixel_size_um, "pixelsizey": lambda: p.sensor.pixel_size_um,
+            "pixelsizex": lambda: p.sensor.pixel_size_um,
+            "pixelsizey": lambda: p.sensor.pixel_size_um,
             "gain": lambda: core.state.gain, "gainmin": lambda: 0, "gainmax": lambda: GAIN_MAX,
             "exposuremin": lambda: EXPOSURE_MIN_S, "exposuremax": lambda: EXPOSURE_MAX_S,
             "exposureresolution": lambda: 1e-6, "maxadu": lambda: 65535,
@@ -314,7 +196,7 @@ class FakeCamera(FakeAlpacaDevice):
         return self.last_duration_s
 
     def _put_gain(self, params: dict[str, str]) -> None:
-        gain = _need_int(params, "Gain")
+        gain = need_int(params, "Gain")
         if not 0 <= gain <= GAIN_MAX:
             raise invalid_value(f"Gain {gain}")
         self._core.state.gain = gain
@@ -325,11 +207,11 @@ class FakeCamera(FakeAlpacaDevice):
             raise invalid_value("binning is not supported")
 
     def _put_roi(self, i: int, params: dict[str, str], name: str) -> None:
-        self.roi[i] = _need_int(params, name)
+        self.roi[i] = need_int(params, name)
 
     def _start(self, params: dict[str, str]) -> None:
-        duration = _need_float(params, "Duration")
-        light = _need_bool(params, "Light")
+        duration = need_float(params, "Duration")
+        light = need_bool(params, "Light")
         if not EXPOSURE_MIN_S <= duration <= EXPOSURE_MAX_S:
             raise invalid_value(f"Duration {duration}")
         x, y, nx, ny = self.roi
@@ -386,7 +268,7 @@ class FakeFocuser(FakeAlpacaDevice):
         self._extras = extras
 
     def _move(self, params: dict[str, str]) -> None:
-        target = _need_int(params, "Position")
+        target = need_int(params, "Position")
         if not 0 <= target <= FOCUSER_MAX_STEPS:  # a relative step count lands here
             raise invalid_value(f"Position {target} (absolute 0..{FOCUSER_MAX_STEPS} only)")
         self._extras.move_focuser(target)
@@ -406,7 +288,7 @@ class FakeFilterWheel(FakeAlpacaDevice):
         self._extras = extras
 
     def _move(self, params: dict[str, str]) -> None:
-        slot = _need_int(params, "Position")
+        slot = need_int(params, "Position")
         if slot not in (0, 1, 2):
             raise invalid_value(f"Position {slot}")
         if slot == self._core.state.wheel.position and not self._core.state.wheel.is_moving():
@@ -424,8 +306,10 @@ class FakeSwitch(FakeAlpacaDevice):
         st = core.state
         self.gets.update({"maxswitch": lambda: 1})
         for method, fn in {
-            "getswitchname": lambda: "Dew Heater", "getswitchdescription": lambda: "Dew heater power",
-            "getswitch": lambda: st.heater_value > 0, "getswitchvalue": lambda: float(st.heater_value),
+            "getswitchname": lambda: "Dew Heater",
+            "getswitchdescription": lambda: "Dew heater power",
+            "getswitch": lambda: st.heater_value > 0,
+            "getswitchvalue": lambda: float(st.heater_value),
             "minswitchvalue": lambda: 0.0, "maxswitchvalue": lambda: 100.0,
             "switchstep": lambda: 1.0, "canwrite": lambda: True,
         }.items():
@@ -440,11 +324,11 @@ class FakeSwitch(FakeAlpacaDevice):
         return await super().call(verb, method, params)
 
     def _set(self, params: dict[str, str]) -> None:
-        on = _need_bool(params, "State")
+        on = need_bool(params, "State")
         self._core.state.heater_value = 100 if on else 0
 
     def _set_value(self, params: dict[str, str]) -> None:
-        value = _need_float(params, "Value")
+        value = need_float(params, "Value")
         if not 0.0 <= value <= 100.0:
             raise invalid_value(f"Value {value}")
         self._core.state.heater_value = int(round(value))

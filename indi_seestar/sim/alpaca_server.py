@@ -18,7 +18,8 @@ from typing import Any
 
 from ..protocol import alpaca as wire
 from .alpaca_devices import (AlpacaFault, FakeAlpacaDevice, FakeCamera, FakeFilterWheel,
-                             FakeFocuser, FakeSwitch, FakeTelescope)
+                             FakeFocuser, FakeSwitch)
+from .alpaca_telescope import FakeTelescope
 from .alpaca_http import HttpServer, Reply
 from .camera import Camera
 from .core import SimCore

@@ -316,7 +316,8 @@ class Mount:
         the last change); False when not tracking (nothing changes)."""
         t = self._now() if t_s is None else max(t_s, self._times[-1])
         st = self.state(t)
-        if not st.tracking or st.parked or st.slew is not None or not isinstance(st.anchor, SkyAnchor):
+        if (not st.tracking or st.parked or st.slew is not None
+                or not isinstance(st.anchor, SkyAnchor)):
             return False
         ra, dec = radec_at(st, t, self._lst)
         rates = (st.drift[0] + ra_arcsec_s, st.drift[1] + dec_arcsec_s)

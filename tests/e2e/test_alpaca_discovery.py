@@ -17,11 +17,12 @@ def test_find_seestar_reports_and_uses_the_alpaca_server(tmp_path):
         fake = rig.fake
         since = rig.client.mark()
         rig.client.send_switch(rig.wheel, "SEESTAR_DISCOVER", ["DISCOVER"])
-        done = rig.client.wait(lambda u: u.name == "SEESTAR_DISCOVER" and u.state in ("Ok", "Alert"),
-                               timeout_s=20, since=since)
+        done = rig.client.wait(lambda u: u.name == "SEESTAR_DISCOVER"
+                               and u.state in ("Ok", "Alert"), timeout_s=20, since=since)
         assert done.state == "Ok"
         text = f"found Seestar S50 at 127.0.0.1 (Alpaca server on port {fake.alpaca_port})"
-        assert any(text in m for m in rig.messages(rig.wheel, since)), rig.messages(rig.wheel, since)
+        got = rig.messages(rig.wheel, since)
+        assert any(text in m for m in got), got
         assert fake.alpaca.discovery_probes >= 1
         rig.client.connect_device(rig.camera)
         until(lambda: (u := rig.client.updates(rig.camera, "SEESTAR_PATHS"))

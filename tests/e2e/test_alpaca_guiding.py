@@ -52,7 +52,8 @@ def test_calibration_pulses_move_the_fake_as_the_rates_say(tmp_path):
 
         # GUIDE_RATE changes reach the server's guide rates
         mark = rig.client.mark()
-        rig.client.send_number(rig.mount, "GUIDE_RATE", {"GUIDE_RATE_WE": 0.9, "GUIDE_RATE_NS": 0.3})
+        rig.client.send_number(rig.mount, "GUIDE_RATE",
+                               {"GUIDE_RATE_WE": 0.9, "GUIDE_RATE_NS": 0.3})
         rig.client.wait(lambda u: u.name == "GUIDE_RATE" and u.event == "set", timeout_s=10,
                         since=mark)
         for direction, rate, axis in (("E", 0.9, 0), ("N", 0.3, 1)):

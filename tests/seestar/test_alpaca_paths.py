@@ -32,7 +32,8 @@ async def test_dew_heater_through_the_switch_then_the_private_path_when_the_serv
             assert await set_dew_heater(paths, client, 20) == "private"
             assert fake.state.heater_value == 20
             assert paths.link is None and paths.paths()["DEW_HEATER"] == "private protocol"
-            assert any("stopped answering" in text and level == "WARNING" for text, level in notices)
+            assert any("stopped answering" in text and level == "WARNING"
+                       for text, level in notices)
         finally:
             await client.close()
 

@@ -21,7 +21,11 @@ pytest.importorskip("alpaca.camera")
 
 from alpaca import management  # noqa: E402
 from alpaca.camera import Camera  # noqa: E402
-from alpaca.exceptions import DriverException, InvalidValueException, NotImplementedException  # noqa: E402
+from alpaca.exceptions import (  # noqa: E402
+    DriverException,
+    InvalidValueException,
+    NotImplementedException,
+)
 from alpaca.filterwheel import FilterWheel  # noqa: E402
 from alpaca.focuser import Focuser  # noqa: E402
 from alpaca.switch import Switch  # noqa: E402
@@ -105,7 +109,8 @@ def test_parked_or_not_tracking_is_1279():
     with SimThread(alpaca_port=0, parked=True) as fake:
         tel = Telescope(f"127.0.0.1:{fake.alpaca_port}", 0)
         assert tel.AtPark
-        for call in (lambda: tel.PulseGuide(GuideDirections.guideNorth, 100), lambda: setattr(tel, "Tracking", True),
+        for call in (lambda: tel.PulseGuide(GuideDirections.guideNorth, 100),
+                     lambda: setattr(tel, "Tracking", True),
                      lambda: tel.SlewToCoordinatesAsync(5.0, 20.0)):
             with pytest.raises(DriverException) as info:
                 call()
@@ -137,7 +142,8 @@ def test_cli_ready_line_names_the_alpaca_port():
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        match = re.fullmatch(r"ready control=(\d+) image=(\d+) discovery=(\d+) alpaca=(\d+)\n", line)
+        match = re.fullmatch(r"ready control=(\d+) image=(\d+) discovery=(\d+) alpaca=(\d+)\n",
+                             line)
         assert match, line
         assert management.apiversions(f"127.0.0.1:{match.group(4)}") == [1]
         proc.send_signal(signal.SIGTERM)
