@@ -26,17 +26,13 @@ import numpy as np
 
 from ..errors import AlpacaCallFailed, AlpacaUnavailable, BadFrame
 from ..protocol import alpaca as wire
+from .timeouts import Timeouts
 
 log = logging.getLogger(__name__)
 
-#: Each Alpaca call (alpyca's own default is 5 s).
-CALL_TIMEOUT_S = 5.0
-#: Finding the server: the discovery answer and the management API.
-PROBE_TIMEOUT_S = 2.0
-#: Downloading one ImageBytes frame (4 MB on an S50, 16.8 MB on the Pro models, over Wi-Fi).
-IMAGE_TIMEOUT_S = 30.0
-#: Beyond the exposure: the wait for ImageReady (readout, a busy scope).
-READY_MARGIN_S = 10.0
+#: Named waits (Timeouts.alpaca_*): each call, finding the server, one ImageBytes download,
+#: and ImageReady / IsPulseGuiding beyond the exposure or pulse.
+_T = Timeouts()
 #: How often ImageReady / IsPulseGuiding are polled once the end is near (each poll is one
 #: small HTTP request; 20 ms keeps the added latency small without loading the scope).
 POLL_PERIOD_S = 0.02
@@ -61,7 +57,7 @@ class AlpacaFrame:
 
 
 async def discover(address: str, port: int,
-                   timeout_s: float = PROBE_TIMEOUT_S) -> list[tuple[str, int]]:
+                   timeout_s: float = _T.alpaca_probe_s) -> list[tuple[str, int]]:
     """Alpaca discovery: "alpacadiscovery1" to address:port (a LAN broadcast address, or the
     scope's own address; tests use 127.0.0.1) -> the (host, HTTP port) of each server that
     answered within `timeout_s` (the first answer ends the wait 50 ms later)."""
@@ -95,7 +91,9 @@ async def discover(address: str, port: int,
 class AlpacaLink:
     """alpyca devices on one ZWO Alpaca server; every method is a coroutine."""
 
-    def __init__(self, address: str, version: str, device_types: set[str]) -> None:
+    def __init__(self, address: str, version: str, device_types: set[str],
+                 timeouts: Timeouts | None = None) -> None:
+        self._t = timeouts or Timeouts()
         self.address = address
         self.version = version
         self.device_types = device_types
@@ -134,13 +132,15 @@ class AlpacaLink:
     # --- finding the server ---------------------------------------------------------------------
 
     @classmethod
-    async def probe(cls, host: str, port: int, discovery_port: int | None = None) -> AlpacaLink:
+    async def probe(cls, host: str, port: int, discovery_port: int | None = None,
+                    timeouts: Timeouts | None = None) -> AlpacaLink:
         """The server at host:port (asking discovery on `discovery_port` for the port first when
         given); AlpacaUnavailable if none."""
+        t = timeouts or Timeouts()
         if alpyca_missing():
             raise AlpacaUnavailable("the alpyca package is not installed")
         if discovery_port:
-            answers = await discover(host, discovery_port)
+            answers = await discover(host, discovery_port, t.alpaca_probe_s)
             if not answers:
                 raise AlpacaUnavailable(f"no Alpaca discovery answer from {host}:{discovery_port}")
             port = answers[0][1]
@@ -155,8 +155,8 @@ class AlpacaLink:
                      if int(d.get("DeviceNumber", 0)) == 0}
             return str(desc.get("ManufacturerVersion", "")), types
 
-        version, types = await _call(ask, PROBE_TIMEOUT_S, f"Alpaca server at {address}")
-        link = cls(address, version, types)
+        version, types = await _call(ask, t.alpaca_probe_s, f"Alpaca server at {address}")
+        link = cls(address, version, types, t)
         if link._telescope is not None:
             try:
                 link.can_pulse_guide = bool(await link._run(lambda: link._telescope.CanPulseGuide))
@@ -170,11 +170,12 @@ class AlpacaLink:
 
     # --- calls ------------------------------------------------------------------------------------
 
-    async def _run(self, fn: Any, timeout_s: float = CALL_TIMEOUT_S) -> Any:
+    async def _run(self, fn: Any, timeout_s: float | None = None) -> Any:
         if self.gone is not None:
             raise AlpacaUnavailable(self.gone)
         try:
-            return await _call(fn, timeout_s, f"Alpaca server at {self.address}")
+            return await _call(fn, timeout_s or self._t.alpaca_call_s,
+                               f"Alpaca server at {self.address}")
         except AlpacaUnavailable as exc:
             self.gone = str(exc)
             raise
@@ -209,7 +210,8 @@ class AlpacaLink:
             await self._run(lambda: cam.StartExposure(exposure_s, light))
             start = 0.5 * (t_ask + time.monotonic())
             end = start + exposure_s / time_factor
-            deadline = end + READY_MARGIN_S
+            margin_s = self._t.alpaca_ready_margin_s
+            deadline = end + margin_s
             # first poll when the last readout says the image should be there: one or two
             # polls per frame instead of one every POLL_PERIOD_S through the readout
             first = end + 0.8 * self._readout_s
@@ -220,13 +222,14 @@ class AlpacaLink:
                 if await self._run(lambda: cam.ImageReady):
                     break
                 if time.monotonic() > deadline:
-                    raise AlpacaCallFailed("ImageReady", 0, f"no image {READY_MARGIN_S:g} s "
+                    raise AlpacaCallFailed("ImageReady", 0, f"no image {margin_s:g} s "
                                                             "after the exposure ended")
                 first = time.monotonic() + POLL_PERIOD_S
             ready = time.monotonic()
             # smoothed, and at most 1 s, so one slow readout does not delay the next frames
             self._readout_s = min(1.0, 0.5 * self._readout_s + 0.5 * max(0.0, ready - end))
-            body = await self._run(lambda: _download(cam), IMAGE_TIMEOUT_S)
+            image_s = self._t.alpaca_image_s
+            body = await self._run(lambda: _download(cam, image_s), image_s)
             self.exposures += 1
         pixels = wire.decode_imagebytes(body, self.quirks, expected_xy=(roi[2], roi[3]))
         return AlpacaFrame(pixels, start, ready)
@@ -251,7 +254,7 @@ class AlpacaLink:
         guide = importlib.import_module("alpaca.telescope").GuideDirections(int(direction))
         await self._run(lambda: tel.PulseGuide(guide, int(duration_ms)))
         end = t0 + duration_ms / 1000.0 / time_factor
-        deadline = end + READY_MARGIN_S
+        deadline = end + self._t.alpaca_ready_margin_s
         while True:
             wait = end - time.monotonic()
             if wait > POLL_PERIOD_S:
@@ -288,13 +291,13 @@ class AlpacaLink:
         return float(await self._run(lambda: sw.GetSwitchValue(0)))
 
 
-def _download(cam: Any) -> bytes | bytearray:
+def _download(cam: Any, timeout_s: float) -> bytes | bytearray:
     """GET imagearray as ImageBytes through alpyca's own HTTP session (its ImageArray builds
     Python lists of 2 M ints, and cannot know the firmware's header mistakes), read straight
     into one buffer: 2-4 ms of CPU for an S50 frame where `.content` took 10-14 ms."""
     resp = cam.rqs.get(f"{cam.base_url}/imagearray",
                        params={"ClientID": "1", "ClientTransactionID": "1"},
-                       headers={"Accept": wire.IMAGEBYTES_MIME}, timeout=IMAGE_TIMEOUT_S,
+                       headers={"Accept": wire.IMAGEBYTES_MIME}, timeout=timeout_s,
                        stream=True)
     try:
         if resp.status_code != 200:

@@ -63,3 +63,18 @@ print('STATUS', paths.status, paths.link, notes)
     assert out.returncode == 0, out.stderr
     assert "alpyca package is not installed" in out.stdout
     assert "STATUS unavailable (alpyca not installed) None []" in out.stdout
+
+
+@pytest.mark.parametrize("version", ["1.0.9", "1.1.2-1", "1.2.0-3"])
+async def test_each_server_build_gives_the_fakes_pixels(version):
+    """The fake's server sends its build's ImageBytes header mistakes; the link undoes them."""
+    from indi_seestar.seestar.alpaca import AlpacaLink
+
+    with running_fake(alpaca_port=0, parked=False, alpaca_version=version) as (sim, fake):
+        link = await AlpacaLink.probe("127.0.0.1", fake.alpaca_port)
+        assert link.version == version and link.quirks.any == (version != "1.2.0-3")
+        for roi in ((100, 300, 64, 40), (0, 0, 1080, 1920)):
+            frame = await link.expose(0.05, True, roi, 80)
+            sent = sim.call(lambda: fake.alpaca.camera.exposure.pixels.copy())
+            assert frame.pixels.shape == (roi[3], roi[2]) == sent.shape
+            assert (frame.pixels == sent).all()
