@@ -109,6 +109,7 @@ class AlpacaLink:
         self._gain: int | None = None
         self._lock = asyncio.Lock()
         self._aborts: set[asyncio.Task[None]] = set()
+        self._left_running = False
         #: The last exposure's end -> ImageReady (our seconds): when to poll first next time.
         self._readout_s = 0.0
         self.can_pulse_guide = False
@@ -189,14 +190,29 @@ class AlpacaLink:
         try:
             return await self._expose(cam, exposure_s, light, roi, gain, time_factor)
         except asyncio.CancelledError:  # CCD_ABORT_EXPOSURE or a new request: stop it there too
-            task = asyncio.ensure_future(self.abort_exposure())
+            self._left_running = True  # the next exposure or this abort, whichever runs first
+            task = asyncio.ensure_future(self._abort_left())
             self._aborts.add(task)
             task.add_done_callback(self._aborts.discard)
             raise
 
+    async def _abort_left(self) -> None:
+        async with self._lock:
+            await self._abort_if_left()
+
+    async def _abort_if_left(self) -> None:
+        """AbortExposure if a cancelled exposure was left running (call with the lock held)."""
+        if self._left_running and self._camera is not None and self.gone is None:
+            self._left_running = False
+            try:
+                await self._run(self._camera.AbortExposure)
+            except (AlpacaCallFailed, AlpacaUnavailable) as exc:
+                log.debug("AbortExposure: %s", exc)
+
     async def _expose(self, cam: Any, exposure_s: float, light: bool,
                       roi: tuple[int, int, int, int], gain: int, time_factor: float) -> AlpacaFrame:
         async with self._lock:
+            await self._abort_if_left()
             if self._roi != roi:
                 def set_roi() -> None:
                     cam.NumX, cam.NumY = roi[2], roi[3]
@@ -207,7 +223,16 @@ class AlpacaLink:
                 await self._run(lambda: setattr(cam, "Gain", gain))
                 self._gain = gain
             t_ask = time.monotonic()
-            await self._run(lambda: cam.StartExposure(exposure_s, light))
+            try:
+                await self._run(lambda: cam.StartExposure(exposure_s, light))
+            except AlpacaCallFailed as exc:
+                if exc.number != wire.AlpacaError.INVALID_STATE:
+                    raise
+                # an exposure of ours still runs there (its abort raced the start): once more
+                self._left_running = True
+                await self._abort_if_left()
+                t_ask = time.monotonic()
+                await self._run(lambda: cam.StartExposure(exposure_s, light))
             start = 0.5 * (t_ask + time.monotonic())
             end = start + exposure_s / time_factor
             margin_s = self._t.alpaca_ready_margin_s
@@ -233,16 +258,6 @@ class AlpacaLink:
             self.exposures += 1
         pixels = wire.decode_imagebytes(body, self.quirks, expected_xy=(roi[2], roi[3]))
         return AlpacaFrame(pixels, start, ready)
-
-    async def abort_exposure(self) -> None:
-        """AbortExposure (errors ignored: the exposure is abandoned either way); the next
-        exposure waits for it (the lock), so an abort never lands on the exposure after."""
-        if self._camera is not None and self.gone is None:
-            async with self._lock:
-                try:
-                    await self._run(self._camera.AbortExposure)
-                except (AlpacaCallFailed, AlpacaUnavailable) as exc:
-                    log.debug("AbortExposure: %s", exc)
 
     async def pulse_guide(self, direction: wire.GuideDirection, duration_ms: int,
                           time_factor: float = 1.0) -> None:

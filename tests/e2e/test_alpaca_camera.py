@@ -94,3 +94,28 @@ def test_server_gone_mid_exposure_falls_back_and_delivers(tmp_path):
         assert any("Alpaca server stopped answering" in m for m in rig.messages(rig.camera, since))
         image = open_fits(client.last_blobs(1)[0])[0]
         assert image.data.shape == (1920, 1080)
+
+
+def test_abort_and_replacement_reach_the_alpaca_camera(tmp_path):
+    with camera_rig(tmp_path, alpaca_port=0, config={"seestar": {"alpaca": "auto"}}) as rig:
+        fake, client = rig.fake, rig.client
+        until(lambda: _paths(rig).get("EXPOSURES", "").startswith("Alpaca"), 10,
+              what="the Alpaca path")
+        point_high(rig)
+        since = client.mark()
+        client.send_number(rig.camera, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": 30.0})
+        until(lambda: "PUT camera/startexposure" in fake.alpaca.calls, 10, what="StartExposure")
+        client.send_switch(rig.camera, "CCD_ABORT_EXPOSURE", ["ABORT"])
+        client.wait(lambda u: u.name == "CCD_EXPOSURE" and u.state in ("Idle", "Alert"),
+                    timeout_s=5, since=since)
+        until(lambda: "PUT camera/abortexposure" in fake.alpaca.calls, 10, what="AbortExposure")
+        # a 30 s exposure replaced by a 1 s one: only the 1 s frame comes, through Alpaca
+        client.send_number(rig.camera, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": 30.0})
+        until(lambda: fake.alpaca.calls.count("PUT camera/startexposure") == 2, 10,
+              what="the second StartExposure")
+        shot = expose(rig, 1.0)
+        assert open_fits(shot.data)[0].header["EXPTIME"] == 1.0
+        assert len(client.updates(rig.camera, "CCD1", event="set", since=since)) == 1
+        assert fake.alpaca.calls.count("PUT camera/startexposure") == 3
+        assert not any("private protocol" in m for m in rig.messages(rig.camera, since)), \
+            rig.messages(rig.camera, since)
