@@ -4,7 +4,8 @@ For each path (`seestar.alpaca: off`, the private protocol's preview frames, and
 the fake's Alpaca server, StartExposure/ImageBytes) the driver runs against its own fake
 process at time factor 1 with the shipped readout margin, and a client takes exposures of
 0.05, 0.5, 1 and 5 s back to back (each request as soon as the previous BLOB and Ok arrived:
-PHD2's loop), on the full frame and on a 32x32 subframe (PHD2's). Per case: request -> BLOB
+PHD2's loop), on the full frame and on a 32x32 subframe (PHD2's); and B1's figures, full
+frames at the shortest exposure back to back (`b1_stream`: frames/s, driver CPU per frame). Per case: request -> BLOB
 (median, p95, max), its excess over E, and the driver's CPU per frame (user+sys, all
 threads). `ratio_to_private` compares the medians and the CPU. The first exposure of each
 case is not counted (the preview changing its length on the private path). Bounded: each
@@ -36,6 +37,18 @@ def _set_frame(rig: OursRig, frame: dict[str, float] | None) -> None:
                     "CCD_FRAME set")
 
 
+def _stream(rig: OursRig, frames: int) -> dict[str, Any]:
+    """B1's figures on this path: full frames at the shortest exposure, back to back."""
+    e = rig.enable_blobs()
+    expose_once(rig.client, CAMERA, e)
+    cpu0, t0 = cpu_times(rig.driver_pid), time.monotonic()
+    for _ in range(frames):
+        expose_once(rig.client, CAMERA, e)
+    wall = time.monotonic() - t0
+    return {"exposure_s": e, "frames": frames, "frames_per_s": round(frames / wall, 2),
+            "cpu_per_frame_ms": round(1000 * (cpu_times(rig.driver_pid) - cpu0) / frames, 2)}
+
+
 def _path(alpaca: str, samples: int, exposures_s: Sequence[float],
           log: Callable[[str], None]) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -44,6 +57,9 @@ def _path(alpaca: str, samples: int, exposures_s: Sequence[float],
                        sim_args=["--alpaca-port", "0"]) as rig:
         rig.connect_all()
         rig.enable_blobs()
+        out["b1_stream"] = _stream(rig, samples * 5)
+        log(f"B6A {alpaca} B1 stream: {out['b1_stream']['frames_per_s']} frames/s, "
+            f"CPU {out['b1_stream']['cpu_per_frame_ms']} ms/frame")
         for geo_name, frame in GEOMETRIES.items():
             _set_frame(rig, frame)
             for exposure_s in exposures_s:
@@ -74,7 +90,10 @@ def run(*, samples: int, exposures_s: Sequence[float] = EXPOSURES_S,
     """B6A section: both paths, per geometry and exposure, and the Alpaca/private ratios."""
     private = _path("off", samples, exposures_s, log)
     alpaca = _path("auto", samples, exposures_s, log)
-    ratios = {}
+    ratios: dict[str, Any] = {}
+    sa, sp = alpaca.pop("b1_stream"), private.pop("b1_stream")
+    ratios["b1_stream"] = {"frames_per_s": round(ratio(sa["frames_per_s"], sp["frames_per_s"]), 3),
+                           "cpu": round(ratio(sa["cpu_per_frame_ms"], sp["cpu_per_frame_ms"]), 3)}
     for key, a in alpaca.items():
         p = private.get(key)
         if p is None:
@@ -93,5 +112,6 @@ def run(*, samples: int, exposures_s: Sequence[float] = EXPOSURES_S,
                        for e in exposures_s if f"{geo}/{e:g}" in figures]
             monotonic[f"{name}/{geo}"] = all(a <= b for a, b in zip(medians, medians[1:]))
     return {"readout_margin_s": REAL_READOUT_MARGIN_S, "private": private, "alpaca": alpaca,
+            "b1_stream": {"private": sp, "alpaca": sa},
             "ratio_to_private": ratios, "excess_within_0_5_s": goal,
             "monotonic_in_exposure": monotonic}

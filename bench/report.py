@@ -65,6 +65,10 @@ GOALS = (
            f"{path} {geo} {e:g} s b2b: request -> BLOB - E", "s", 0.5)
       for path in ("private", "alpaca") for geo in ("full", "sub32")
       for e in (0.05, 0.5, 1.0, 5.0)),
+    *(Goal("B6A", ("b1_stream", path, key), f"B1 stream, {path}: {label}", unit, None,
+           below=key != "frames_per_s")
+      for path in ("private", "alpaca") for key, label, unit in
+      (("frames_per_s", "frames per second", "/s"), ("cpu_per_frame_ms", "CPU per frame", "ms"))),
     *(Goal("B6A", ("ratio_to_private", f"full/{e:g}", "cpu"),
            f"alpaca/private driver CPU per frame, full {e:g} s", "x", None)
       for e in (0.05, 0.5, 1.0, 5.0)),
