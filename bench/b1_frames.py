@@ -32,12 +32,12 @@ S50P 2180x3856 (16.8 MB); the floor and libindi's simulator are set to the same 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,9 +202,9 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                 for transport in transports:
                     c = client_cls.connect_to(server.port, host=client_host(server, transport),
                                               fingerprint_blobs=True)
+                    clients[transport] = c
                     c.device(CAMERA)
                     c.device(LIBINDI_DEVICE)
-                    clients[transport] = c
                 first = clients[transports[0]]
                 first.connect_device_and_wait(CAMERA, timeout_s=60)
                 _setup_libindi(first, size)
@@ -260,9 +260,10 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                                 f"cpu {res.cpu_per_frame_s * MS:.1f} ms/frame, "
                                 f"{res.frames_per_s:.1f} frames/s")
             finally:
-                for c in clients.values():  # a connected PyIndi client can hang on deletion
-                    c.disconnectServer()
-                server.stop()
+                with contextlib.ExitStack() as closing:  # every client closed, then indiserver
+                    closing.callback(server.stop)
+                    for c in clients.values():  # waits for libindi's thread (ClientLifetime)
+                        closing.callback(c.close)
     out: dict[str, Any] = {}
     for i, transport in enumerate(transports):
         section = _summarise(results[transport])

@@ -133,9 +133,11 @@ class OursRig:
                         rig.pin()
                     yield rig
                 finally:
-                    if client is not None:  # a connected PyIndi client can hang on deletion
-                        client.disconnectServer()
-                    server.stop()
+                    try:
+                        if client is not None:  # waits for libindi's thread (ClientLifetime)
+                            client.close()
+                    finally:
+                        server.stop()
 
     def connect_all(self, timeout_s: float = 60) -> None:
         """CONNECT the four devices and wait for each to be Ok."""

@@ -14,7 +14,7 @@ import os
 import sys
 import zlib
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the devices are imported only when the driver really runs
     from .devices.session import SeestarSession, SimulatorFactory

@@ -33,6 +33,7 @@ from ..indi.model import State
 from ..indi.wire import Snooped
 from ..seestar.alpaca import AlpacaLink
 from ..seestar.client import SeestarClient
+from ..text import excerpt
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
@@ -140,6 +141,10 @@ class Camera(SeestarDevice):
         follow_paths(self, self.paths, self.session.alpaca)
         self._show_file_path_property()
         self._snoop_foreign()
+
+    def on_link_lost(self) -> None:
+        """The link dropped: an exposure under way ends now, naming it (docs/outcomes.md)."""
+        self.exposures.link_lost()
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any exposure and put the wheel back if a dark moved it."""
@@ -254,7 +259,7 @@ class Camera(SeestarDevice):
     def _on_cfa(self, values: dict[str, str]) -> None:
         pattern = values.get("CFA_TYPE", self.cfa["CFA_TYPE"]).strip().upper()
         if pattern not in ("", "RGGB", "GRBG", "GBRG", "BGGR"):
-            raise ValueRejected("CCD_CFA", f"{pattern!r} is not RGGB, GRBG, GBRG or BGGR")
+            raise ValueRejected("CCD_CFA", f"{excerpt(pattern)} is not RGGB, GRBG, GBRG or BGGR")
         for member in ("CFA_OFFSET_X", "CFA_OFFSET_Y"):
             if member in values and values[member].strip() not in ("0", "1"):
                 raise ValueRejected("CCD_CFA", f"{member} must be 0 or 1")

@@ -36,6 +36,7 @@ from .camera_fits import Optics, Surroundings, frame_meta
 from .camera_frame import Geometry
 from .camera_upload import UploadPlan, save_frame
 from .filter_wheel import DARK_POSITION, MOVE_TIMEOUT_S, move_wheel
+from .outcomes import LINK_LOST, link_named
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,13 @@ class DarkSlot:
         self._timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
 
+    def link_lost(self) -> None:
+        """The control link dropped: end the exposure under way now with Alert, whatever step
+        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
+        shot = self._shot
+        if shot is not None and self.abort():
+            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
+
     async def close(self, client: SeestarClient) -> None:
         """Wheel on the dark slot, remembering the slot to restore (the first one we moved from)."""
         self._cancel_timer()
@@ -214,6 +222,7 @@ class Exposures:
     def __init__(self, camera: ExposureHost) -> None:
         self._camera = camera
         self._task: asyncio.Task[None] | None = None
+        self._shot: Shot | None = None
         self._gain_applied: int | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self.dark_slot = DarkSlot(camera)
@@ -231,6 +240,7 @@ class Exposures:
         """Run `shot`, replacing a running exposure."""
         self.abort()
         self._cancel_idle_timer()
+        self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
 
     def abort(self) -> bool:
@@ -284,7 +294,7 @@ class Exposures:
             log.debug("exposure of %g s delivered %.3f s after the request", shot.exposure_s,
                       time.monotonic() - shot.requested_monotonic_s)
         except IndiSeestarError as exc:
-            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {exc}")
+            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {link_named(exc)}")
         except OSError as exc:
             camera.exposure_failed(f"cannot save the image in {shot.upload.directory!r}: {exc}")
         else:

@@ -70,6 +70,8 @@ class SessionListener(Protocol):
 
     def on_session_notice(self, text: str, level: str) -> None: ...
 
+    def on_link(self, up: bool) -> None: ...
+
 
 class SeestarSession:
     """Opens, shares and closes the driver's single SeestarClient."""
@@ -367,9 +369,11 @@ class SeestarSession:
             if self._give_up is None:
                 self._give_up = asyncio.get_running_loop().call_later(
                     give_up_s, self._lose, advice.lost_for_good(host, port, give_up_s))
+            self._tell_link(False)
         elif state is ConnectionState.READY and self._give_up is not None:
             self._cancel_give_up()
             self._notify("reconnected to the Seestar", "INFO")
+            self._tell_link(True)
         elif state is ConnectionState.FAILED:
             self._lose(advice.lost_for_good(host, port, None))
 
@@ -393,6 +397,11 @@ class SeestarSession:
                 listener.on_session_lost(reason)
 
         self._spawn(lose())
+
+    def _tell_link(self, up: bool) -> None:
+        """Every device: the link dropped (False) or is back with the snapshot re-read (True)."""
+        for listener in list(self._listeners.values()):
+            listener.on_link(up)
 
     def _notify(self, text: str, level: str) -> None:
         for listener in list(self._listeners.values()):

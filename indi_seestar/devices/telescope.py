@@ -39,6 +39,7 @@ from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
+from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
 from . import props
 from .alpaca_paths import add_paths_property, follow_paths
@@ -56,6 +57,7 @@ from .mount_site import (
     separation_arcsec,
     site_from_scope,
 )
+from .mount_link import LinkRecovery
 from .mount_slew import SlewControl
 from .mount_status import Activity, ScopeFlags, Status, derive
 
@@ -112,6 +114,7 @@ class Mount(SeestarDevice):
         self._site: Site | None = None
         self._poll: asyncio.Task[None] | None = None
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
+        self.recovery = LinkRecovery(self)
 
     # --- what the camera (and tests) read --------------------------------------------------
 
@@ -285,19 +288,26 @@ class Mount(SeestarDevice):
             if not self.is_connected:
                 continue
             client = self.client
+            if client.connection_state is not ConnectionState.READY:
+                continue  # the snapshot is stale until the link is back (on_link_back)
             try:
                 coord = await asyncio.wait_for(client.get_equ_coord(), POLL_TIMEOUT_S)
             except (IndiSeestarError, TimeoutError) as exc:
                 self.log.debug("pointing poll failed: %s", exc)
             else:
                 self.set_pointing(coord.ra_hours, coord.dec_deg)
-            self.refresh(keep_alerts=False)
+            if client.connection_state is ConnectionState.READY:
+                self.refresh(keep_alerts=False)
 
     # --- scope events ----------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
         """Slew/park events say the scope moves; ScopeGoto carries the pointing meanwhile."""
         if event.name not in _MOTION_EVENTS or not self.is_connected:
+            return
+        if (event.name == EventName.SCOPE_GOTO and event.state in _RUNNING
+                and self.activity is Activity.IDLE and self.pending.guarding()):
+            self.recovery.stop_unconfirmed(self.client, "a goto sent before the link was lost")
             return
         if event.state in _RUNNING:
             self._scope_moving[event.name] = time.monotonic()
@@ -324,6 +334,29 @@ class Mount(SeestarDevice):
         self.mount_type.state = State.OK
         if publish:
             self.publish(self.mount_type)
+
+    # --- the link dropped and came back (docs/outcomes.md) -------------------------------
+
+    def on_link_lost(self) -> None:
+        """Motion events no longer arrive: forget them (no stale Busy while the link is down)."""
+        self.forget_scope_motion()
+
+    async def on_link_back(self, client: SeestarClient) -> None:
+        """Show the scope's real state; stop a slew of unknown outcome (mount_link.py)."""
+        await self.recovery.link_back(client)
+
+    def forget_scope_motion(self) -> None:
+        """Drop what the scope's motion events said: they are stale across a drop."""
+        self._scope_moving.clear()
+
+    def show_motion_idle(self) -> None:
+        """Motion and guide vectors left Alert/Busy by a drop become Idle."""
+        self.motion.show_idle()
+
+    async def stop_motion(self, client: SeestarClient, reason: str, *,
+                          always: bool = False) -> None:
+        """Stop every manual move and pulse (mount_motion.MotionControl.stop)."""
+        await self.motion.stop(client, reason, always=always)
 
     # --- site and time ---------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ class SeestarClient(MountCommands, ExtraCommands):
         self._clock = ClockSync()
         self._connection_listeners: list[ConnectionCallback] = []
         self._supervisor = Supervisor(config, self._t, on_event=self._on_event,
-                                      on_ready=self._on_ready, on_lost=self._hub.connection_lost,
+                                      on_ready=self._on_ready, on_lost=self._on_lost,
                                       on_state=self._on_connection_state)
         self._imaging = Imaging(config, self._t, send=self._send,
                                 get_state=lambda: self._snapshot.current,
@@ -328,6 +328,12 @@ class SeestarClient(MountCommands, ExtraCommands):
         after = self._snapshot.current.continuous_exposure_ms
         if after != before:
             self._imaging.sync_exposure(after)
+
+    def _on_lost(self, exc: ConnectionLost) -> None:
+        """The control session dropped: event waits fail, and so do frame waits (an exposure
+        cannot be trusted to end across a drop; its caller reports the lost link at once)."""
+        self._hub.connection_lost(exc)
+        self._imaging.link_lost(exc)
 
     def _on_connection_state(self, connection_state: ConnectionState) -> None:
         notify(self._connection_listeners, connection_state, "connection listener")

@@ -124,7 +124,7 @@ class Supervisor:
         except TimeoutError:
             if self._conn is None:
                 raise ConnectionLost(f"{call.method}: the Seestar did not reconnect within "
-                                     f"{timeout_s:g} s") from None
+                                     f"{timeout_s:g} s", may_have_run=False) from None
             raise RequestTimeout(str(call.method), timeout_s) from None
 
     async def wait_ready(self, timeout_s: float) -> None:
@@ -138,11 +138,12 @@ class Supervisor:
     async def _wait_connection(self, what: str) -> RpcConnection:
         while True:
             if self._state is ConnectionState.CLOSED:
-                raise ConnectionLost(f"{what}: the client is closed")
+                raise ConnectionLost(f"{what}: the client is closed", may_have_run=False)
             if self._state is ConnectionState.FAILED:
-                raise ConnectionLost(f"{what}: the Seestar session failed: {self._fatal}")
+                raise ConnectionLost(f"{what}: the Seestar session failed: {self._fatal}",
+                                     may_have_run=False)
             if self._state is ConnectionState.DISCONNECTED:
-                raise ConnectionLost(f"{what}: not connected (connect() first)")
+                raise ConnectionLost(f"{what}: not connected (connect() first)", may_have_run=False)
             if self._state is ConnectionState.READY and self._conn is not None:
                 return self._conn
             await self._ready.wait()
@@ -156,7 +157,10 @@ class Supervisor:
         except OSError as exc:
             raise ConfigError(f"cannot read the login key: {exc.strerror or exc}", path=path,
                               key=KEY_FILE_SETTING) from exc
-        return load_private_key(pem, source=path)
+        try:
+            return load_private_key(pem, source=path)
+        except ConfigError as exc:  # name the setting as well as the file
+            raise ConfigError(exc.reason, path=path, key=KEY_FILE_SETTING) from None
 
     async def _establish(self, *, first: bool) -> Contact:
         cfg = self._config

@@ -35,6 +35,8 @@ class Camera:
         self.latest: FrameSpec | None = None
         self._listeners: dict[int, Listener] = {}
         self._rendered: OrderedDict[int, np.ndarray] = OrderedDict()
+        #: How many rendered frames `rendered()` can still give (tests that compare raise it).
+        self.rendered_kept = _RENDERED_KEPT
         self.frames_completed = 0
 
     @property
@@ -112,6 +114,6 @@ class Camera:
             return hit
         img: np.ndarray = await self._core.in_worker(self._renderer.render, spec)
         self._rendered[spec.image_id] = img
-        while len(self._rendered) > _RENDERED_KEPT:
+        while len(self._rendered) > self.rendered_kept:
             self._rendered.popitem(last=False)
         return img

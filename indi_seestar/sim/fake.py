@@ -138,7 +138,8 @@ class FakeSeestar:
         self.core.spawn("pi_status", self.extras.pi_status_loop())
 
     async def stop(self) -> None:
-        """Close every socket and cancel every task."""
+        """Close every socket and cancel every task (a frozen link is thawed first)."""
+        self.faults.gate.thaw()
         await self.control.stop()
         await self.image.stop()
         if self.wide_image is not None:
@@ -203,6 +204,18 @@ class FakeSeestar:
         self.view.start_view("star", None, None)
 
     # --- fault targets (called on the loop by `Faults`) -----------------------------------------
+
+    async def kill_servers(self) -> None:
+        """Close the 4700 and 4800 listeners and connections (fault knob `kill`)."""
+        self._ports = (self.control_port, self.image_port, self.discovery_port)
+        await self.control.stop()
+        await self.image.stop()
+
+    async def restart_servers(self) -> None:
+        """Listen on the same 4700 and 4800 ports again (fault knob `restart`)."""
+        control_port, image_port, _ = self._ports
+        await self.control.start(self.host, control_port)
+        await self.image.start(self.host, image_port)
 
     def drop_control_connections(self) -> int:
         """Close every 4700 connection."""

@@ -139,7 +139,8 @@ class ImageConnection:
         self.frames_sent += 1
 
     async def write(self, *parts: Any) -> None:
-        """Write buffers and wait until the socket takes them."""
+        """Write buffers and wait until the socket takes them (not while the link is frozen)."""
+        await self._server.core.faults.gate.wait_open()
         for part in parts:
             self.writer.write(part)
         await self.writer.drain()
@@ -168,7 +169,8 @@ class ImageServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self, host: str, port: int) -> None:
-        """Listen on (host, port)."""
+        """Listen on (host, port) (again after stop(): a restart)."""
+        self._closing = False
         self._server = await asyncio.start_server(self._serve, host, port)
 
     async def stop(self) -> None:
@@ -206,6 +208,7 @@ class ImageServer:
             # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
             # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
             self.core.adopt(handler)
+        await core.faults.gate.wait_open()
         if self._closing or core.faults.refusing or len(self.connections) >= MAX_IMAGE_CLIENTS:
             writer.transport.abort()
             return
@@ -219,6 +222,7 @@ class ImageServer:
         try:
             while not sender.done():
                 data = await reader.read(65536)
+                await core.faults.gate.wait_open()
                 if not data:
                     break
                 for msg in decoder.feed(data):

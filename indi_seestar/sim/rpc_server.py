@@ -38,6 +38,7 @@ from ..protocol.codes import ErrorCode
 from ..protocol.methods import Method
 from ..protocol.rpc import NO_PARAMS, VERIFY, Malformed, Reply, Request, RpcDecoder, encode_reply, strip_verify
 from .core import SimCommandError, SimCore
+from .scenarios import LinkGate
 from .state import ClientInfo
 
 _log = logging.getLogger(__name__)
@@ -80,11 +81,19 @@ class ControlConnection:
     writer: asyncio.StreamWriter
     challenge: str | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    gate: LinkGate | None = None
+    held: list[bytes] = field(default_factory=list)
 
     def send(self, line: bytes) -> None:
-        """Queue one line; drop the connection if the client stopped reading."""
+        """Queue one line (held while the link is frozen); drop the connection if the client
+        stopped reading."""
         transport = self.writer.transport
         if transport.is_closing():
+            return
+        if self.gate is not None and self.gate.frozen:
+            if not self.held:
+                self.gate.on_thaw(self._flush_held)
+            self.held.append(line)
             return
         if transport.get_write_buffer_size() > MAX_WRITE_BUFFER_BYTES:
             _log.warning("control client %s is not reading; dropping it", self.info.name)
@@ -95,6 +104,11 @@ class ControlConnection:
     def close(self) -> None:
         """Close the socket now."""
         self.writer.transport.abort()
+
+    def _flush_held(self) -> None:
+        held, self.held = self.held, []
+        for line in held:
+            self.send(line)
 
 
 class ControlServer:
@@ -122,7 +136,8 @@ class ControlServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self, host: str, port: int) -> None:
-        """Listen on (host, port); port 0 picks a free one."""
+        """Listen on (host, port); port 0 picks a free one (again after stop(): a restart)."""
+        self._closing = False
         self._server = await asyncio.start_server(self._serve, host, port, limit=1 << 16)
 
     async def stop(self) -> None:
@@ -156,13 +171,15 @@ class ControlServer:
             # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
             # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
             self._core.adopt(handler)
+        gate = core.faults.gate
+        await gate.wait_open()  # frozen: the kernel accepted it, the firmware has not yet
         if self._closing or core.faults.refusing or len(self.connections) >= MAX_CONTROL_CLIENTS:
             writer.transport.abort()
             return
         index = self._next_index
         self._next_index += 1
         info = ClientInfo(index=index, name=f"client{index}", verified=not core.state.profile.login_required)
-        conn = ControlConnection(info, writer)
+        conn = ControlConnection(info, writer, gate=gate)
         self.connections[index] = conn
         core.state.clients[index] = info
         core.bus.subscribe(index, conn.send)
@@ -170,6 +187,7 @@ class ControlServer:
         try:
             while True:
                 data = await self._read_or_idle(reader, conn)
+                await gate.wait_open()  # frozen: what arrived waits, the end of the stream too
                 if not data:
                     break
                 for msg in decoder.feed(data):

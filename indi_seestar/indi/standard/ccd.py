@@ -149,7 +149,8 @@ def ccd_controls_gain(
     device: str, min_gain: float, max_gain: float, step: float, value: float
 ) -> NumberVector:
     """CCD_CONTROLS with the one element Gain, as indi_asi_ccd names it (group "Controls")."""
-    member = one_number("Gain", "Gain", "%g", min_gain, max_gain, step, value)
+    member = one_number("Gain", "Gain", "%g", min_gain, max_gain, step, value,
+                        whole_numbers=True)  # shown as indi_asi_ccd does; the gain is whole
     return numbers(device, "CCD_CONTROLS", "Controls", CONTROLS, [member])
 
 
