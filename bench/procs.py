@@ -218,7 +218,10 @@ class Stage:
 
     def env(self, config: Path | None = None, **extra: str) -> dict[str, str]:
         """Environment for indiserver and its drivers (isolated HOME, lock dir, config)."""
-        env = {"HOME": str(self.home), "INDI_SEESTAR_LOCK_DIR": str(self.root), **extra}
+        # the system-wide scope locks too: every fake has the same serial, and a bench run by
+        # someone else on this machine must not hold "our" scope (CONNECT would fail)
+        env = {"HOME": str(self.home), "INDI_SEESTAR_LOCK_DIR": str(self.root),
+               "INDI_SEESTAR_SYSTEM_LOCK_DIR": str(self.root / "system-locks"), **extra}
         if config is not None:
             env["INDI_SEESTAR_CONFIG"] = str(config)
         return env

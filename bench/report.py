@@ -80,6 +80,12 @@ GOALS = (
       for n in (1, 2, 4)),
     *(Goal("B9", (f"n{n}", "max_stall_ms"), f"{n} instance(s): largest 10 ms timer delay", "ms",
            None, stat="max") for n in (1, 2, 4)),
+    *(Goal("B8", (size, key), f"stack {size}: {label}", "x", 1.5)
+      for size in ("1080x1920x3", "2160x3840x3")
+      for key, label in (("latency_ratio", "latency / floor"), ("cpu_ratio", "driver CPU / floor"))),
+    *(Goal("B8", (size, "ours_latency_s"), f"stack {size}: 4800 last byte -> BLOB", "s", None)
+      for size in ("1080x1920x3", "2160x3840x3")),
+    Goal("B8", ("1080x1920x3", "rss_growth_pct"), "RSS growth, 1st -> 100th stacked image", "%", 5.0),
     Goal("B9", ("pi4", "est_cores_for_4"), "4 instances on a Pi 4 (est., cores)", "cores", 1.0),
     Goal("B9", ("pi4", "rss_mb_for_4"), "4 instances, RSS in all", "MB", 512.0),
     Goal("B7", ("wire_bytes_ratio",), "remote: wire bytes .fits.fz / raw", "x", 0.6),
@@ -152,7 +158,7 @@ def table(results: dict[str, Any]) -> str:
             target = f"{'<' if goal.below else '>='} {goal.limit:g} {goal.unit}"
         lines.append(f"{goal.section:4}{goal.label + ' (' + goal.unit + ')':46}"
                      f"{_fmt(median):>10}{_fmt(p95):>10}  {target:>10}  {verdict}")
-    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9"):
+    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9"):
         error = results.get(name, {}).get("error") if isinstance(results.get(name), dict) else None
         if error:
             lines.append(f"{name}: ERROR {error}")

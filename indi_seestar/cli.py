@@ -59,18 +59,21 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
                  cfg.simulator.firmware, fake.control_port)
         return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
                                   cfg.simulator.time_factor, runner.stop, fake.wide_image_port,
-                                  fake.alpaca_port, fake.alpaca_discovery_port)
+                                  fake.alpaca_port, fake.alpaca_discovery_port,
+                                  files_port=fake.files_port)
 
     return start
 
 
 def build_devices(cfg: configuration.Config,
                   config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
-    """The session and the devices (the fifth, the wide camera, shows only on an S30 Pro)."""
+    """The session and the devices (four, the live stack, and the wide camera that shows only on
+    an S30 Pro), wired together."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
     from .devices.session import SeestarSession
+    from .devices.stack import StackDevice
     from .devices.telescope import Mount
     from .devices.wide_camera import WideCamera
 
@@ -86,8 +89,10 @@ def build_devices(cfg: configuration.Config,
     focuser = Focuser(f"{prefix} Focuser", session)
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
     wide = WideCamera(f"{prefix} Wide Camera", session)
-    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, wide=wide)
-    return session, [mount, camera, focuser, wheel, wide]
+    stack = StackDevice(f"{prefix} Stack", session)  # the scope's own live stack (docs/stack.md)
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, wide=wide,
+                     stack=stack)
+    return session, [mount, camera, focuser, wheel, stack, wide]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:

@@ -107,6 +107,8 @@ class SeestarConfig:
     #: Its HTTP port (32323 on the scope) and its UDP discovery port (32227).
     alpaca_port: int = _checked(32323, _port)
     alpaca_discovery_port: int = _checked(32227, _port)
+    #: The scope's read-only HTTP file server (stored subs, batch-stack results; §1).
+    files_port: int = _checked(80, _port)
 
 
 @dataclass(frozen=True)

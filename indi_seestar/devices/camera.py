@@ -239,6 +239,9 @@ class Camera(SeestarDevice):
     # --- handlers ----------------------------------------------------------------------------
 
     def _on_exposure(self, values: dict[str, float]) -> None:
+        if self.client.state.stacking:  # issue 11: the scope's camera belongs to its live stack
+            raise ValueRejected("CCD_EXPOSURE", "the Seestar is live-stacking: no raw frame can be "
+                                "taken until its stack is stopped (Seestar Stack device)")
         frame_type = FRAME_TYPE_OF[next(iter(self.frame_type.on_names()), "FRAME_LIGHT")]
         requested = EXPOSURE_MIN_S if frame_type is FrameType.BIAS else values["CCD_EXPOSURE_VALUE"]
         shot = Shot(exposure_s=firmware_exposure_s(requested), frame_type=frame_type,

@@ -49,6 +49,7 @@ class SimulatorEndpoints:
     wide_image_port: int | None = None  # the S30P's wide camera (4804)
     alpaca_port: int | None = None  # ZWO's Alpaca server (32323), None without one
     alpaca_discovery_port: int | None = None  # its UDP discovery (32227)
+    files_port: int = 80  # its HTTP file server
 
 
 class SimulatorFactory(Protocol):
@@ -259,7 +260,8 @@ class SeestarSession:
                                    alpaca=base.alpaca if sim.alpaca_port else "off",
                                    alpaca_port=sim.alpaca_port or base.alpaca_port,
                                    alpaca_discovery_port=(sim.alpaca_discovery_port
-                                                          or base.alpaca_discovery_port))
+                                                          or base.alpaca_discovery_port),
+                                   files_port=sim.files_port)
 
     async def _claim(self, cfg: SeestarConfig) -> None:
         """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""

@@ -22,6 +22,7 @@ class EventName(enum.StrEnum):
     CONTINUOUS_EXPOSURE = "ContinuousExposure"
     EXPOSURE = "Exposure"
     STACK = "Stack"
+    BATCH_STACK = "BatchStack"
     PLATE_SOLVE = "PlateSolve"
     AUTO_FOCUS = "AutoFocus"
     FOCUSER_MOVE = "FocuserMove"

@@ -20,8 +20,12 @@ SETTING_KEYS_FROM: dict[str, int] = {"auto_lenhance": 2775}  # seestar_alp 294d7
 METHODS_FROM: dict[Method, int] = {
     m: 2775 for m in (Method.GET_FACTORY_TEST_STATE, Method.GET_PHONE_LIST,
                       Method.GET_PHOTOMETRY_IMG, Method.MOVE_SLEEP_SEC,
-                      Method.REMOTE_REBIND_DEVICE_USER, Method.SCOPE_GET_TEST_DATE)
+                      Method.REMOTE_REBIND_DEVICE_USER, Method.SCOPE_GET_TEST_DATE,
+                      Method.CLEAR_BATCH_STACK)
 }
+#: 7.75: set_batch_stack_setting needs each file's full path under MyWorks, a bare file name
+#: fails the BatchStack with 267 "no image" (seestar-protocol.md §8.9, SPY stack.py).
+BATCH_FULL_PATHS_FROM = 2775
 #: Seconds of silence after which the scope drops a control connection (seestar_alp's
 #: firmware emulator notes, PR #760/#774; firmware not named, seen on 2026 firmware).
 CONTROL_IDLE_DROP_S = 16.0
@@ -46,3 +50,8 @@ def supported_settings(firmware_ver_int: int, settings: dict[str, Any]) -> tuple
     """(the settings this firmware knows, the keys dropped)."""
     kept = {k: v for k, v in settings.items() if has_setting(firmware_ver_int, k)}
     return kept, [k for k in settings if k not in kept]
+
+
+def batch_full_paths(firmware_ver_int: int) -> bool:
+    """True when set_batch_stack_setting wants full paths (7.75+)."""
+    return firmware_ver_int >= BATCH_FULL_PATHS_FROM

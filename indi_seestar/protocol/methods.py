@@ -80,6 +80,13 @@ class Method(enum.StrEnum):
     GET_USER_LOCATION = "get_user_location"
     PI_SET_TIME = "pi_set_time"
     PI_GET_TIME = "pi_get_time"
+    # batch (on-board re-)stacking (§8.9, seeds/seestarpy-batch-stack.txt)
+    SET_BATCH_STACK_SETTING = "set_batch_stack_setting"
+    GET_BATCH_STACK_SETTING = "get_batch_stack_setting"
+    START_BATCH_STACK = "start_batch_stack"
+    STOP_BATCH_STACK = "stop_batch_stack"
+    CLEAR_BATCH_STACK = "clear_batch_stack"
+    CLEAR_APP_STATE = "clear_app_state"
     # new in firmware 7.75 (app 3.2.0); params and results unknown (docs/firmware.md)
     GET_FACTORY_TEST_STATE = "get_factory_test_state"
     GET_PHONE_LIST = "get_phone_list"
@@ -398,3 +405,36 @@ def pi_set_time(utc: datetime, time_zone: str = "UTC") -> Call:
             "time_zone": time_zone,
         },
     )
+
+
+# --- batch stacking (§8.9) ---------------------------------------------------
+
+
+def set_batch_stack_setting(path: str, names: list[str]) -> Call:
+    """Choose the subs of the next batch stack: folder `path`, file `names` (full paths from 7.75)."""
+    return Call(Method.SET_BATCH_STACK_SETTING, {"path": path, "files": [{"name": n} for n in names]})
+
+
+def start_batch_stack() -> Call:
+    """Start the batch stack chosen with set_batch_stack_setting; BatchStack events follow."""
+    return Call(Method.START_BATCH_STACK)
+
+
+def stop_batch_stack() -> Call:
+    """Stop a running batch stack."""
+    return Call(Method.STOP_BATCH_STACK)
+
+
+def clear_batch_stack() -> Call:
+    """Reset the batch stack state (7.75's own call)."""
+    return Call(Method.CLEAR_BATCH_STACK)
+
+
+def clear_app_state(name: str) -> Call:
+    """Reset one app state, e.g. "BatchStack" (what app 3.0.2 sends after a batch stack)."""
+    return Call(Method.CLEAR_APP_STATE, {"name": name})
+
+
+def get_app_state() -> Call:
+    """`iscope_get_app_state`: the app-level states (BatchStack progress among them)."""
+    return Call(Method.GET_APP_STATE)

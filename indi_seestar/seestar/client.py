@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Self
 
 from ..config import SeestarConfig
-from ..errors import OperationFailed, RemoteProtocolError, RequestTimeout
+from ..errors import ConnectionLost, OperationFailed, RemoteProtocolError, RequestTimeout
 from ..protocol import methods, results
 from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Stage
@@ -35,6 +35,7 @@ from ..protocol.results import EquCoord, HorizCoord, ViewState
 from ..protocol.rpc import Event, VerifyPolicy
 from .client_extras import ExtraCommands
 from .client_mount import WHEEL_SLOTS, MountCommands
+from .client_stack import StackCommands
 from .clock_sync import ClockSync
 from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
@@ -59,7 +60,7 @@ ConnectionCallback = Callable[[ConnectionState], None]
 GAIN_RANGE = (0, 400)
 
 
-class SeestarClient(MountCommands, ExtraCommands):
+class SeestarClient(MountCommands, ExtraCommands, StackCommands):
     """One Seestar: control session, image stream, state snapshot, operations.
 
     The mount, focuser and wheel operations come from MountCommands (client_mount.py), the

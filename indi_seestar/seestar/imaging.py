@@ -328,6 +328,12 @@ class Imaging:
             self._link_up.set()
         else:
             self._link_up.clear()
+            # a stacked image cut short by the drop never comes: fail its request now, not at
+            # its timeout (issue 11; the caller asks again on the new link)
+            for request in self._stack_requests:
+                if not request.future.done():
+                    request.future.set_exception(ConnectionLost("the image link dropped before the "
+                                                                "stacked image was complete"))
 
     def _require_stream(self) -> ImageStream:
         if self._stream is None:

@@ -77,6 +77,9 @@ class Timeouts:
     alpaca_probe_s: float = 2.0
     alpaca_image_s: float = 30.0
     alpaca_ready_margin_s: float = 10.0
+    #: One HTTP request to the scope's file server (a folder index, or a file of up to ~50 MB
+    #: over Wi-Fi).
+    files_s: float = 120.0
 
     def heartbeat_period_s(self, time_factor: float = 1.0) -> float:
         """The control heartbeat period: the configured one, within a quarter of the idle limit."""

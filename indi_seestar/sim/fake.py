@@ -23,6 +23,7 @@ from .camera import Camera
 from .clock import SimClock
 from .core import SimCore
 from .discovery import DiscoveryServer
+from .files import Album, FileServer
 from .handlers_devices import register as register_devices
 from .handlers_state import register as register_state
 from .image_server import ImageServer
@@ -34,6 +35,8 @@ from .starfield import StarCatalogue
 from .trace import Trace
 from .state import DEFAULT_LAT_DEG, DEFAULT_LON_DEG, SimState
 from .usecases_camera import ViewOps
+from .usecases_batch import BatchOps, save_sub
+from .usecases_batch import register as register_batch
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
 from .wide import SecondView
@@ -104,7 +107,13 @@ class FakeSeestar:
                   self.second_view)
         register_state(handlers, ops)
         register_devices(handlers, ops)
-        self.image = ImageServer(self.core, self.camera, self.view, zip_previews=self.profile.zip_previews)
+        self.album = Album()
+        self.files = FileServer(self.album)
+        self.batch = BatchOps(self.core, self.album)
+        register_batch(handlers, self.batch, handlers[Method.GET_APP_STATE])
+        self.view.save_sub = lambda target, exposure_s, raw: save_sub(self.core, self.album, target, exposure_s, raw)
+        self.image = ImageServer(self.core, self.camera, self.view,
+                                 zip_previews=self.profile.zip_previews)
         self.discovery = DiscoveryServer(self.core, host)
         self.wide_image: ImageServer | None = None
         if self.second_view is not None:
@@ -135,6 +144,7 @@ class FakeSeestar:
             self.second_view.start()
         if self.alpaca is not None:
             await self.alpaca.start(self._alpaca_ports[0] or 0, self._alpaca_ports[1])
+        await self.files.start(self.host, 0)  # the scope's HTTP file server (80 on a real one)
         self.core.spawn("pi_status", self.extras.pi_status_loop())
 
     async def stop(self) -> None:
@@ -147,6 +157,7 @@ class FakeSeestar:
         await self.discovery.stop()
         if self.alpaca is not None:
             await self.alpaca.stop()
+        await self.files.stop()
         await self.core.close()
         if self.core.trace is not None:
             self.core.trace.close()
@@ -177,6 +188,11 @@ class FakeSeestar:
     def wide_image_port(self) -> int | None:
         """TCP port of the wide camera's image channel (4804), None without one."""
         return self.wide_image.port if self.wide_image is not None else None
+
+    @property
+    def files_port(self) -> int:
+        """TCP port of the read-only HTTP file server (80 on a real scope)."""
+        return self.files.port
 
     @property
     def discovery_port(self) -> int:

@@ -19,6 +19,7 @@ from ..protocol.methods import Method
 from ..protocol.rpc import NO_PARAMS
 from . import shapes
 from .core import SimCommandError
+from .usecases_stack import stack_setting_error
 from .rpc_server import Call, Handler
 from .wiring import Ops
 
@@ -79,6 +80,9 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         if unknown:
             raise SimCommandError.of(ErrorCode.UNEXPECTED_PARAM)
         check_continuous(params.get("exp_ms"))
+        refused = stack_setting_error(st.settings, params)
+        if refused is not None:
+            raise SimCommandError.of(refused)
         old_exp = st.continuous_exposure_ms
         for key, value in params.items():
             if key == "master_cli":

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..protocol.frames import DataType, FrameHeader, ImageType, encode_bayer_zip, encode_stack_zip
+from .usecases_stack import StackKnobs
 from ..protocol.methods import Method
 from ..protocol.rpc import Request, RpcDecoder
 from .camera import Camera
@@ -101,15 +102,26 @@ class ImageConnection:
             else:
                 await self.send_frame(latest, frame_id)
         elif method is Method.GET_STACKED_IMG:
-            payload = await srv.stacked_zip()
-            if payload is None:
+            stacked = await srv.stacked_zip()
+            if stacked is None:
                 await self.write(ack_header(frame_id))
             else:
-                width, height = srv.size_px
+                payload, (height, width) = stacked
                 header = FrameHeader(size=len(payload), frame_id=frame_id, width=width,
                                      height=height, img_type=ImageType.STACKED,
                                      data_type=DataType.COMPRESSED, image_id=srv.core.state.stack.stacked_frames)
+                knobs = srv.stack_knobs
+                if knobs is not None and knobs.truncate_next_image:  # fault: cut short, then drop
+                    knobs.truncate_next_image = False
+                    await self.write(header.pack(), payload[: len(payload) // 2])
+                    self.writer.transport.abort()
+                    return
+                trace = srv.core.trace
+                if trace is not None:  # benchmarks (B8): stamp when the last byte is in the kernel
+                    self.writer.transport.set_write_buffer_limits(high=0)
                 await self.write(header.pack(), payload)
+                if trace is not None:
+                    trace.record("stacked", image_id=header.image_id, bytes=len(payload))
 
     async def send_frame(self, spec: FrameSpec, frame_id: int) -> None:
         """Render (if needed) and write one raw frame."""
@@ -160,7 +172,7 @@ class ImageServer:
         self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ImageConnection] = {}
         self._next = 0
-        self._zip_cache: tuple[int, bytes] | None = None
+        self._zip_cache: tuple[tuple[int, bool, int], tuple[bytes, tuple[int, int]]] | None = None
 
     @property
     def port(self) -> int:
@@ -188,17 +200,24 @@ class ImageServer:
         """(width, height) of this camera's frames."""
         return self.camera.width_px, self.camera.height_px
 
-    async def stacked_zip(self) -> bytes | None:
-        """The live stack as the firmware's ZIP, cached per stacked-frame count."""
-        count = self.core.state.stack.stacked_frames
-        if self._zip_cache is not None and self._zip_cache[0] == count and self.core.state.stack.has_image():
+    @property
+    def stack_knobs(self) -> StackKnobs | None:
+        """The live stack's fault knobs (the view's)."""
+        return getattr(self._view, "stack_knobs", None)
+
+    async def stacked_zip(self) -> tuple[bytes, tuple[int, int]] | None:
+        """The live stack as the firmware's ZIP and its (height, width), cached per count and size."""
+        stack = self.core.state.stack
+        key = (stack.stacked_frames, bool(self.core.state.settings["stack"].get("drizzle2x")), id(stack.rgb_sum))
+        if self._zip_cache is not None and self._zip_cache[0] == key and stack.has_image():
             return self._zip_cache[1]
         rgb = await self.core.in_worker(self._view.stacked_rgb)
         if rgb is None:
             return None
         payload: bytes = await self.core.in_worker(encode_stack_zip, rgb)
-        self._zip_cache = (count, payload)
-        return payload
+        result = (payload, (int(rgb.shape[0]), int(rgb.shape[1])))
+        self._zip_cache = (key, result)
+        return result
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         core = self.core

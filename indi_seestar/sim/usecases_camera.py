@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from .core import SimCommandError, SimCore, lapse_ms
 from .render import debayer_half
 from .state import StageInfo
 from .usecases_mount import MountOps
+from .usecases_stack import StackKnobs, drizzled
 
 CE = "ContinuousExposure"
 STACK = "Stack"
@@ -48,6 +50,9 @@ class ViewOps:
         self._ce_restart = asyncio.Event()
         self._ce_t0_s: float | None = None  # start of the preview exposure under way
         self._sub_t0_s = 0.0  # start of the running stack sub (for Exposure fail 514)
+        self.stack_knobs = StackKnobs()
+        #: Stores a stacked sub in the album (target, exposure_s, raw) when saving subs is on.
+        self.save_sub: Callable[[str, float, np.ndarray], object] | None = None
 
     @property
     def _st(self):  # type: ignore[no-untyped-def]
@@ -162,8 +167,8 @@ class ViewOps:
             self._camera.complete(self._camera.make_spec(cut_short_t0, self._now() - cut_short_t0))
         if self._core.cancel(CE) or self._st.view.stages.get(CE, StageInfo("", 0)).state == "working":
             self._end_stage(CE, "cancel")
-            info = self._st.view.stages[CE]
-            if emit:
+            info = self._st.view.stages.get(CE)
+            if emit and info is not None:  # None: cancelled in its start-up delay, before working
                 self._core.bus.emit(EventName.CONTINUOUS_EXPOSURE, state="cancel",
                                     lapse_ms=lapse_ms(self._now() - info.t_start_s), fps=info.extra.get("fps", self.fps()),
                                     route=["View"])
@@ -242,13 +247,15 @@ class ViewOps:
         core, st = self._core, self._st
         t0 = core.clock.now_s()
         errcode = 0
-        if spec.dark:
+        if spec.dark or self.stack_knobs.take_cloud():
             errcode = int(ErrorCode.TOO_FEW_STARS)
         else:
             raw = await self._camera.pixels(spec)
             rgb = await core.in_worker(debayer_half, raw)
             if not st.stack.running:
                 return
+            if self.save_sub is not None and st.settings["stack"].get("save_discrete_frame"):
+                self.save_sub(st.stack.target_name, spec.exposure_s, raw)
             st.stack.rgb_sum = rgb if st.stack.rgb_sum is None else st.stack.rgb_sum + rgb
         if not st.stack.running:
             return
@@ -265,6 +272,20 @@ class ViewOps:
         core.bus.emit(EventName.STACK, state="frame_complete", frame_type="light", **self._stack_counts(),
                       total_frame=st.stack.total_frames, error="no error" if not errcode else "too few stars",
                       lapse_ms=lapse_ms(core.clock.now_s() - t0), code=errcode)
+        failure = self.stack_knobs.take_failure(st.stack.total_frames)
+        if failure is not None and core.running(STACK):
+            self._fail_stack(*failure)
+
+    def _fail_stack(self, code: int, text: str) -> None:
+        """The stack ends on its own with a firmware error: Alert, Stack fail, back to the preview."""
+        core, st, bus = self._core, self._st, self._core.bus
+        core.cancel(STACK)
+        st.stack.running = False
+        bus.emit(EventName.ALERT, error=text, code=code)
+        bus.emit(EventName.STACK, state="fail", lapse_ms=lapse_ms(core.clock.now_s() - st.stack.t_start_s),
+                 frame_errcode=code, **self._stack_counts(), error=text, code=code, route=["View"])
+        self._end_stage(STACK, "fail")
+        self.resume_preview()
 
     def _stop_stack(self) -> None:
         """Exposure fail 514, Stack cancel with jpg_name, SaveImage (§3.4)."""
@@ -285,12 +306,12 @@ class ViewOps:
                  fullname=f"MyWorks/{st.stack.target_name}/{name}.fit")
 
     def stacked_rgb(self) -> np.ndarray | None:
-        """The live stack as (height, width, 3) uint16 (average of the subs), or None."""
+        """The live stack as (height, width, 3) uint16 (average of the subs; 2x with drizzle2x), or None."""
         s = self._st.stack
         if not s.has_image() or s.rgb_sum is None:
             return None
         avg = np.clip(s.rgb_sum / float(s.stacked_frames), 0, 65535).astype(np.uint16)
-        return np.repeat(np.repeat(avg, 2, axis=0), 2, axis=1)
+        return drizzled(avg, bool(self._st.settings["stack"].get("drizzle2x")))
 
     # --- AutoGoto ----------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ def scopes_instructions(port: int, cfg: configuration.Config, names: list[str]) 
     lines = [f"\nindiserver listens on port {port} with {len(names)} indi_seestar instances:"]
     for name in names:
         lines.append(f"  \"{name}\": \"{name} Mount\", \"{name} Camera\", \"{name} Focuser\", "
-                     f"\"{name} Filter Wheel\"; drives {_target(cfg.for_scope(name))}")
+                     f"\"{name} Filter Wheel\", \"{name} Stack\"; drives {_target(cfg.for_scope(name))}")
     lines += ["", "Connect KStars/Ekos (Mode: Remote, Port: %d) or PHD2 as for one scope, and pick"
               % port, "each scope's devices by their names.",
               f"  Shell:       indi_getprop -p {port} '*.CONNECTION.*'", "",
@@ -86,7 +86,7 @@ def instructions(port: int, prefix: str, target: str) -> str:
     focuser, wheel = f"{prefix} Focuser", f"{prefix} Filter Wheel"
     return (
         f"\nindiserver listens on port {port}; indi_seestar drives {target}.\n"
-        f"Devices: \"{mount}\", \"{camera}\", \"{focuser}\", \"{wheel}\".\n\n"
+        f"Devices: \"{mount}\", \"{camera}\", \"{focuser}\", \"{wheel}\", \"{prefix} Stack\" (live stack).\n\n"
         "Connect:\n"
         "  KStars/Ekos: Ekos -> Profile Editor -> new profile, Mode: Remote,\n"
         f"               Host: localhost (or this machine's address), Port: {port};\n"
