@@ -108,6 +108,8 @@ class SimProcess:
     #: `--count N`: N fakes side by side; `fakes` holds each one's (control, image, discovery).
     count: int = 1
     fakes: list[tuple[int, int, int]] = field(default_factory=list)
+    #: The first fake's Alpaca HTTP port (with `--alpaca-port` in extra_args), else None.
+    alpaca_port: int | None = None
 
     def __enter__(self) -> SimProcess:
         args = [str(venv_bin() / "indi_seestar_sim"), "--control-port", "0", "--image-port", "0",
@@ -127,6 +129,8 @@ class SimProcess:
             ports = dict(part.split("=") for part in line.split()[1:])
             self.fakes.append((int(ports["control"]), int(ports["image"]), int(ports["discovery"])))
         self.control_port, self.image_port, self.discovery_port = self.fakes[0]
+        first = dict(part.split("=") for part in lines[0].split()[1:])
+        self.alpaca_port = int(first["alpaca"]) if "alpaca" in first else None
         return self
 
     def _ready_lines(self, timeout_s: float) -> list[str]:
@@ -205,7 +209,8 @@ class Stage:
             data["seestar"] = {
                 "host": "127.0.0.1", "control_port": sim.control_port,
                 "image_port": sim.image_port, "discovery_port": sim.discovery_port,
-                "discovery_address": "127.0.0.1", "time_factor": sim.time_factor, **seestar,
+                "discovery_address": "127.0.0.1", "time_factor": sim.time_factor,
+                **({"alpaca_port": sim.alpaca_port} if sim.alpaca_port else {}), **seestar,
             }
         path = self.root / "config.yaml"
         path.write_text(yaml.safe_dump(data))

@@ -60,6 +60,18 @@ GOALS = (
     *(Goal("B6", ("exposures", f"{e:g}", mode, "request_to_blob_s"),
            f"{e:g} s exposure, request -> BLOB ({mode.replace('_', ' ')})", "s", None)
       for e in (0.05, 0.5, 1.0, 2.0, 5.0) for mode in ("back_to_back", "random_phase")),
+    # Issue 14: the Alpaca camera path beside the private one (excess = request -> BLOB - E).
+    *(Goal("B6A", (path, f"{geo}/{e:g}", "excess_s"),
+           f"{path} {geo} {e:g} s b2b: request -> BLOB - E", "s", 0.5)
+      for path in ("private", "alpaca") for geo in ("full", "sub32")
+      for e in (0.05, 0.5, 1.0, 5.0)),
+    *(Goal("B6A", ("b1_stream", path, key), f"B1 stream, {path}: {label}", unit, None,
+           below=key != "frames_per_s")
+      for path in ("private", "alpaca") for key, label, unit in
+      (("frames_per_s", "frames per second", "/s"), ("cpu_per_frame_ms", "CPU per frame", "ms"))),
+    *(Goal("B6A", ("ratio_to_private", f"full/{e:g}", "cpu"),
+           f"alpaca/private driver CPU per frame, full {e:g} s", "x", None)
+      for e in (0.05, 0.5, 1.0, 5.0)),
     *(Goal("B9", (f"ratio_{key}_n{n}",), f"{label} per instance, {n} / 1 instance", "x", 1.10)
       for n in (2, 4) for key, label in (("cpu_per_frame", "CPU per frame"), ("rss", "RSS"))),
     *(Goal("B9", (f"n{n}", "cpu_per_frame_ms"), f"{n} instance(s): driver CPU per frame", "ms",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +100,8 @@ class OursRig:
               env: Mapping[str, str] | None = None, fingerprint_blobs: bool = False,
               seestar: Mapping[str, Any] | None = None,
               pin_driver: bool = False, realistic_frames: bool = False,
-              client_port: Callable[[int], int] | None = None) -> Iterator[OursRig]:
+              client_port: Callable[[int], int] | None = None,
+              sim_args: Sequence[str] = ()) -> Iterator[OursRig]:
         """`pin_driver`: the driver alone on the last CPU, everything else on the others (as B1).
 
         `realistic_frames`: the fake renders every frame with its full noise model (not
@@ -113,7 +114,7 @@ class OursRig:
         with Stage.make() as stage:
             path = stage.root / "trace.jsonl" if trace else None
             with SimProcess(time_factor=time_factor, trace=path, fast_frames=not realistic_frames,
-                            cpus=split[1] if split else None) as sim:
+                            cpus=split[1] if split else None, extra_args=sim_args) as sim:
                 config = stage.driver_config(
                     sim, **{"readout_margin_s": READOUT_MARGIN_S, **(seestar or {})})
                 server = stage.server(stage.env(config, **(env or {})))

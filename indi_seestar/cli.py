@@ -51,12 +51,15 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
         runner = SimThread(model=cfg.simulator.model, firmware=cfg.simulator.firmware,
                            time_factor=cfg.simulator.time_factor, public_key_pem=public_key,
                            seed=cfg.simulator.seed,
-                           serial=f"{zlib.crc32(cfg.devices.prefix.encode()):08x}")
+                           serial=f"{zlib.crc32(cfg.devices.prefix.encode()):08x}",
+                           **({"alpaca_port": 0, "alpaca_version": cfg.simulator.alpaca_version}
+                              if cfg.simulator.alpaca_version else {}))
         fake = runner.start()
         log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
                  cfg.simulator.firmware, fake.control_port)
         return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
                                   cfg.simulator.time_factor, runner.stop, fake.wide_image_port,
+                                  fake.alpaca_port, fake.alpaca_discovery_port,
                                   files_port=fake.files_port)
 
     return start

@@ -100,6 +100,13 @@ class SeestarConfig:
     #: A dropped session that has not come back after this long is given up: every device
     #: shows CONNECTION Alert with a message (Wi-Fi hiccups shorter than this are ridden out).
     reconnect_give_up_s: float = _checked(60.0, _positive)
+    #: ZWO's own Alpaca server (issue 14): "auto" uses it for single exposures, guide pulses and
+    #: the dew heater when it is found and answers, "on" asks for it (a warning when absent),
+    #: "off" keeps everything on the private protocol. Needs the alpyca package.
+    alpaca: str = _checked("auto", _one_of("auto", "on", "off"))
+    #: Its HTTP port (32323 on the scope) and its UDP discovery port (32227).
+    alpaca_port: int = _checked(32323, _port)
+    alpaca_discovery_port: int = _checked(32227, _port)
     #: The scope's read-only HTTP file server (stored subs, batch-stack results; §1).
     files_port: int = _checked(80, _port)
 
@@ -114,6 +121,9 @@ class SimulatorConfig:
     #: PEM public key the fake checks logins against (firmware 7.32 profile).
     public_key_file: str | None = None
     seed: int = 1
+    #: The fake's Alpaca server build (e.g. "1.2.0-3"; older builds send the ImageBytes header
+    #: mistakes); None = no Alpaca server, as on firmware before late 2025.
+    alpaca_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,6 +285,8 @@ def _coerce(value: Any, annotation: Any, default: Any, source: str, key: str) ->
     text = str(annotation)
     if value is None and "None" in text:
         return None
+    if isinstance(value, bool) and default in ("auto", "on", "off"):  # YAML 1.1: on/off are bools
+        return "on" if value else "off"
     if "float" in text and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if "int" in text and isinstance(value, int) and not isinstance(value, bool):

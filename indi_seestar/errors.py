@@ -154,6 +154,22 @@ class CommandFailed(SeestarError):
         super().__init__(f"{method} failed (code {code}): {message}")
 
 
+class AlpacaUnavailable(SeestarError):
+    """The scope's Alpaca server is not there or stopped answering (the private path goes on)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Alpaca server unavailable: {reason}")
+
+
+class AlpacaCallFailed(SeestarError):
+    """The Alpaca server answered a call with an ErrorNumber (1024, 1025, 1279 ...)."""
+
+    def __init__(self, call: str, number: int, message: str) -> None:
+        self.call, self.number, self.message = call, number, message
+        super().__init__(f"{call} failed (Alpaca error {number}): {message}")
+
+
 class AuthenticationFailed(CommandFailed):
     """The firmware refused our login signature."""
 

@@ -72,7 +72,9 @@ def test_home_relative_key_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("seestar: {hots: 1.2.3.4}\n", "seestar.hots: unknown key 'hots' (known: client_name"),
+    ("seestar: {hots: 1.2.3.4}\n",
+     "seestar.hots: unknown key 'hots' (known: alpaca, alpaca_discovery_port, alpaca_port, "
+     "client_name"),
     ("sestar: {}\n", "sestar: unknown key 'sestar'"),
     ("seestar: {control_port: '4700'}\n", "seestar.control_port: wrong type str (expected int)"),
     ("seestar: {control_port: 70000}\n", "seestar.control_port: port 70000 is outside 1..65535"),

@@ -2,7 +2,8 @@
 
 Layer: devices. CONNECT acquires the shared SeestarSession, DISCONNECT releases it; a session
 lost for good disconnects the device with a message. DEVICE_ADDRESS (kept by CONFIG_SAVE) is
-mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
+mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720 and notes the scope's
+Alpaca server from Alpaca discovery (UDP 32227) beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..indi import standard as std
 from ..indi.device import Device
 from ..indi.model import State
 from ..seestar.client import SeestarClient
+from ..seestar.alpaca import discover as discover_alpaca
 from ..seestar.connection import ConnectionState
 from ..seestar.discover import discover
 from ..text import excerpt
@@ -187,6 +189,19 @@ class SeestarDevice(Device):
         if self.is_connected:
             self.message("the new address is used at the next connection", "INFO")
 
+    async def _discover_alpaca(self) -> dict[str, int]:
+        """Alpaca discovery (UDP 32227) beside 4720's: scope address -> its Alpaca HTTP port."""
+        cfg = self.session.config.seestar
+        if cfg.alpaca.lower() == "off":
+            return {}
+        try:
+            answers = await discover_alpaca(cfg.discovery_address, cfg.alpaca_discovery_port,
+                                            timeout_s=DISCOVERY_WINDOW_S)
+        except OSError as exc:
+            self.log.info("Alpaca discovery failed: %s", exc)
+            return {}
+        return dict(answers)
+
     def _show_address(self, host: str, port: int) -> None:
         self.address["ADDRESS"], self.address["PORT"] = host, str(port)
         self.publish(self.address, state=State.OK)
@@ -201,13 +216,16 @@ class SeestarDevice(Device):
 
     async def _discover(self) -> None:
         cfg = self.session.config.seestar
+        alpaca_task = asyncio.ensure_future(self._discover_alpaca())  # both windows at once
         try:
             replies = await discover(cfg.discovery_address, cfg.discovery_port,
                                      timeout_s=DISCOVERY_WINDOW_S)
         except (OSError, TimeoutError) as exc:
+            alpaca_task.cancel()
             self.publish(self.discovery, state=State.ALERT,
                          message=f"[ERROR] discovery failed: {exc}")
             return
+        alpaca = await alpaca_task
         found = [r for r in replies if r.ip]
         if not found:
             self.publish(self.discovery, state=State.ALERT,
@@ -218,7 +236,9 @@ class SeestarDevice(Device):
         held = {r.ip: await self.session.held_elsewhere(r.ip, cfg.control_port) for r in found}
         first = next((r for r in found if held[r.ip] is None), found[0])
         self.session.set_address(first.ip, cfg.control_port)
+        self.session.alpaca.port_found = alpaca.get(first.ip)
         names = ", ".join(f"{r.product_model} at {r.ip}" + (" (in use)" if held[r.ip] else "")
+                          + (f" (Alpaca server on port {alpaca[r.ip]})" if r.ip in alpaca else "")
                           for r in found)
         self.publish(self.discovery, state=State.OK,
                      message=f"[INFO] found {names}; using {first.ip}")

@@ -25,14 +25,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..errors import ValueRejected
+from ..errors import AlpacaUnavailable, ValueRejected
 from ..fits import FitsRecord, FrameType
 from ..fits.compress import FZ_FORMAT, compressor_installed, fz_from_parts
 from ..indi import standard as std
 from ..indi.model import State
 from ..indi.wire import Snooped
+from ..seestar.alpaca import AlpacaLink
 from ..seestar.client import SeestarClient
 from ..text import excerpt
+from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
 from .camera_fits import (
@@ -108,6 +110,7 @@ class Camera(SeestarDevice):
         self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
                                        on_new=self._on_active_devices, saved=True)
         self.exposures = Exposures(self)
+        self.paths = add_paths_property(self)
         self._records = HeaderRecords()
         self._optics_check = OpticsCheck()
         self._snooped = SnoopedValues()
@@ -135,6 +138,7 @@ class Camera(SeestarDevice):
         self.exposure.state = State.IDLE
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.exposures.session_started()
+        follow_paths(self, self.paths, self.session.alpaca)
         self._show_file_path_property()
         self._snoop_foreign()
 
@@ -173,6 +177,14 @@ class Camera(SeestarDevice):
         """The FITS parts as the CCD1 BLOB (`.fits.fz` if CCD_COMPRESSION is Enabled)."""
         payload, fmt = await self.client_payload(parts)
         await self.publish_blob(self.ccd1, "CCD1", payload, fmt=fmt)
+
+    def alpaca_camera(self) -> AlpacaLink | None:
+        """The scope's Alpaca Camera when exposures go through it, else None."""
+        return self.session.alpaca.camera()
+
+    def alpaca_lost(self, exc: AlpacaUnavailable) -> None:
+        """The Alpaca server stopped answering: the private path takes exposures back."""
+        self.session.alpaca.lost(exc)
 
     def optics(self) -> Optics:
         """Pixel size, CFA and SCOPE_INFO as the header states them."""

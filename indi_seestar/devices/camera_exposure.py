@@ -25,12 +25,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ..errors import IndiSeestarError
+from ..errors import AlpacaUnavailable, IndiSeestarError
 from ..fits import FitsRecord, FrameType, fits_parts
 from ..protocol.events import EventName
+from ..seestar.alpaca import AlpacaLink
 from ..seestar.client import SeestarClient
 from ..seestar.pool import RawFrame
-from . import camera_frame
+from . import camera_alpaca, camera_frame
 from .camera_fits import Optics, Surroundings, frame_meta
 from .camera_frame import Geometry
 from .camera_upload import UploadPlan, save_frame
@@ -133,6 +134,12 @@ class ExposureHost(Protocol):
 
     async def surroundings(self, frame_type: FrameType, start_utc: datetime) -> Surroundings:
         """Pointing, site, focuser and filter for the frame just taken."""
+
+    def alpaca_camera(self) -> AlpacaLink | None:
+        """The scope's Alpaca Camera when exposures go through it (issue 14), else None."""
+
+    def alpaca_lost(self, exc: AlpacaUnavailable) -> None:
+        """The Alpaca server stopped answering: the private path takes exposures back."""
 
 
 def firmware_exposure_s(requested_s: float) -> float:
@@ -305,6 +312,11 @@ class Exposures:
             await self.dark_slot.close(client)
         else:
             await self.dark_slot.restore(client)
+        link = camera.alpaca_camera()
+        if link is not None:
+            parts = await self._take_alpaca(link, shot)
+            if parts is not None:
+                return parts
         if self._gain_applied != shot.gain:
             await client.set_gain(shot.gain)
             self._gain_applied = shot.gain
@@ -312,14 +324,51 @@ class Exposures:
         frame = await self._wait_frame(client, shot, started_after_s)
         with frame:
             start_mono = frame.first_byte_monotonic_s - shot.exposure_s / client.config.time_factor
-            start_utc = datetime.now(UTC) - timedelta(seconds=time.monotonic() - start_mono)
-            around = await camera.surroundings(shot.frame_type, start_utc)
-            meta = frame_meta(device_name=camera.name, exposure_s=shot.exposure_s,
-                              start_utc=start_utc, frame_type=shot.frame_type,
-                              geometry=shot.geometry, gain=shot.gain, optics=camera.optics(),
-                              around=around, records=camera.fits_records())
-            parts = fits_parts(camera_frame.extract(frame.pixels, shot.geometry), meta)
-        return parts
+            return await self._fits(shot, camera_frame.extract(frame.pixels, shot.geometry),
+                                    start_mono)
+
+    async def _fits(self, shot: Shot, image: Any, start_mono: float) -> list[bytes | memoryview]:
+        """FITS parts of `image`, whose exposure began at our monotonic `start_mono`."""
+        camera = self._camera
+        start_utc = datetime.now(UTC) - timedelta(seconds=time.monotonic() - start_mono)
+        around = await camera.surroundings(shot.frame_type, start_utc)
+        meta = frame_meta(device_name=camera.name, exposure_s=shot.exposure_s,
+                          start_utc=start_utc, frame_type=shot.frame_type,
+                          geometry=shot.geometry, gain=shot.gain, optics=camera.optics(),
+                          around=around, records=camera.fits_records())
+        return fits_parts(image, meta)
+
+    async def _take_alpaca(self, link: AlpacaLink, shot: Shot) -> list[bytes | memoryview] | None:
+        """The shot through the Alpaca Camera; None (after a message): take it the private way."""
+        client = self._camera.client
+        light = shot.frame_type not in _DARK_FRAMES
+        started_s = time.monotonic()
+        take = asyncio.ensure_future(camera_alpaca.take(link, shot.exposure_s, light, shot.geometry,
+                                                        shot.gain, client.config.time_factor))
+        try:
+            image, start_mono = await self._counting_down(take, shot, started_s)
+        except AlpacaUnavailable as exc:
+            self._camera.alpaca_lost(exc)
+        except IndiSeestarError as exc:
+            self._camera.message(f"the Alpaca Camera failed ({exc}); taking this exposure "
+                                 "through the private protocol", "WARNING")
+        else:
+            return await self._fits(shot, image, start_mono)
+        return None
+
+    async def _counting_down(self, wait: asyncio.Future[Any], shot: Shot, started_s: float) -> Any:
+        """`wait`'s result, counting CCD_EXPOSURE down about once a second meanwhile."""
+        factor = self._camera.client.config.time_factor
+        try:
+            while True:
+                done, _ = await asyncio.wait({wait}, timeout=COUNTDOWN_PERIOD_S)
+                if done:
+                    return wait.result()
+                elapsed_s = (time.monotonic() - started_s) * factor
+                self._camera.show_exposure_left(max(0.0, shot.exposure_s - elapsed_s))
+        finally:
+            if not wait.done():
+                wait.cancel()
 
     async def _wait_frame(self, client: SeestarClient, shot: Shot,
                           started_after_s: float) -> RawFrame:

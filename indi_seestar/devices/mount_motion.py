@@ -24,8 +24,11 @@ from datetime import UTC, datetime
 
 from ..indi import standard as std
 from ..indi.model import NumberVector, State, SwitchVector
+from ..protocol.alpaca import GuideDirection
+from ..seestar.alpaca import AlpacaLink
 from ..seestar.client import SeestarClient
 from . import props
+from .mount_alpaca_guide import AlpacaGuider
 from .motion import MotionController, Outcome
 from .motion_plan import (
     ARCSEC_PER_STEP,
@@ -94,6 +97,7 @@ class MotionControl:
         self._mount = mount
         self._controller: MotionController | None = None
         self._warned_no_site = False
+        self._alpaca = AlpacaGuider(mount.spawn, lambda exc: mount.session.alpaca.lost(exc))
 
     def init_properties(self) -> None:
         """Declare the motion and guiding vectors on the mount."""
@@ -133,6 +137,7 @@ class MotionControl:
         self.guide_rate.state = State.OK
         self.guide_ra.state = State.OK
         self.slew_rate.state = State.OK
+        self._alpaca.session_ended()
 
     async def stop(self, client: SeestarClient, reason: str, *, always: bool = False) -> None:
         """Stop every move at once (abort, disconnect, before a goto or a park)."""
@@ -227,13 +232,44 @@ class MotionControl:
             offset_arcsec *= self._cos_dec()
         _zero(vector)
         if offset_arcsec == 0:
+            self._alpaca.cancel("NS" if ax is _NS else "WE")
             if isinstance(self._controller.command(ax.axis), Pulse):
                 self._controller.release(ax.axis)
             self._mount.publish(vector, state=State.IDLE)
             return
         vector[ax.guide_plus if sign > 0 else ax.guide_minus] = length_ms
-        self._controller.pulse(ax.axis, offset_arcsec, length_ms / 1000.0)
+        link = self._mount.session.alpaca.guide()
+        if link is not None:
+            self._alpaca_pulse(link, ax, sign, length_ms, offset_arcsec)
+        else:
+            self._controller.pulse(ax.axis, offset_arcsec, length_ms / 1000.0)
         self._mount.publish(vector, state=State.BUSY)
+
+    def _alpaca_pulse(self, link: AlpacaLink, ax: _Axis, sign: int, length_ms: float,
+                      offset_arcsec: float) -> None:
+        """The pulse through Telescope.PulseGuide (RA_SKY: lengthened by 1/cos dec)."""
+        m = self._mount
+        key = "NS" if ax is _NS else "WE"
+        if key == "WE" and not self.guide_ra["RA_AXIS"]:
+            length_ms = length_ms / max(self._cos_dec(), 0.05)
+        direction = {("NS", 1): GuideDirection.NORTH, ("NS", -1): GuideDirection.SOUTH,
+                     ("WE", 1): GuideDirection.EAST, ("WE", -1): GuideDirection.WEST}[(key, sign)]
+        rates = (float(self.guide_rate["GUIDE_RATE_WE"]), float(self.guide_rate["GUIDE_RATE_NS"]))
+        vector = self._guide_vector(ax.axis)
+
+        def done(reason: str | None) -> None:
+            if not m.is_connected:
+                return
+            _zero(vector)
+            m.publish(vector, state=State.ALERT if reason else State.IDLE,
+                      message=f"[ERROR] guide pulse refused: {reason}" if reason else None)
+
+        def fallback() -> None:  # the server is gone: the same pulse on the private path
+            if m.is_connected and self._controller is not None:
+                self._controller.pulse(ax.axis, offset_arcsec, length_ms / 1000.0)
+
+        self._alpaca.pulse(link, key, direction, length_ms, rates, m.client.time_factor, done,
+                           fallback)
 
     # --- controller callbacks --------------------------------------------------------------
 

@@ -5,8 +5,8 @@ Layer: devices. Standard properties come from indi.standard; these are the Seest
 
 from __future__ import annotations
 
-from ..indi.model import NumberVector, Perm, Rule, SwitchVector
-from ..indi.standard._build import choice, numbers, one_number, switches
+from ..indi.model import NumberVector, Perm, Rule, SwitchVector, TextVector
+from ..indi.standard._build import choice, numbers, one_number, switches, texts
 
 CONNECTION_GROUP = "Connection"
 SEESTAR_GROUP = "Seestar"
@@ -44,3 +44,13 @@ def guide_ra_rate(device: str, sky: bool = False) -> SwitchVector:
     return choice(device, "SEESTAR_GUIDE_RA", "Guide RA rate", SEESTAR_GROUP,
                   [("RA_AXIS", "RA axis (like an EQ mount)"), ("RA_SKY", "Sky (no cos dec)")],
                   1 if sky else 0)
+
+
+def seestar_paths(device: str) -> TextVector:
+    """SEESTAR_PATHS (ro): which path each function takes, the private protocol or the
+    scope's own Alpaca server (issue 14; README "The Seestar's Alpaca server")."""
+    members = [("ALPACA_SERVER", "Alpaca server", ""), ("EXPOSURES", "Single exposures", ""),
+               ("PULSE_GUIDE", "Guide pulses", ""), ("DEW_HEATER", "Dew heater", ""),
+               ("OTHERS", "Everything else", "")]
+    return texts(device, "SEESTAR_PATHS", "Paths", SEESTAR_GROUP, members, perm=Perm.RO,
+                 timeout_s=0)

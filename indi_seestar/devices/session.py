@@ -28,6 +28,7 @@ from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
 from ..seestar.timeouts import Timeouts
 from . import advice
+from .alpaca_paths import AlpacaPaths
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class SimulatorEndpoints:
     time_factor: float
     stop: Callable[[], None]
     wide_image_port: int | None = None  # the S30P's wide camera (4804)
+    alpaca_port: int | None = None  # ZWO's Alpaca server (32323), None without one
+    alpaca_discovery_port: int | None = None  # its UDP discovery (32227)
     files_port: int = 80  # its HTTP file server
 
 
@@ -108,6 +111,8 @@ class SeestarSession:
         #: The driver's devices by role (mount, camera, focuser, wheel), for cross-device reads
         #: such as the camera's FITS keywords; set once by cli.py.
         self.peers: dict[str, Any] = {}
+        #: The scope's own Alpaca server as a second path (issue 14), found at each open.
+        self.alpaca = AlpacaPaths(self._notify)
 
     # --- address ------------------------------------------------------------------------
 
@@ -211,6 +216,7 @@ class SeestarSession:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        self.alpaca.close()
         if client is not None:
             self._tell_open(None)
             await client.close()
@@ -251,6 +257,10 @@ class SeestarSession:
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
                                    wide_image_port=sim.wide_image_port or base.wide_image_port,
                                    discovery_address="127.0.0.1", time_factor=sim.time_factor,
+                                   alpaca=base.alpaca if sim.alpaca_port else "off",
+                                   alpaca_port=sim.alpaca_port or base.alpaca_port,
+                                   alpaca_discovery_port=(sim.alpaca_discovery_port
+                                                          or base.alpaca_discovery_port),
                                    files_port=sim.files_port)
 
     async def _claim(self, cfg: SeestarConfig) -> None:
@@ -318,6 +328,7 @@ class SeestarSession:
             if isinstance(exc, IndiSeestarError):
                 raise advice.explain(exc, cfg.host, cfg.control_port, self._config_file) from exc
             raise
+        await self.alpaca.open(cfg)
         self._client = client
         self.sessions_opened += 1
         self._was_master = client.state.is_master

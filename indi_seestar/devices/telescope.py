@@ -42,6 +42,7 @@ from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
 from . import props
+from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .mount_motion import MotionControl
 from .mount_site import (
@@ -87,6 +88,7 @@ class Mount(SeestarDevice):
         n = self.name
         self.slews = SlewControl(self)
         self.motion = MotionControl(self)
+        self.paths = add_paths_property(self)
         self.eod = self.add(std.equatorial_eod_coord(n), connected_only=True, on_new=self.slews.on_eod)
         self.coord_set = self.add(std.on_coord_set(n), connected_only=True)
         self.target = self.add(std.target_eod_coord(n), connected_only=True)
@@ -190,6 +192,7 @@ class Mount(SeestarDevice):
         self._show_horizontal(publish=False)
         self._show_mount_type(state, publish=False)
         self.motion.start(client)
+        follow_paths(self, self.paths, self.session.alpaca)
         self.keep_until_session_end(client.subscribe(self._on_event),
                                     client.on_state_change(self._on_state))
 

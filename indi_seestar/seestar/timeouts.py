@@ -69,6 +69,14 @@ class Timeouts:
     thread_join_s: float = 3.0
     #: UDP discovery listening window.
     discovery_window_s: float = 2.0
+    #: ZWO's Alpaca server (issue 14): each call (alpyca's own default is 5 s); finding it
+    #: (Alpaca discovery window, management API); one ImageBytes download (4 MB on an S50,
+    #: 16.8 MB on the Pro models, over Wi-Fi); and, beyond an exposure or a guide pulse, the
+    #: wait for ImageReady / the end of IsPulseGuiding (readout, a busy scope).
+    alpaca_call_s: float = 5.0
+    alpaca_probe_s: float = 2.0
+    alpaca_image_s: float = 30.0
+    alpaca_ready_margin_s: float = 10.0
     #: One HTTP request to the scope's file server (a folder index, or a file of up to ~50 MB
     #: over Wi-Fi).
     files_s: float = 120.0

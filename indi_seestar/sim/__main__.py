@@ -1,7 +1,8 @@
 """`indi_seestar_sim`: run the fake Seestar on loopback until SIGINT/SIGTERM.
 
 Layer: sim (command line). Prints one line `ready control=<port> image=<port> discovery=<port>`
-per fake on stdout once all serve, and logs to stderr. `--count N` runs N fakes side by side
+(then ` alpaca=<port>` with `--alpaca-port`, ` wide=<port>` on an S30P) per fake on stdout
+once all serve, and logs to stderr. `--count N` runs N fakes side by side
 (several Seestars on one indiserver): fake i (from 0) listens on each given port + i (0 stays
 "any free port"), has seed + i and its own serial number, so each answers discovery as itself.
 `--trace FILE` records timing for the benchmarks (sim/trace.py; fake i > 0 writes FILE.i);
@@ -49,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sky-catalogue", type=Path, default=None,
                    help="compact Tycho-2 star file (default: <venv>/share/indi_seestar/tycho2-sky.npy, "
                         "written by `make sky`; without it a seeded random star field)")
+    p.add_argument("--alpaca-port", type=int, default=None,
+                   help="run ZWO's Alpaca server on this HTTP port (0 = a free port; 32323 on a "
+                        "scope); the ready line then names it")
+    p.add_argument("--alpaca-discovery-port", type=int, default=0,
+                   help="UDP port of Alpaca discovery (32227 on a scope; default a free port)")
+    p.add_argument("--alpaca-version", default=None,
+                   help="the Alpaca server build, e.g. 1.0.9, 1.1.2-1, 1.2.0-3 (the newest; "
+                        "older builds send the ImageBytes header mistakes)")
     p.add_argument("--count", type=int, default=1, help="how many fakes side by side (default 1)")
     p.add_argument("--log-level", default="WARNING")
     return p
@@ -77,7 +86,12 @@ async def _serve(args: argparse.Namespace) -> None:
                            sky_catalogue=args.sky_catalogue or "default",
                            serial=serial_of(i, args.seed),
                            idle_drop_s=("profile" if args.idle_drop_s is None
-                                        else (args.idle_drop_s or None)))
+                                        else (args.idle_drop_s or None)),
+                           alpaca_port=(None if args.alpaca_port is None
+                                        else _port(args.alpaca_port, i)),
+                           alpaca_discovery_port=_port(args.alpaca_discovery_port, i),
+                           **({"alpaca_version": args.alpaca_version}
+                              if args.alpaca_version else {}))
         if args.trace is not None:
             trace = args.trace if i == 0 else args.trace.with_name(f"{args.trace.name}.{i}")
             fake.enable_trace(Trace(trace))
@@ -96,8 +110,9 @@ async def _serve(args: argparse.Namespace) -> None:
             logging.getLogger("indi_seestar_sim").info("fake serial %s on control port %d",
                                                        fake.state.serial, fake.control_port)
             wide = f" wide={fake.wide_image_port}" if fake.wide_image_port is not None else ""
+            alpaca = f" alpaca={fake.alpaca_port}" if fake.alpaca_port is not None else ""
             sys.stdout.write(f"ready control={fake.control_port} image={fake.image_port} "
-                             f"discovery={fake.discovery_port}{wide}\n")
+                             f"discovery={fake.discovery_port}{alpaca}{wide}\n")
         sys.stdout.flush()
         await stop.wait()
     finally:

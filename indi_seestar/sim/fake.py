@@ -17,6 +17,8 @@ from typing import Any, Literal, TypeVar
 
 from ..protocol.auth import load_public_key
 from ..protocol.methods import Method
+from .alpaca_server import DEFAULT_VERSION as ALPACA_DEFAULT_VERSION
+from .alpaca_server import AlpacaServer
 from .bus import EventBus
 from .camera import Camera
 from .clock import SimClock
@@ -70,6 +72,9 @@ class FakeSeestar:
         clock: SimClock | None = None,
         serial: str | None = None,
         idle_drop_s: float | None | str = "profile",
+        alpaca_port: int | None = None,
+        alpaca_discovery_port: int = 0,
+        alpaca_version: str = ALPACA_DEFAULT_VERSION,
     ) -> None:
         self.profile = Profile.make(model, firmware)
         self.clock = clock or SimClock(time_factor)
@@ -118,6 +123,12 @@ class FakeSeestar:
         if self.second_view is not None:
             self.wide_image = ImageServer(self.core, self.second_view.camera, self.view,
                                           zip_previews=self.profile.zip_previews)
+        #: ZWO's Alpaca server (HTTP 32323, UDP 32227) when `alpaca_port` is given (0 = free).
+        self.alpaca: AlpacaServer | None = None
+        self._alpaca_ports = (alpaca_port, alpaca_discovery_port)
+        if alpaca_port is not None:
+            self.alpaca = AlpacaServer(self.core, self.camera, self.mount_ops, self.extras, host,
+                                       alpaca_version)
         self.loop: asyncio.AbstractEventLoop | None = None
         if self.profile.login_required and key is None:
             _log.warning("firmware %s requires login but no public key was given: nobody can log in",
@@ -135,6 +146,8 @@ class FakeSeestar:
         if self.wide_image is not None and self.second_view is not None:
             await self.wide_image.start(self.host, self._wide_port)
             self.second_view.start()
+        if self.alpaca is not None:
+            await self.alpaca.start(self._alpaca_ports[0] or 0, self._alpaca_ports[1])
         await self.files.start(self.host, 0)  # the scope's HTTP file server (80 on a real one)
         self.core.spawn("pi_status", self.extras.pi_status_loop())
 
@@ -146,6 +159,8 @@ class FakeSeestar:
         if self.wide_image is not None:
             await self.wide_image.stop()
         await self.discovery.stop()
+        if self.alpaca is not None:
+            await self.alpaca.stop()
         await self.files.stop()
         await self.core.close()
         if self.core.trace is not None:
@@ -187,6 +202,16 @@ class FakeSeestar:
     def discovery_port(self) -> int:
         """UDP port of discovery (4720)."""
         return self.discovery.port
+
+    @property
+    def alpaca_port(self) -> int | None:
+        """HTTP port of the Alpaca server (32323), None without one."""
+        return self.alpaca.port if self.alpaca is not None else None
+
+    @property
+    def alpaca_discovery_port(self) -> int | None:
+        """UDP port of Alpaca discovery (32227), None without the server."""
+        return self.alpaca.discovery_port if self.alpaca is not None else None
 
     # --- test helpers --------------------------------------------------------------------------
 

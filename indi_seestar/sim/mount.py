@@ -311,6 +311,19 @@ class Mount:
         st = replace(self.state(t), drift=(ra_arcsec_s, dec_arcsec_s))
         self._push(t, bake(st, t, self._lst))
 
+    def guide(self, ra_arcsec_s: float, dec_arcsec_s: float, t_s: float | None = None) -> bool:
+        """Guide motion (RA/Dec arcsec/s on top of the drift) from `t_s` (default now; not before
+        the last change); False when not tracking (nothing changes)."""
+        t = self._now() if t_s is None else max(t_s, self._times[-1])
+        st = self.state(t)
+        if (not st.tracking or st.parked or st.slew is not None
+                or not isinstance(st.anchor, SkyAnchor)):
+            return False
+        ra, dec = radec_at(st, t, self._lst)
+        rates = (st.drift[0] + ra_arcsec_s, st.drift[1] + dec_arcsec_s)
+        self._push(t, replace(st, manual=None, anchor=SkyAnchor(ra, dec, t, *rates)))
+        return True
+
     def set_site(self, lat_deg: float, lon_deg: float) -> None:
         """New site; a tracking mount keeps its RA/Dec, a still one keeps its axes."""
         t = self._now()

@@ -26,6 +26,7 @@ HEADLINES = {
     "B4": ("idle_rss_mb", "growth_pct"),
     "B5": ("max_stall_ms", "getproperties_ms"),
     "B6": (),
+    "B6A": (),
     "B8": (),
     "B9": ("ratio_cpu_per_frame_n2", "ratio_cpu_per_frame_n4", "ratio_rss_n2", "ratio_rss_n4"),
     "B7": ("wire_bytes_ratio",),
@@ -40,6 +41,7 @@ ALWAYS = {
     "B5": (("idle_getproperties_ms",), ("idle_max_stall_ms",)),
     "B6": tuple(("exposures", e, mode, "request_to_blob_s") for e in ("0.05", "1")
                 for mode in ("back_to_back", "random_phase")),
+    "B6A": tuple((path, "full/0.05", "request_to_blob_s") for path in ("private", "alpaca")),
     "B8": tuple((size, key) for size in ("1080x1920x3", "2160x3840x3")
                 for key in ("latency_ratio", "cpu_ratio", "ours_cpu_per_image_s", "floor_cpu_per_image_s")),
     "B9": tuple((f"n{n}", key) for n in (1, 2, 4) for key in ("cpu_per_frame_ms", "rss_mb")),

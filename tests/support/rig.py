@@ -52,6 +52,10 @@ def write_config(path: Path, fake: FakeSeestar, *, time_factor: float = 1.0,
             "discovery_address": "127.0.0.1",
             "time_factor": time_factor,
             **({"wide_image_port": fake.wide_image_port} if fake.wide_image_port else {}),
+            # the fake's Alpaca server when it runs one (issue 14), else a port nothing answers
+            **({"alpaca_port": fake.alpaca_port,
+                "alpaca_discovery_port": fake.alpaca_discovery_port}
+               if getattr(fake, "alpaca_port", None) else {}),
         },
         "devices": {"prefix": PREFIX},
     }
