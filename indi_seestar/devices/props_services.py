@@ -1,0 +1,63 @@
+"""Factories for the INDI properties of the scope's own services (autofocus, solve, power...).
+
+Layer: devices. Declared once each here; libindi has no standard names for these procedures,
+so they carry a SEESTAR_ prefix and sit in their own groups (docs/services.md).
+"""
+
+from __future__ import annotations
+
+from ..indi.model import NumberVector, Perm, Rule, SwitchVector, TextVector
+from ..indi.standard._build import numbers, one_number, switches, texts
+
+AUTOFOCUS_GROUP = "Autofocus"
+SOLVE_GROUP = "Plate Solve"
+
+
+def start_stop(device: str, name: str, label: str, group: str, prefix: str,
+               *, timeout_s: float = 300) -> SwitchVector:
+    """<name>: <prefix>_START, <prefix>_STOP buttons (AtMostOne)."""
+    return switches(device, name, label, group, Rule.AT_MOST_ONE,
+                    [(f"{prefix}_START", "Start", False), (f"{prefix}_STOP", "Stop", False)],
+                    timeout_s=timeout_s)
+
+
+def autofocus(device: str) -> SwitchVector:
+    """SEESTAR_AUTOFOCUS: AUTOFOCUS_START, AUTOFOCUS_STOP (the scope's own autofocus)."""
+    return start_stop(device, "SEESTAR_AUTOFOCUS", "Autofocus", AUTOFOCUS_GROUP, "AUTOFOCUS")
+
+
+def autofocus_status(device: str) -> NumberVector:
+    """SEESTAR_AUTOFOCUS_STATUS (ro): points measured, last point, final position."""
+    members = [one_number("AF_POINTS", "Points measured", "%.f", 0, 1000, 0, 0),
+               one_number("AF_POSITION", "Last position (steps)", "%.f", 0, 100000, 0, 0),
+               one_number("AF_STAR_SIZE", "Last star size (px)", "%.2f", 0, 1000, 0, 0),
+               one_number("AF_BEST_POSITION", "Result (steps)", "%.f", 0, 100000, 0, 0)]
+    return numbers(device, "SEESTAR_AUTOFOCUS_STATUS", "Autofocus progress", AUTOFOCUS_GROUP,
+                   members, perm=Perm.RO, timeout_s=0)
+
+
+def autofocus_curve(device: str) -> TextVector:
+    """SEESTAR_AUTOFOCUS_CURVE (ro): CURVE = "position:star size" pairs measured so far."""
+    return texts(device, "SEESTAR_AUTOFOCUS_CURVE", "Autofocus curve", AUTOFOCUS_GROUP,
+                 [("CURVE", "Position:size", "")], perm=Perm.RO, timeout_s=0)
+
+
+def plate_solve(device: str) -> SwitchVector:
+    """SEESTAR_SOLVE: SOLVE (solve the view), SOLVE_SYNC (solve, then sync), SOLVE_STOP."""
+    return switches(device, "SEESTAR_SOLVE", "Plate solve", SOLVE_GROUP, Rule.AT_MOST_ONE,
+                    [("SOLVE", "Solve", False), ("SOLVE_SYNC", "Solve and sync", False),
+                     ("SOLVE_STOP", "Stop", False)], timeout_s=60)
+
+
+def solve_result(device: str) -> NumberVector:
+    """SEESTAR_SOLVE_RESULT (ro): J2000 and JNow centre, rotation, field, stars."""
+    members = [one_number("RA_J2000", "RA J2000 (hh:mm:ss)", "%010.6m", 0, 24, 0, 0),
+               one_number("DEC_J2000", "Dec J2000 (dd:mm:ss)", "%010.6m", -90, 90, 0, 0),
+               one_number("RA_JNOW", "RA JNow (hh:mm:ss)", "%010.6m", 0, 24, 0, 0),
+               one_number("DEC_JNOW", "Dec JNow (dd:mm:ss)", "%010.6m", -90, 90, 0, 0),
+               one_number("ANGLE_DEG", "Rotation (deg)", "%.2f", 0, 360, 0, 0),
+               one_number("FOV_W_DEG", "Field width (deg)", "%.3f", 0, 180, 0, 0),
+               one_number("FOV_H_DEG", "Field height (deg)", "%.3f", 0, 180, 0, 0),
+               one_number("STARS", "Stars", "%.f", 0, 1e6, 0, 0)]
+    return numbers(device, "SEESTAR_SOLVE_RESULT", "Solve result", SOLVE_GROUP, members,
+                   perm=Perm.RO, timeout_s=0)
