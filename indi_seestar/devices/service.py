@@ -63,6 +63,8 @@ class Procedure:
         self.on_end: Callable[[State], None] = lambda state: None
         #: Which events of `event` belong to this procedure (e.g. not a goto's own solves).
         self.accept: Callable[[Event], bool] = lambda event: True
+        #: Work after the scope's `complete` (e.g. a sync): its (state, message) ends the run.
+        self.after_complete: Callable[[], Awaitable[tuple[State, str | None]]] | None = None
 
     # --- INDI side ---------------------------------------------------------------------------
 
@@ -112,7 +114,12 @@ class Procedure:
             self._arm_guard()
             self.host.publish(self.switch, state=State.BUSY)
         elif state == StageState.COMPLETE:
-            self.finish(State.OK, None)
+            if self.after_complete is None:
+                self.finish(State.OK, None)
+            elif self._guard is not None:  # once: a second `complete` flavour may follow
+                self._guard.cancel()
+                self._guard = None
+                self.host.spawn(self._complete(self.after_complete))
         elif state == StageState.FAIL:
             error, code = event.get("error"), event.get("code")
             reason = str(error) if error else "failed"
@@ -120,6 +127,14 @@ class Procedure:
                         + (f" (code {code})" if code is not None else ""))
         elif state == StageState.CANCEL:
             self.finish(State.IDLE, f"[INFO] {self.label} stopped")
+
+    async def _complete(self, after: Callable[[], Awaitable[tuple[State, str | None]]]) -> None:
+        try:
+            state, message = await after()
+        except IndiSeestarError as exc:
+            state, message = State.ALERT, f"[ERROR] {self.label} failed: {exc}"
+        if self.running:
+            self.finish(state, message)
 
     def _begin(self, *, ours: bool) -> None:
         self.running, self.ours = True, ours

@@ -56,6 +56,7 @@ from .mount_site import (
     site_from_scope,
 )
 from .mount_slew import SlewControl
+from .mount_solve import PlateSolve
 from .mount_status import Activity, ScopeFlags, Status, derive
 
 #: libindi republishes the pointing when it moved more than this (or the state changed).
@@ -101,6 +102,7 @@ class Mount(SeestarDevice):
         self.goto_mode = self.add(props.goto_mode(n, centered=False), connected_only=True,
                                   saved=True)
         self.motion.init_properties()
+        self.solve = PlateSolve(self, self.add, lambda ra, dec: self.set_pointing(ra, dec, force=True))
         self.load_saved(self.goto_mode)
         self._geo_saved = self.load_saved(self.geo)
         self.activity = Activity.IDLE
@@ -179,12 +181,14 @@ class Mount(SeestarDevice):
         self._show_mount_type(state, publish=False)
         self.motion.start(client)
         self.keep_until_session_end(client.subscribe(self._on_event),
-                                    client.on_state_change(self._on_state))
+                                    client.on_state_change(self._on_state),
+                                    client.subscribe(self.solve.feed))
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any motion (disconnect stops everything at once); events no longer arrive."""
         self._poll = None
         self.activity = Activity.IDLE
+        self.solve.reset()
         await self.motion.stop(client, "disconnected")
 
     async def on_connect(self) -> None:
