@@ -67,6 +67,7 @@ def build_devices(cfg: configuration.Config,
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
+    from .devices.power import Power
     from .devices.session import SeestarSession
     from .devices.telescope import Mount
 
@@ -81,8 +82,9 @@ def build_devices(cfg: configuration.Config,
     camera = Camera(f"{prefix} Camera", session)
     focuser = Focuser(f"{prefix} Focuser", session)
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
-    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel)
-    return session, [mount, camera, focuser, wheel]
+    power = Power(f"{prefix} Power", session)  # AUX: dew heater, battery, storage (issue 12)
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, power=power)
+    return session, [mount, camera, focuser, wheel, power]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:

@@ -61,3 +61,44 @@ def solve_result(device: str) -> NumberVector:
                one_number("STARS", "Stars", "%.f", 0, 1e6, 0, 0)]
     return numbers(device, "SEESTAR_SOLVE_RESULT", "Solve result", SOLVE_GROUP, members,
                    perm=Perm.RO, timeout_s=0)
+
+
+POWER_GROUP = "Power"
+SYSTEM_GROUP = "System"
+
+
+def battery(device: str) -> NumberVector:
+    """SEESTAR_BATTERY (ro): charge %, charging (1/0), battery and board temperatures."""
+    members = [one_number("BATTERY_PERCENT", "Battery (%)", "%.0f", 0, 100, 0, 0),
+               one_number("BATTERY_CHARGING", "Charging (1 = yes)", "%.0f", 0, 1, 0, 0),
+               one_number("BATTERY_TEMP_C", "Battery temperature (C)", "%.1f", -50, 150, 0, 0),
+               one_number("BOARD_TEMP_C", "Board temperature (C)", "%.1f", -50, 150, 0, 0)]
+    return numbers(device, "SEESTAR_BATTERY", "Battery", POWER_GROUP, members, perm=Perm.RO,
+                   timeout_s=0)
+
+
+def charger(device: str) -> TextVector:
+    """SEESTAR_CHARGER (ro): CHARGER_STATUS as the scope words it ("Charging", "Full"...)."""
+    return texts(device, "SEESTAR_CHARGER", "Charger", POWER_GROUP,
+                 [("CHARGER_STATUS", "Status", "")], perm=Perm.RO, timeout_s=0)
+
+
+def storage(device: str) -> NumberVector:
+    """SEESTAR_STORAGE (ro): free and total MB, used %."""
+    members = [one_number("STORAGE_FREE_MB", "Free (MB)", "%.0f", 0, 1e9, 0, 0),
+               one_number("STORAGE_TOTAL_MB", "Total (MB)", "%.0f", 0, 1e9, 0, 0),
+               one_number("STORAGE_USED_PERCENT", "Used (%)", "%.0f", 0, 100, 0, 0)]
+    return numbers(device, "SEESTAR_STORAGE", "Storage", POWER_GROUP, members, perm=Perm.RO,
+                   timeout_s=0)
+
+
+def system(device: str) -> SwitchVector:
+    """SEESTAR_SYSTEM: REBOOT, SHUTDOWN (each armed here, done by SEESTAR_SYSTEM_CONFIRM)."""
+    return switches(device, "SEESTAR_SYSTEM", "Scope power", SYSTEM_GROUP, Rule.AT_MOST_ONE,
+                    [("REBOOT", "Reboot", False), ("SHUTDOWN", "Shut down", False)])
+
+
+def system_confirm(device: str) -> SwitchVector:
+    """SEESTAR_SYSTEM_CONFIRM: CONFIRM (do the armed reboot/shutdown), CANCEL."""
+    return switches(device, "SEESTAR_SYSTEM_CONFIRM", "Confirm", SYSTEM_GROUP, Rule.AT_MOST_ONE,
+                    [("CONFIRM", "Yes, do it", False), ("CANCEL", "Cancel", False)])

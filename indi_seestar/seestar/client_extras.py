@@ -1,4 +1,5 @@
-"""ExtraCommands: SeestarClient's autofocus, dark library, plate solve, dew heater, site, clock.
+"""ExtraCommands: SeestarClient's autofocus, dark library, plate solve, dew heater, site, clock,
+power status, LEDs, reboot and shutdown.
 
 Layer: seestar (asyncio engine). Must not import indi/, devices/ or sim/.
 A mixin of SeestarClient; each coroutine returns once the firmware has accepted the command
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..protocol import methods
 from ..protocol.codes import ErrorCode
+from ..protocol.power import PowerStatus, parse_power_status
 from .commands import Commands, raise_for_reply
 
 
@@ -69,3 +71,21 @@ class ExtraCommands(Commands):
         if utc.tzinfo is None:
             raise ValueError("set_time needs an aware datetime")
         await self._send(methods.pi_set_time(utc.astimezone(UTC), "UTC"))
+
+    async def get_power_status(self, previous: PowerStatus | None = None) -> PowerStatus:
+        """Battery, charger, temperatures, storage, heater and LEDs (get_device_state)."""
+        reply = await self._send(methods.get_device_state(["pi_status", "storage", "setting"]),
+                                 self._t.device_state_s)
+        return parse_power_status(reply.result, previous)
+
+    async def set_dark_mode(self, dark: bool) -> None:
+        """The scope's LEDs off (True) or on."""
+        await self._send(methods.set_dark_mode(dark))
+
+    async def reboot(self) -> None:
+        """Reboot the scope (the connection drops; the engine reconnects)."""
+        await self._send(methods.pi_reboot())
+
+    async def shutdown(self) -> None:
+        """Shut the scope down (the connection drops for good)."""
+        await self._send(methods.pi_shutdown())

@@ -127,6 +127,9 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         on = bool(h.get("state", value > 0))
         st.heater_value = max(0, min(100, value)) if on else 0
         st.settings["heater_enable"] = on
+        # setting.heater as seestar-protocol.md §8.8 describes it; not in the 6.70/7.06
+        # recordings, so only shown once the heater was set [unverified]
+        st.settings["heater"] = {"state": on, "value": st.heater_value}
         return 0
 
     def start_polar_align(call: Call) -> Any:
@@ -179,4 +182,7 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         Method.START_POLAR_ALIGN: start_polar_align,
         Method.STOP_POLAR_ALIGN: lambda call: int(ops.core.cancel("polar_align") and 0),
         Method.PI_OUTPUT_SET2: heater,
+        # reboot / shutdown are accepted and counted; the fake keeps running [simplification]
+        Method.PI_REBOOT: lambda call: 0,
+        Method.PI_SHUTDOWN: lambda call: 0,
     })

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
-from . import sky
+from . import power, sky
 from .core import SimCommandError, SimCore, lapse_ms
 from .motors import WHEEL_MOVE_S
 from .render import psf_sigma_px
@@ -227,11 +227,17 @@ class ExtrasOps:
     # --- PiStatus ----------------------------------------------------------------------------
 
     async def pi_status_loop(self) -> None:
-        """PiStatus {temp} about every 5 scope seconds (at least 1 real second apart)."""
+        """PiStatus about every 5 scope seconds (at least 1 real second apart): the board
+        temperature each time, the battery fields when the charge's whole percent changed."""
         core, st = self._core, self._core.state
         k = 0
+        last_s = core.clock.now_s()
         while True:
             await asyncio.sleep(max(core.clock.real_s(PI_STATUS_PERIOD_S), MIN_REAL_PI_STATUS_S))
             k += 1
+            now_s = core.clock.now_s()
+            changed = power.advance_battery(st, now_s - last_s)
+            last_s = now_s
             st.board_temp_c = round(45.0 + 2.0 * math.sin(k / 7.0) + (3.0 if st.heater_value else 0.0), 6)
-            core.bus.emit(EventName.PI_STATUS, temp=st.board_temp_c)
+            fields = power.battery_fields(st) if changed else {}
+            core.bus.emit(EventName.PI_STATUS, temp=st.board_temp_c, **fields)

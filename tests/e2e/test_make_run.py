@@ -23,7 +23,7 @@ from tests.support.rig import PREFIX, venv_bin
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-ROLES = ("Mount", "Camera", "Focuser", "Filter Wheel")
+ROLES = ("Mount", "Camera", "Focuser", "Filter Wheel", "Power")
 
 
 def _getprop(port: int, spec: str) -> dict[str, str]:
@@ -123,7 +123,7 @@ def test_make_install_stages_a_wrapper_and_a_real_drivers_file(tmp_path):
     with IndiServer(free_port(), workdir=tmp_path / "srv", path_dirs=[wrapper.parent],
                     env=env) as server:
         server.start_driver("indi_seestar")  # found on PATH through the wrapper, as KStars does
-        until(lambda: len(_getprop(server.port, "*.DRIVER_INFO.DRIVER_INTERFACE")) == 4, 30,
+        until(lambda: len(_getprop(server.port, "*.DRIVER_INFO.DRIVER_INTERFACE")) == len(ROLES), 30,
               interval_s=0.2, what="the devices of the installed driver")
 
 

@@ -87,6 +87,9 @@ CASES: list[tuple[Callable[..., Call], tuple[Any, ...], Method, Any]] = [
     (methods.set_user_location, (52, 13.4), M.SET_USER_LOCATION, {"lat": 52.0, "lon": 13.4, "force": True}),
     (methods.pi_set_time, (datetime(2026, 3, 31, 20, 34, 6),), M.PI_SET_TIME,
      [{"year": 2026, "mon": 3, "day": 31, "hour": 20, "min": 34, "sec": 6, "time_zone": "UTC"}]),
+    (methods.set_dark_mode, (True,), M.SET_SETTING, {"dark_mode": True}),
+    (methods.pi_reboot, (), M.PI_REBOOT, NO),
+    (methods.pi_shutdown, (), M.PI_SHUTDOWN, NO),
 ]
 
 
