@@ -29,6 +29,7 @@ from ..indi.wire import Snooped
 from ..seestar.client import SeestarClient
 from . import camera_frame
 from .base import SeestarDevice
+from .camera_darks import DarkLibrary
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
 from .camera_fits import (
     Optics,
@@ -99,6 +100,8 @@ class Camera(SeestarDevice):
         self._snooped = SnoopedValues()
         self._snooping: set[str] = set()
         self._file_path_added = False
+        self.darks = DarkLibrary(self, self.add, gain=lambda: round(self.gain["GAIN"]),
+                                 exposing=lambda: self.exposure.state is State.BUSY)
 
     # --- session ---------------------------------------------------------------------------
 
@@ -126,9 +129,12 @@ class Camera(SeestarDevice):
         self.exposures.session_started()
         self._show_file_path_property()
         self._snoop_foreign()
+        await self.darks.on_session(client)
+        self.keep_until_session_end(client.subscribe(self.darks.feed))
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any exposure and put the wheel back if a dark moved it."""
+        self.darks.reset()
         await self.exposures.close(client)
 
     # --- what the exposure pipeline reads and reports --------------------------------------

@@ -102,3 +102,31 @@ def system_confirm(device: str) -> SwitchVector:
     """SEESTAR_SYSTEM_CONFIRM: CONFIRM (do the armed reboot/shutdown), CANCEL."""
     return switches(device, "SEESTAR_SYSTEM_CONFIRM", "Confirm", SYSTEM_GROUP, Rule.AT_MOST_ONE,
                     [("CONFIRM", "Yes, do it", False), ("CANCEL", "Cancel", False)])
+
+
+DARKS_GROUP = "Dark Library"
+
+
+def darks(device: str) -> SwitchVector:
+    """SEESTAR_DARKS: DARKS_START, DARKS_STOP (the scope's own dark library)."""
+    return start_stop(device, "SEESTAR_DARKS", "Dark library", DARKS_GROUP, "DARKS")
+
+
+def darks_settings(device: str, exposure_s: float) -> NumberVector:
+    """SEESTAR_DARKS_SETTINGS: DARKS_EXPOSURE (s) the library is built for (the stack sub)."""
+    return numbers(device, "SEESTAR_DARKS_SETTINGS", "Dark exposure", DARKS_GROUP,
+                   [one_number("DARKS_EXPOSURE", "Sub exposure (s)", "%.1f", 1, 600, 1, exposure_s)])
+
+
+def darks_progress(device: str) -> NumberVector:
+    """SEESTAR_DARKS_PROGRESS (ro): DARKS_PERCENT."""
+    return numbers(device, "SEESTAR_DARKS_PROGRESS", "Dark progress", DARKS_GROUP,
+                   [one_number("DARKS_PERCENT", "Done (%)", "%.0f", 0, 100, 0, 0)],
+                   perm=Perm.RO, timeout_s=0)
+
+
+def darks_library(device: str) -> TextVector:
+    """SEESTAR_DARKS_LIBRARY (ro): what the last library built covers (exposure, gain, date)."""
+    return texts(device, "SEESTAR_DARKS_LIBRARY", "Dark library", DARKS_GROUP,
+                 [("LIBRARY_EXPOSURE", "Exposure (s)", ""), ("LIBRARY_GAIN", "Gain", ""),
+                  ("LIBRARY_DATE", "Built (UTC)", "")], perm=Perm.RO, timeout_s=0)

@@ -89,3 +89,14 @@ class ExtraCommands(Commands):
     async def shutdown(self) -> None:
         """Shut the scope down (the connection drops for good)."""
         await self._send(methods.pi_shutdown())
+
+    async def get_stack_exposure_ms(self) -> int | None:
+        """The stack sub length the scope is set to (setting exp_ms.stack_l), None if absent."""
+        reply = await self._send(methods.get_setting())
+        exp = reply.result.get("exp_ms") if isinstance(reply.result, dict) else None
+        value = exp.get("stack_l") if isinstance(exp, dict) else None
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    async def set_stack_exposure_ms(self, exposure_ms: int) -> None:
+        """Stack sub length (setting exp_ms.stack_l); the dark library is built for it."""
+        await self._send(methods.set_setting(exp_ms={"stack_l": int(exposure_ms)}))
