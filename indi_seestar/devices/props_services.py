@@ -7,7 +7,7 @@ so they carry a SEESTAR_ prefix and sit in their own groups (docs/services.md).
 from __future__ import annotations
 
 from ..indi.model import NumberVector, Perm, Rule, SwitchVector, TextVector
-from ..indi.standard._build import numbers, one_number, switches, texts
+from ..indi.standard._build import choice, numbers, one_number, switches, texts
 
 AUTOFOCUS_GROUP = "Autofocus"
 SOLVE_GROUP = "Plate Solve"
@@ -130,3 +130,41 @@ def darks_library(device: str) -> TextVector:
     return texts(device, "SEESTAR_DARKS_LIBRARY", "Dark library", DARKS_GROUP,
                  [("LIBRARY_EXPOSURE", "Exposure (s)", ""), ("LIBRARY_GAIN", "Gain", ""),
                   ("LIBRARY_DATE", "Built (UTC)", "")], perm=Perm.RO, timeout_s=0)
+
+
+POLAR_GROUP = "Polar Alignment"
+
+
+def polar_align(device: str) -> SwitchVector:
+    """SEESTAR_POLAR_ALIGN: PA_START (also resumes), PA_PAUSE, PA_STOP (EQ mode only)."""
+    return switches(device, "SEESTAR_POLAR_ALIGN", "Polar alignment", POLAR_GROUP, Rule.AT_MOST_ONE,
+                    [("PA_START", "Start", False), ("PA_PAUSE", "Pause", False), ("PA_STOP", "Stop", False)],
+                    timeout_s=300)
+
+
+def polar_arm(device: str, index: int = 3) -> SwitchVector:
+    """SEESTAR_POLAR_ARM: ARM_1..ARM_5, the firmware's dec_pos_index (3 = arm at the zenith)."""
+    labels = ["1 (lowest)", "2", "3 (zenith)", "4", "5 (lowest, other side)"]
+    return choice(device, "SEESTAR_POLAR_ARM", "Arm position", POLAR_GROUP,
+                  [(f"ARM_{i}", label) for i, label in enumerate(labels, start=1)], index - 1)
+
+
+def polar_progress(device: str) -> NumberVector:
+    """SEESTAR_POLAR_PROGRESS (ro): PA_PERCENT through the three points."""
+    return numbers(device, "SEESTAR_POLAR_PROGRESS", "Progress", POLAR_GROUP,
+                   [one_number("PA_PERCENT", "Done (%)", "%.0f", 0, 100, 0, 0)], perm=Perm.RO, timeout_s=0)
+
+
+def polar_step(device: str) -> TextVector:
+    """SEESTAR_POLAR_STEP (ro): STEP, the firmware's step (move1, delay1, ..., measuring)."""
+    return texts(device, "SEESTAR_POLAR_STEP", "Step", POLAR_GROUP, [("STEP", "Step", "")],
+                 perm=Perm.RO, timeout_s=0)
+
+
+def polar_error(device: str) -> NumberVector:
+    """SEESTAR_POLAR_ERROR (ro): altitude, azimuth and total error in arc-minutes."""
+    members = [one_number("PA_ALT_ARCMIN", "Altitude error (')", "%.1f", -3600, 3600, 0, 0),
+               one_number("PA_AZ_ARCMIN", "Azimuth error (')", "%.1f", -3600, 3600, 0, 0),
+               one_number("PA_TOTAL_ARCMIN", "Total error (')", "%.1f", 0, 5200, 0, 0)]
+    return numbers(device, "SEESTAR_POLAR_ERROR", "Polar error", POLAR_GROUP, members,
+                   perm=Perm.RO, timeout_s=0)

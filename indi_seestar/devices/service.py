@@ -11,7 +11,7 @@ A guard timer turns a procedure whose end never comes into Alert.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any, Protocol
 
 from ..errors import IndiSeestarError, ValueRejected
@@ -47,9 +47,12 @@ class ServiceHost(Protocol):
 class Procedure:
     """Start/stop switch of one firmware procedure and its life cycle (see module)."""
 
-    def __init__(self, host: ServiceHost, switch: SwitchVector, *, event: EventName, label: str,
-                 start_member: str, stop_member: str, guard_s: float) -> None:
-        self.host, self.switch, self.event, self.label = host, switch, event, label
+    def __init__(self, host: ServiceHost, switch: SwitchVector, *, event: EventName | Collection[str],
+                 label: str, start_member: str, stop_member: str, guard_s: float,
+                 running_states: Collection[str] = _RUNNING) -> None:
+        self.host, self.switch, self.label = host, switch, label
+        self.events = frozenset({event} if isinstance(event, str) else event)
+        self.running_states = frozenset(running_states)
         self.start_member, self.stop_member = start_member, stop_member
         self.guard_s = guard_s
         self.running = False
@@ -101,16 +104,16 @@ class Procedure:
 
     def feed(self, event: Event) -> None:
         """One scope event (every event of the session goes through here)."""
-        if event.name != self.event or not self.host.is_connected or not self.accept(event):
+        if event.name not in self.events or not self.host.is_connected or not self.accept(event):
             return
         state = event.state
-        if state in _RUNNING and not self.running:
+        if state in self.running_states and not self.running:
             self._begin(ours=False)
             self.host.message(f"the scope runs a {self.label} started by another client", "INFO")
         if not self.running:
             return
         self.on_event(event)
-        if state in _RUNNING:
+        if state in self.running_states:
             self._arm_guard()
             self.host.publish(self.switch, state=State.BUSY)
         elif state == StageState.COMPLETE:

@@ -100,3 +100,15 @@ class ExtraCommands(Commands):
     async def set_stack_exposure_ms(self, exposure_ms: int) -> None:
         """Stack sub length (setting exp_ms.stack_l); the dark library is built for it."""
         await self._send(methods.set_setting(exp_ms={"stack_l": int(exposure_ms)}))
+
+    async def start_polar_align(self, dec_pos_index: int = 3, restart: bool = True) -> None:
+        """3-point polar alignment (EQ mode; 207 in alt-az); 3PPA/EqModePA events follow."""
+        await self._send(methods.start_polar_align(dec_pos_index, restart))
+
+    async def stop_polar_align(self) -> None:
+        """End the polar alignment."""
+        await self._send(methods.stop_polar_align())
+
+    async def pause_polar_align(self) -> None:
+        """Pause the polar alignment's refresh."""
+        await self._send(methods.pause_polar_align())

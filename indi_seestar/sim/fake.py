@@ -34,6 +34,7 @@ from .state import DEFAULT_LAT_DEG, DEFAULT_LON_DEG, SimState
 from .usecases_camera import ViewOps
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
+from .usecases_polar import PolarAlign
 from .wiring import Ops
 
 _log = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ class FakeSeestar:
             pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
             key = load_public_key(pem)
         self.control = ControlServer(self.core, handlers, verify_key=key)
-        ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control)
+        self.polar = PolarAlign(self.core)
+        ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control, self.polar)
         register_state(handlers, ops)
         register_devices(handlers, ops)
         self.image = ImageServer(self.core, self.camera, self.view)
@@ -147,6 +149,11 @@ class FakeSeestar:
     def point_at(self, ra_hours: float, dec_deg: float, *, tracking: bool = True) -> None:
         """Put the true pointing at (ra, dec) at once, arm open (no events)."""
         self.state.mount.set_pointing(ra_hours, dec_deg, tracking=tracking)
+
+    def turn_polar_knobs(self, d_alt_arcmin: float, d_az_arcmin: float) -> None:
+        """The user turns the wedge's knobs: the polar misalignment changes by that much."""
+        alt, az = self.state.polar_error_arcmin
+        self.state.polar_error_arcmin = (alt + d_alt_arcmin, az + d_az_arcmin)
 
     def start_preview(self) -> None:
         """Start the star-mode live preview as iscope_start_view {"mode": "star"} would."""

@@ -157,6 +157,8 @@ class SimState:
     battery_temp_c: float = 25.0
     storage_total_mb: float = 51854.0
     storage_free_mb: float = 43862.0
+    #: Polar misalignment of the wedge in EQ mode, (alt, az) arcmin (sim/usecases_polar.py).
+    polar_error_arcmin: tuple[float, float] = (18.0, -27.0)
     clients: dict[int, ClientInfo] = field(default_factory=dict)
 
     @classmethod

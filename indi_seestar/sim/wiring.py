@@ -13,6 +13,7 @@ from .core import SimCore
 from .usecases_camera import ViewOps
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
+from .usecases_polar import PolarAlign
 
 if TYPE_CHECKING:
     from .rpc_server import ControlServer
@@ -28,3 +29,4 @@ class Ops:
     view: ViewOps
     extras: ExtrasOps
     control: ControlServer
+    polar: PolarAlign

@@ -90,6 +90,10 @@ CASES: list[tuple[Callable[..., Call], tuple[Any, ...], Method, Any]] = [
     (methods.set_dark_mode, (True,), M.SET_SETTING, {"dark_mode": True}),
     (methods.pi_reboot, (), M.PI_REBOOT, NO),
     (methods.pi_shutdown, (), M.PI_SHUTDOWN, NO),
+    (methods.start_polar_align, (3,), M.START_POLAR_ALIGN, {"restart": True, "dec_pos_index": 3}),
+    (methods.start_polar_align, (1, False), M.START_POLAR_ALIGN, {"restart": False, "dec_pos_index": 1}),
+    (methods.stop_polar_align, (), M.STOP_POLAR_ALIGN, NO),
+    (methods.pause_polar_align, (), M.PAUSE_POLAR_ALIGN, NO),
 ]
 
 
