@@ -1,4 +1,5 @@
-"""The scope's dew heater, battery, storage, LEDs and power switch as an INDI AUX device.
+"""The scope's dew heater, battery, storage, LEDs, power switch and start-up/shut-down sequences
+as an INDI AUX device.
 
 Layer: devices. "Seestar Power" (DRIVER_INTERFACE AUX) shares the driver's Seestar session.
 The dew heater uses libindi PowerInterface names (DEW_CHANNELS, DEW_DUTY_CYCLES, LED_CONTROL)
@@ -23,6 +24,7 @@ from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from . import props_services as props
 from .base import SeestarDevice
+from .startup import Sequences
 
 HEATER_LABELS = ("Dew heater",)
 #: The app's heater power when it is switched on without a figure.
@@ -54,6 +56,7 @@ class Power(SeestarDevice):
         self.storage = self.add(props.storage(n), connected_only=True)
         self.system = self.add(props.system(n), connected_only=True, on_new=self._on_system)
         self.confirm = self.add(props.system_confirm(n), connected_only=True, on_new=self._on_confirm)
+        self.sequences = Sequences(self, self.add, self._site)
         self.status = PowerStatus()
         self._armed: str | None = None
         self._arm_timer: asyncio.TimerHandle | None = None
@@ -72,8 +75,14 @@ class Power(SeestarDevice):
         self.spawn(self._poll())
 
     async def on_session_end(self, client: SeestarClient) -> None:
-        """Forget an armed reboot/shut down."""
+        """Forget an armed reboot/shut down and any sequence."""
         self._disarm()
+        self.sequences.reset()
+
+    def _site(self) -> tuple[float, float] | None:
+        """The site the mount knows (its GEOGRAPHIC_COORD), for the start-up sequence."""
+        site = getattr(self.session.peers.get("mount"), "site", None)
+        return None if site is None else (site.lat_deg, site.lon_east_deg)
 
     async def _poll(self) -> None:
         while True:

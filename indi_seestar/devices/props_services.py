@@ -168,3 +168,43 @@ def polar_error(device: str) -> NumberVector:
                one_number("PA_TOTAL_ARCMIN", "Total error (')", "%.1f", 0, 5200, 0, 0)]
     return numbers(device, "SEESTAR_POLAR_ERROR", "Polar error", POLAR_GROUP, members,
                    perm=Perm.RO, timeout_s=0)
+
+
+SEQUENCE_GROUP = "Sequences"
+
+
+def startup(device: str) -> SwitchVector:
+    """SEESTAR_STARTUP: STARTUP_START, STARTUP_STOP (the app's start-up, step by step)."""
+    return start_stop(device, "SEESTAR_STARTUP", "Start-up", SEQUENCE_GROUP, "STARTUP", timeout_s=600)
+
+
+def startup_options(device: str) -> SwitchVector:
+    """SEESTAR_STARTUP_OPTIONS (AnyOfMany): WITH_AUTOFOCUS, WITH_DARKS."""
+    return switches(device, "SEESTAR_STARTUP_OPTIONS", "Start-up also", SEQUENCE_GROUP, Rule.ANY_OF_MANY,
+                    [("WITH_AUTOFOCUS", "Autofocus", False), ("WITH_DARKS", "Dark library", False)])
+
+
+def shutdown_sequence(device: str) -> SwitchVector:
+    """SEESTAR_SHUTDOWN_SEQ: SHUTDOWN_SEQ_START, SHUTDOWN_SEQ_STOP (stop all, park, ...)."""
+    return start_stop(device, "SEESTAR_SHUTDOWN_SEQ", "Shut-down", SEQUENCE_GROUP, "SHUTDOWN_SEQ",
+                      timeout_s=300)
+
+
+def shutdown_options(device: str) -> SwitchVector:
+    """SEESTAR_SHUTDOWN_OPTIONS (AnyOfMany): WITH_POWER_OFF."""
+    return switches(device, "SEESTAR_SHUTDOWN_OPTIONS", "Shut-down also", SEQUENCE_GROUP,
+                    Rule.ANY_OF_MANY, [("WITH_POWER_OFF", "Power the scope off", False)])
+
+
+def sequence_status(device: str) -> TextVector:
+    """SEESTAR_SEQUENCE_STATUS (ro): SEQUENCE, STEP (running now), DONE (results so far)."""
+    return texts(device, "SEESTAR_SEQUENCE_STATUS", "Sequence", SEQUENCE_GROUP,
+                 [("SEQUENCE", "Sequence", ""), ("STEP", "Step", ""), ("DONE", "Done", "")],
+                 perm=Perm.RO, timeout_s=0)
+
+
+def sequence_progress(device: str) -> NumberVector:
+    """SEESTAR_SEQUENCE_PROGRESS (ro): STEP_NUMBER of STEP_COUNT."""
+    return numbers(device, "SEESTAR_SEQUENCE_PROGRESS", "Progress", SEQUENCE_GROUP,
+                   [one_number("STEP_NUMBER", "Step", "%.0f", 0, 20, 0, 0),
+                    one_number("STEP_COUNT", "Of", "%.0f", 0, 20, 0, 0)], perm=Perm.RO, timeout_s=0)
