@@ -20,7 +20,7 @@ from ..protocol.events import EventName
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from . import props_services as props
-from .service import Procedure, ServiceHost
+from .service import Procedure, ProcedureHelper, ServiceHost
 
 #: ~60 s on the scope, percent every ~6 s; no event for this long means it died.
 GUARD_S = 90.0
@@ -28,7 +28,7 @@ GUARD_S = 90.0
 DEFAULT_EXPOSURE_S = 10.0
 
 
-class DarkLibrary:
+class DarkLibrary(ProcedureHelper):
     """SEESTAR_DARKS, SEESTAR_DARKS_SETTINGS, SEESTAR_DARKS_PROGRESS, SEESTAR_DARKS_LIBRARY."""
 
     def __init__(self, host: ServiceHost, add: Any, *, gain: Callable[[], int],
@@ -57,14 +57,6 @@ class DarkLibrary:
             exposure_ms = None
         if exposure_ms:
             self.settings["DARKS_EXPOSURE"] = exposure_ms / 1000.0
-
-    def feed(self, event: Event) -> None:
-        """Every scope event (the device's subscription)."""
-        self.proc.feed(event)
-
-    def reset(self) -> None:
-        """The session ended."""
-        self.proc.reset()
 
     def _on_switch(self, values: dict[str, bool]) -> None:
         client = self.host.client

@@ -16,13 +16,13 @@ from ..indi.model import State
 from ..protocol.events import EventName
 from ..protocol.rpc import Event
 from . import props_services as props
-from .service import Procedure, ServiceHost
+from .service import Procedure, ProcedureHelper, ServiceHost
 
 #: An autofocus sweeps ~9-30 points of ~1-2 s each; no event for this long means it died.
 GUARD_S = 120.0
 
 
-class Autofocus:
+class Autofocus(ProcedureHelper):
     """SEESTAR_AUTOFOCUS, SEESTAR_AUTOFOCUS_STATUS, SEESTAR_AUTOFOCUS_CURVE."""
 
     def __init__(self, host: ServiceHost, add: Any) -> None:
@@ -38,14 +38,6 @@ class Autofocus:
         self.proc.on_begin = self._clear
         self.proc.on_event = self._progress
         self.proc.on_end = self._ended
-
-    def feed(self, event: Event) -> None:
-        """Every scope event (the device's subscription)."""
-        self.proc.feed(event)
-
-    def reset(self) -> None:
-        """The session ended."""
-        self.proc.reset()
 
     def _on_switch(self, values: dict[str, bool]) -> None:
         client = self.host.client

@@ -19,7 +19,7 @@ from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from . import props_services as props
-from .service import Procedure, ServiceHost
+from .service import Procedure, ProcedureHelper, ServiceHost, mount_busy
 
 #: Each refresh is an exposure and a solve (~2-3 s); no event for this long means it died.
 GUARD_S = 60.0
@@ -27,7 +27,7 @@ _RUNNING = (StageState.START, StageState.WORKING, StageState.MOVE1, StageState.D
             StageState.MOVE2, StageState.DELAY2)
 
 
-class PolarAlignment:
+class PolarAlignment(ProcedureHelper):
     """SEESTAR_POLAR_ALIGN, SEESTAR_POLAR_ARM, SEESTAR_POLAR_PROGRESS/STEP/ERROR."""
 
     def __init__(self, host: ServiceHost, add: Any) -> None:
@@ -47,13 +47,9 @@ class PolarAlignment:
         self.proc.on_end = self._ended
         self.paused = False
 
-    def feed(self, event: Event) -> None:
-        """Every scope event (the device's subscription)."""
-        self.proc.feed(event)
-
     def reset(self) -> None:
         """The session ended."""
-        self.proc.reset()
+        super().reset()
         self.paused = False
 
     def _on_switch(self, values: dict[str, bool]) -> None:
@@ -97,13 +93,7 @@ class PolarAlignment:
         if not state.equ_mode:
             return ("polar alignment needs EQ mode (the scope on a wedge); the scope is in "
                     "alt-az mode")
-        if state.parked:
-            return "the mount is parked (arm closed): unpark it before a polar alignment"
-        if state.slewing or state.goto_centering:
-            return "the mount is slewing: start the polar alignment once it has arrived"
-        if state.stacking:
-            return "the scope is stacking: stop the stack before a polar alignment"
-        return None
+        return mount_busy(state, "polar alignment")
 
     def _begin(self) -> None:
         self.paused = False

@@ -22,13 +22,13 @@ from ..indi.model import State
 from ..protocol.events import EventName
 from ..protocol.rpc import Event
 from . import props_services as props
-from .service import Procedure, ServiceHost
+from .service import Procedure, ProcedureHelper, ServiceHost, mount_busy
 
 #: Exposure plus solve take ~3-5 s on the scope; no word for this long means it died.
 GUARD_S = 60.0
 
 
-class PlateSolve:
+class PlateSolve(ProcedureHelper):
     """SEESTAR_SOLVE (SOLVE, SOLVE_SYNC, SOLVE_STOP) and SEESTAR_SOLVE_RESULT."""
 
     def __init__(self, host: ServiceHost, add: Any, show_pointing: Callable[[float, float], None]) -> None:
@@ -47,14 +47,6 @@ class PlateSolve:
         self._sync = False
         self._found: dict[str, Any] | None = None
 
-    def feed(self, event: Event) -> None:
-        """Every scope event (the device's subscription)."""
-        self.proc.feed(event)
-
-    def reset(self) -> None:
-        """The session ended."""
-        self.proc.reset()
-
     def _on_switch(self, values: dict[str, bool]) -> None:
         sync = bool(values.get("SOLVE_SYNC"))
         client = self.host.client
@@ -68,14 +60,7 @@ class PlateSolve:
                             refuse=self._refusal, start=start, stop=client.stop_solve)
 
     def _refusal(self) -> str | None:
-        state = self.host.client.state
-        if state.parked:
-            return "the mount is parked (arm closed): unpark it before a plate solve"
-        if state.slewing or state.goto_centering:
-            return "the mount is slewing: solve once it has arrived"
-        if state.stacking:
-            return "the scope is stacking: stop the stack before a plate solve"
-        return None
+        return mount_busy(self.host.client.state, "plate solve")
 
     def _clear(self) -> None:
         self._sync, self._found = False, None

@@ -19,8 +19,20 @@ from ..indi.model import State, SwitchVector, Vector
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
+from ..seestar.state import ScopeState
 
 _RUNNING = (StageState.START, StageState.WORKING, StageState.SOLVING)
+
+
+def mount_busy(state: ScopeState, label: str) -> str | None:
+    """Why a procedure that uses the arm and the camera cannot start now, or None."""
+    if state.parked:
+        return f"the mount is parked (arm closed): unpark it before a {label}"
+    if state.slewing or state.goto_centering:
+        return f"the mount is slewing: start the {label} once it has arrived"
+    if state.stacking:
+        return f"the scope is stacking: stop the stack before a {label}"
+    return None
 
 
 class ServiceHost(Protocol):
@@ -164,10 +176,24 @@ class Procedure:
         self.on_end(state)
         self.host.publish(self.switch, state=state, message=message)
 
-    def reset(self) -> None:
+    def forget(self) -> None:
         """Session over: forget any run (no event will end it)."""
         if self._guard is not None:
             self._guard.cancel()
             self._guard = None
         self.running = self.ours = False
         self.switch.state = State.IDLE
+
+
+class ProcedureHelper:
+    """Base of the helpers built on one Procedure: the device feeds events and resets it."""
+
+    proc: Procedure
+
+    def feed(self, event: Event) -> None:
+        """Every scope event (the device's subscription)."""
+        self.proc.feed(event)
+
+    def reset(self) -> None:
+        """The session ended."""
+        self.proc.forget()

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from indi_seestar.protocol import methods
-from indi_seestar.protocol.methods import Method, Stage
+from indi_seestar.protocol.methods import Method
+from tests.e2e.services_support import assert_refused_while_stacking
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
 from tests.support.rig import Rig
@@ -90,27 +91,7 @@ def test_no_star_pointing_at_the_ground_gives_alert_with_the_firmware_reason(rig
 
 
 def test_autofocus_is_refused_while_the_scope_stacks(rig):
-    with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_view_star()).ok
-        # the fake refuses a stack until the preview it just started runs: ask until it takes it
-        until(lambda: app.call(methods.start_stack()).ok, 10, what="the stack to start")
-        try:
-            until(lambda: rig.fake_call(lambda: rig.fake.state.stack.running), 10, what="the stack")
-            requests = rig.fake.faults.counters.requests[Method.START_AUTO_FOCUS]
-
-            def refused() -> bool:
-                since = rig.client.mark()
-                rig.client.send_switch(rig.focuser, AF, ["AUTOFOCUS_START"])
-                update = rig.client.wait(lambda u: u.device == rig.focuser and u.name == AF
-                                         and u.event == "set", timeout_s=10, since=since)
-                return update.state == "Alert"
-
-            until(refused, 10, what="the driver to know the scope stacks")
-            assert any("stacking" in m for m in rig.messages(rig.focuser))
-            assert rig.fake.faults.counters.requests[Method.START_AUTO_FOCUS] == requests
-        finally:
-            app.call(methods.stop_view(Stage.STACK))
-            app.call(methods.stop_view())
+    assert_refused_while_stacking(rig, rig.focuser, AF, "AUTOFOCUS_START", Method.START_AUTO_FOCUS)
 
 
 def test_stop_ends_the_autofocus_and_the_focuser_stands_still(rig):

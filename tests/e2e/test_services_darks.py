@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from indi_seestar.protocol import methods
-from indi_seestar.protocol.methods import Method, Stage
+from indi_seestar.protocol.methods import Method
+from tests.e2e.services_support import assert_refused_while_stacking
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
 from tests.support.rig import Rig
@@ -67,25 +68,7 @@ def test_stop_ends_the_darks_and_the_wheel_comes_back(rig):
 
 
 def test_darks_are_refused_while_the_scope_stacks(rig):
-    with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_view_star()).ok
-        until(lambda: app.call(methods.start_stack()).ok, 10, what="the stack to start")
-        try:
-            requests = rig.fake.faults.counters.requests[Method.START_CREATE_DARK]
-
-            def refused() -> bool:
-                since = rig.client.mark()
-                rig.client.send_switch(rig.camera, DARKS, ["DARKS_START"])
-                update = rig.client.wait(lambda u: u.device == rig.camera and u.name == DARKS
-                                         and u.event == "set", timeout_s=10, since=since)
-                return update.state == "Alert"
-
-            until(refused, 10, what="the driver to know the scope stacks")
-            assert any("stacking" in m for m in rig.messages(rig.camera))
-            assert rig.fake.faults.counters.requests[Method.START_CREATE_DARK] == requests
-        finally:
-            app.call(methods.stop_view(Stage.STACK))
-            app.call(methods.stop_view())
+    assert_refused_while_stacking(rig, rig.camera, DARKS, "DARKS_START", Method.START_CREATE_DARK)
 
 
 def test_darks_started_by_the_app_are_shown(rig):

@@ -84,7 +84,7 @@ def test_solve_and_sync_moves_the_reported_position_to_the_true_one(rig):
 
 
 def _eod(rig: Rig) -> tuple[float, float]:
-    values = rig.client.updates(rig.mount, EOD, event="set")[-1].values
+    values = rig.client.updates(rig.mount, EOD)[-1].values  # def or set: the latest
     return values["RA"], values["DEC"]
 
 
