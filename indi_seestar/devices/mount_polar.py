@@ -99,6 +99,8 @@ class PolarAlignment(ProcedureHelper):
         self.paused = False
         self.progress["PA_PERCENT"] = 0
         self.step["STEP"] = "start"
+        for member in ("PA_ALT_ARCMIN", "PA_AZ_ARCMIN", "PA_TOTAL_ARCMIN"):
+            self.error[member] = 0  # not the last run's error
         for vector in (self.progress, self.step, self.error):
             self.host.publish(vector, state=State.BUSY)
 

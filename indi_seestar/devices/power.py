@@ -161,11 +161,10 @@ class Power(SeestarDevice):
             await self.client.set_dew_heater(percent)
             self.status = await self.client.get_power_status(self.status)
         except IndiSeestarError as exc:
-            for vector in (self.dew, self.duty):
-                vector.state = State.ALERT
-            self._show(publish=False)
-            self.publish(self.dew, message=f"[ERROR] dew heater to {percent} % failed: {exc}")
-            self.publish(self.duty)
+            self._show(publish=False)  # what the scope last reported, then Alert on top
+            self.publish(self.dew, state=State.ALERT,
+                         message=f"[ERROR] dew heater to {percent} % failed: {exc}")
+            self.publish(self.duty, state=State.ALERT)
             return
         if self.status.heater_percent is None:  # firmware reporting only on/off
             self.status = power_status.merge(self.status, {"heater_percent": percent})
@@ -184,9 +183,9 @@ class Power(SeestarDevice):
             await self.client.set_dark_mode(dark)
             self.status = await self.client.get_power_status(self.status)
         except IndiSeestarError as exc:
-            self.leds.state = State.ALERT
             self._show(publish=False)
-            self.publish(self.leds, message=f"[ERROR] LEDs {'off' if dark else 'on'} failed: {exc}")
+            self.publish(self.leds, state=State.ALERT,
+                         message=f"[ERROR] LEDs {'off' if dark else 'on'} failed: {exc}")
             return
         self.leds.state = State.OK
         self._show(publish=False)

@@ -126,3 +126,18 @@ def test_an_autofocus_started_by_the_app_is_shown_as_it_runs(rig):
     assert any("started by another client" in m for m in rig.messages(rig.focuser, since))
     final = rig.client.updates(rig.focuser, STATUS, event="set", since=since)[-1]
     assert abs(final.values["AF_BEST_POSITION"] - best) <= 50
+
+
+def test_a_start_the_firmware_refuses_is_an_alert_and_nothing_moves(rig):
+    before = _steps(rig)
+    rig.fake.faults.fail_next(Method.START_AUTO_FOCUS, 207)
+    since = rig.client.mark()
+    rig.client.send_switch(rig.focuser, AF, ["AUTOFOCUS_START"])
+    rig.wait_state(rig.focuser, AF, "Alert", since=since)
+    assert rig.states(rig.focuser, AF, since) == ["Busy", "Alert"]
+    assert any("autofocus start failed" in m and "207" in m for m in rig.messages(rig.focuser, since))
+    assert _steps(rig) == before and not rig.fake_call(lambda: rig.fake.core.running("autofocus"))
+    # and the next start works again
+    since = rig.client.mark()
+    rig.client.send_switch(rig.focuser, AF, ["AUTOFOCUS_START"])
+    rig.wait_state(rig.focuser, AF, "Ok", since=since, timeout_s=60)

@@ -141,3 +141,14 @@ def test_reboot_needs_the_confirmation_switch(rig):
     until(lambda: rig.fake.faults.counters.requests[Method.PI_REBOOT] == reboots + 1, 5,
           what="the reboot request")
     assert rig.fake.faults.counters.requests[Method.PI_SHUTDOWN] == 0
+
+
+def test_a_heater_change_the_firmware_refuses_is_an_alert(rig):
+    before = rig.fake_call(lambda: rig.fake.state.heater_value)
+    rig.fake.faults.fail_next(Method.PI_OUTPUT_SET2, 207)
+    since = rig.client.mark()
+    rig.client.send_number(rig.power, "DEW_DUTY_CYCLES", {"DEW_CHANNEL_1": 40})
+    alert = rig.wait_state(rig.power, "DEW_DUTY_CYCLES", "Alert", since=since)
+    assert alert.values["DEW_CHANNEL_1"] == before  # what the scope has, not what was asked
+    assert any("dew heater to 40 % failed" in m for m in rig.messages(rig.power, since))
+    assert rig.fake_call(lambda: rig.fake.state.heater_value) == before
