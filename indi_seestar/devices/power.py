@@ -65,7 +65,10 @@ class Power(SeestarDevice):
 
     async def on_session(self, client: SeestarClient) -> None:
         """Read everything once; follow PiStatus/DiskSpace."""
-        self.status = await client.get_power_status()
+        try:
+            self.status = await client.get_power_status()
+        except IndiSeestarError as exc:  # the readings can come later (poll, events)
+            self.log.warning("first power status read failed: %s", exc)
         self._show(publish=False)
         self.keep_until_session_end(client.subscribe(self._on_event))
 

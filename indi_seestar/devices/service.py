@@ -109,8 +109,11 @@ class Procedure:
         try:
             await command()
         except IndiSeestarError as exc:
-            if what == "start" or self.running:
-                self.finish(State.ALERT, f"[ERROR] {self.label} {what} failed: {exc}")
+            if what == "start":
+                self.finish(State.ALERT, f"[ERROR] {self.label} start failed: {exc}")
+            elif self.running:  # it still runs on the scope: keep following it
+                self.host.publish(self.switch, state=State.ALERT,
+                                  message=f"[ERROR] {self.label} {what} failed: {exc}")
 
     # --- scope side --------------------------------------------------------------------------
 
@@ -121,7 +124,8 @@ class Procedure:
         state = event.state
         if state in self.running_states and not self.running:
             self._begin(ours=False)
-            self.host.message(f"the scope runs a {self.label} started by another client", "INFO")
+            self.host.message(f"the scope runs a {self.label} started by another client "
+                              "(the app) or by itself", "INFO")
         if not self.running:
             return
         self.on_event(event)

@@ -30,6 +30,8 @@ AF_STEPS = 9
 AF_SPAN_STEPS = 320
 #: Sweeps shifted toward the falling side before giving up on finding the minimum.
 AF_MAX_SWEEPS = 4
+#: Relative scatter of a measured star size (seeing, few stars) [model].
+AF_SIZE_NOISE = 0.03
 AF_EXPOSURE_S = 1.0
 PI_STATUS_PERIOD_S = 5.0
 MIN_REAL_PI_STATUS_S = 1.0
@@ -160,6 +162,7 @@ class ExtrasOps:
             return
         points: list[list[float]] = []
         centre = st.focuser.position_steps()
+        rng = np.random.default_rng([st.next_image_id(), 4242])
         for _sweep in range(AF_MAX_SWEEPS):
             sweep: list[list[float]] = []
             for i in range(AF_STEPS):
@@ -167,7 +170,7 @@ class ExtrasOps:
                 pos = int(max(0, min(st.focuser.max_steps, pos)))
                 await self.focus_to(pos)
                 await core.clock.sleep(AF_EXPOSURE_S)
-                size = round(2.355 * psf_sigma_px(pos, st.best_focus_steps), 3)
+                size = round(2.355 * psf_sigma_px(pos, st.best_focus_steps) * (1 + rng.normal(0, AF_SIZE_NOISE)), 3)
                 sweep.append([pos, size])
                 points.append([pos, size])
                 bus.emit(EventName.AUTO_FOCUS, state="working", lapse_ms=lapse_ms(core.clock.now_s() - t0),
