@@ -1,7 +1,8 @@
 # indi_seestar: set-up, run, test and benchmark.
 #   make run    install what is missing, start indiserver with the driver against the fake Seestar
 #               (SCOPES=2: two instances, "Seestar 1" and "Seestar 2", each with its own fake)
-#   make test   install what is missing, run every test
+#   make test   install what is missing, run every test (in parallel: TEST_WORKERS)
+#   make check  lint and the fast unit tests (protocol, indi, fits): the inner loop, < 30 s
 #   make bench  install what is missing, run the benchmarks (writes bench/results.json)
 #   make deb    install the Debian build tools if missing, build dist/indi-seestar_<version>_all.deb
 
@@ -22,7 +23,7 @@ INSTALL_SUDO = $(if $(DESTDIR),,$(SUDO))
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all deps apt venv run test bench install clean deb deb-deps
+.PHONY: all deps apt venv run test check bench install clean deb deb-deps
 
 all: test
 
@@ -61,8 +62,17 @@ $(STAMP): pyproject.toml
 run: deps
 	@$(VPY) -m indi_seestar.tools.run --port $(INDI_PORT) --unix-socket $(INDI_SOCKET)
 
+# The suite mostly waits (exposures, pulses, timeouts: ~1.5 min of CPU in ~13 min serially),
+# so it runs in more workers than cores; tests/conftest.py deals the longest ones out first.
+TEST_WORKERS ?= 6
+CHECK_TESTS  := tests/protocol tests/indi tests/test_fits.py
+
 test: deps
-	$(VPY) -m pytest -q
+	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist load
+
+check: deps
+	$(VPY) -m ruff check .
+	$(VPY) -m pytest -q -n 2 --dist load $(CHECK_TESTS)
 
 bench: deps
 	$(VPY) -m bench --out bench/results.json

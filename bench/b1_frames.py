@@ -25,16 +25,19 @@ of that round on both sides. Our camera is connected only while it is measured: 
 it keeps the fake's continuous preview streaming into the driver, which would load the CPU the
 floor and libindi's driver are measured on. With `pin`, each measured process (our driver, libindi's, the
 floor) runs alone on the last CPU and everything else (fake, indiserver, clients) on the others.
+
+`model` picks the fake's hardware (`--model`) and with it the frame: S50 1080x1920 (4.1 MB),
+S50P 2180x3856 (16.8 MB); the floor and libindi's simulator are set to the same size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +65,8 @@ from .rig import (
 from .stats import med, ratio, summary
 
 MS = 1000.0
-LIBINDI_SETTINGS = {"SIM_XRES": 1080, "SIM_YRES": 1920}
+#: The fake's model -> (width, height) of its raw frames (sim/profile.py).
+FRAME_SIZES = {"S50": (1080, 1920), "S50P": (2180, 3856)}
 
 
 @dataclass
@@ -89,9 +93,11 @@ class RoundResult:
     helper_cpu_per_frame_s: dict[str, float] = field(default_factory=dict)
 
 
-def run_floor(frames: int, cpus: list[int] | None) -> RoundResult:
-    """The floor in its own process (pinned to `cpus`)."""
-    cmd = [sys.executable, "-m", "bench.floor", "--frames", str(frames)]
+def run_floor(frames: int, cpus: list[int] | None,
+              size: tuple[int, int] = FRAME_SIZES["S50"]) -> RoundResult:
+    """The floor in its own process (pinned to `cpus`), at `size` (width, height)."""
+    cmd = [sys.executable, "-m", "bench.floor", "--frames", str(frames),
+           "--width", str(size[0]), "--height", str(size[1])]
     if cpus is not None:
         cmd = ["taskset", "-c", ",".join(map(str, cpus)), *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True,
@@ -142,10 +148,11 @@ def libindi_result(frames: list[tuple[float, BlobSeen]], cpu: float, fps: float,
     return RoundResult(delays, delays, cpu, fps, frames[-1][1].size, len(delays), helper)
 
 
-def _setup_libindi(client: Any) -> None:
+def _setup_libindi(client: Any, size: tuple[int, int]) -> None:
+    width, height = size
     client.connect_device_and_wait(LIBINDI_DEVICE)
     since = client.mark()
-    client.send_number(LIBINDI_DEVICE, "SIMULATOR_SETTINGS", LIBINDI_SETTINGS)
+    client.send_number(LIBINDI_DEVICE, "SIMULATOR_SETTINGS", {"SIM_XRES": width, "SIM_YRES": height})
     client.wait_seen(LIBINDI_DEVICE, "SIMULATOR_SETTINGS", event="set", since=since)
     since = client.mark()
     client.send_number(LIBINDI_DEVICE, "POLLING_PERIOD", {"PERIOD_MS": 10})
@@ -159,15 +166,16 @@ def _setup_libindi(client: Any) -> None:
         info = client.find(LIBINDI_DEVICE, "CCD_INFO")
         latest = [s for s in client.seen if s.device == LIBINDI_DEVICE and s.name == "CCD_INFO"]
         info = latest[-1] if latest else info
-        return bool(info) and info.numbers.get("CCD_MAX_X") == 1080 \
-            and info.numbers.get("CCD_MAX_Y") == 1920
-    client.wait_for(frame_ok, 10, "the CCD simulator at 1080x1920")
+        return bool(info) and info.numbers.get("CCD_MAX_X") == width \
+            and info.numbers.get("CCD_MAX_Y") == height
+    client.wait_for(frame_ok, 10, f"the CCD simulator at {width}x{height}")
 
 
 def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmup: int = 2,
         pin_cpus: bool = True, transports: tuple[str, ...] = ("unix", "tcp"),
-        log: Callable[[str], None] = print) -> dict[str, Any]:
+        model: str = "S50", log: Callable[[str], None] = print) -> dict[str, Any]:
     """The whole of B1; see the module docstring. Returns the B1 section of results.json."""
+    size = FRAME_SIZES[model]
     split = cpu_split() if pin_cpus else None
     measured_cpus, other_cpus = split if split else (None, None)
     if other_cpus is not None:
@@ -178,7 +186,7 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
         t: {"floor": [], "ours": [], "libindi": []} for t in transports}
     with Stage.make() as stage:
         trace = stage.root / "trace.jsonl"
-        with SimProcess(trace=trace, cpus=other_cpus) as sim:
+        with SimProcess(trace=trace, cpus=other_cpus, extra_args=("--model", model)) as sim:
             config = stage.driver_config(sim, readout_margin_s=READOUT_MARGIN_S)
             server = stage.server(stage.env(config))
             server.start([DRIVER, LIBINDI_CCD])
@@ -194,12 +202,12 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                 for transport in transports:
                     c = client_cls.connect_to(server.port, host=client_host(server, transport),
                                               fingerprint_blobs=True)
+                    clients[transport] = c
                     c.device(CAMERA)
                     c.device(LIBINDI_DEVICE)
-                    clients[transport] = c
                 first = clients[transports[0]]
                 first.connect_device_and_wait(CAMERA, timeout_s=60)
-                _setup_libindi(first)
+                _setup_libindi(first, size)
                 has_camera = defines(first, CAMERA, "CCD_EXPOSURE")
                 ours_exp = min_exposure(first, CAMERA) if has_camera else math.nan
                 if not has_camera:
@@ -228,7 +236,7 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                             if who == "ours" and not has_camera:
                                 continue
                             if who == "floor":
-                                res = run_floor(n, measured_cpus)
+                                res = run_floor(n, measured_cpus, size)
                             elif who == "ours":
                                 first.connect_device_and_wait(CAMERA, timeout_s=60)
                                 if measured_cpus is not None:
@@ -247,14 +255,15 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
                                                              {"indiserver": server.process.pid})
                                 res = libindi_result(got, cpu, fps, hcpu)
                             results[transport][who].append(res)
-                            log(f"B1 round {r + 1}/{rounds} {transport} {who}: "
+                            log(f"B1 {model} round {r + 1}/{rounds} {transport} {who}: "
                                 f"latency {med(res.latency_s) * MS:.1f} ms, "
                                 f"cpu {res.cpu_per_frame_s * MS:.1f} ms/frame, "
                                 f"{res.frames_per_s:.1f} frames/s")
             finally:
-                for c in clients.values():  # a connected PyIndi client can hang on deletion
-                    c.disconnectServer()
-                server.stop()
+                with contextlib.ExitStack() as closing:  # every client closed, then indiserver
+                    closing.callback(server.stop)
+                    for c in clients.values():  # waits for libindi's thread (ClientLifetime)
+                        closing.callback(c.close)
     out: dict[str, Any] = {}
     for i, transport in enumerate(transports):
         section = _summarise(results[transport])
@@ -264,6 +273,7 @@ def run(*, rounds: int, frames: int, libindi_frames: int, tcp_frames: int, warmu
         else:
             out[transport] = section
     out["exposure_s"] = {"ours": ours_exp, "libindi": lib_exp}
+    out["model"], out["frame_px"] = model, list(size)
     out["notes"] = ([] if has_camera else
                     ["the camera defines no CCD_EXPOSURE yet: our driver not measured"])
     out["pinning"] = ({"measured_cpus": measured_cpus, "other_cpus": other_cpus}

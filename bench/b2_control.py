@@ -53,9 +53,8 @@ def run(*, samples: int, transports: tuple[str, ...] = ("unix", "tcp"),
                 for i, transport in enumerate(transports):
                     host = (f"localhost:{server.workdir / 'indiserver.sock'}"
                             if transport == "unix" else "127.0.0.1")
-                    client = bench_client_class().connect_to(server.port, host=host)
-                    section = _measure(client, sim, samples)
-                    client.disconnectServer()
+                    with bench_client_class().connect_to(server.port, host=host) as client:
+                        section = _measure(client, sim, samples)
                     section["client_transport"] = transport
                     log(f"B2 {transport}: median {section['median_ms']} ms, "
                         f"p95 {section['p95_ms']} ms, focuser {section['focuser_command_ms']}, "

@@ -6,7 +6,8 @@
   CONNECTION defined for all four devices.
 * startup_direct_s: `indi_seestar` run directly with stdin/stdout pipes speaking INDI: from just
   before exec to the last of those eight def*Vector on its stdout (getProperties written at once).
-* import_s: `python -c "import indi_seestar.cli"` minus `python -c "pass"` (wall, same run).
+* import_s: wall time of `import indi_seestar.cli` in a fresh interpreter, timed inside it
+  (a difference of two interpreter runs came out negative on a loaded machine).
 * startup_imports: `python -X importtime` of what the driver does before serving (configuration,
   the four devices, the INDI driver): the total and the heaviest imports, cumulative.
 Each is repeated `runs` times; medians and p95s. The package is byte-compiled first, as an
@@ -29,6 +30,7 @@ from indi_seestar.indi.wire import Snooped, XmlStreamDecoder
 from .client import bench_client_class
 from .procs import DEVICES, DRIVER, Stage, venv_bin
 from .stats import summary
+from .waiting import waiting
 
 NEEDED = frozenset((d, n) for d in DEVICES for n in ("DRIVER_INFO", "CONNECTION"))
 STARTUP_SCRIPT = """
@@ -47,21 +49,24 @@ def via_indiserver(stage: Stage) -> float:
     server = stage.server(stage.env())
     server.start([])
     try:
-        client = bench_client_class().connect_to(server.port)
-        t0 = time.monotonic()
-        server.start_driver(DRIVER)
-
-        def all_defined() -> float | None:
-            seen = {(s.device, s.name): s.t for s in client.seen if s.event == "def"}
-            if NEEDED <= seen.keys():
-                return max(seen[k] for k in NEEDED)
-            return None
-
-        t1 = client.wait_for(all_defined, 30, "the four devices")
-        client.disconnectServer()
-        return t1 - t0
+        with bench_client_class().connect_to(server.port) as client:
+            return _time_definitions(server, client)
     finally:
         server.stop()
+
+
+def _time_definitions(server: Any, client: Any) -> float:
+    """Start the driver through the FIFO; seconds until `client` has the NEEDED definitions."""
+    t0 = time.monotonic()
+    server.start_driver(DRIVER)
+
+    def all_defined() -> float | None:
+        seen = {(s.device, s.name): s.t for s in client.seen if s.event == "def"}
+        if NEEDED <= seen.keys():
+            return max(seen[k] for k in NEEDED)
+        return None
+
+    return float(client.wait_for(all_defined, 30, "the four devices")) - t0
 
 
 def direct(stage: Stage) -> float:
@@ -76,28 +81,29 @@ def direct(stage: Stage) -> float:
         proc.stdin.flush()
         decoder, seen = XmlStreamDecoder(), set()
         fd = proc.stdout.fileno()
-        while not NEEDED <= seen:
-            data = os.read(fd, 65536)
-            if not data:
-                raise RuntimeError("indi_seestar exited before defining its devices")
-            for msg in decoder.feed(data):
-                if isinstance(msg, Snooped) and msg.tag.startswith("def"):
-                    seen.add((msg.device, msg.name))
+        with waiting("the four devices' definitions on indi_seestar's own stdout"):
+            while not NEEDED <= seen:
+                data = os.read(fd, 65536)
+                if not data:
+                    raise RuntimeError("indi_seestar exited before defining its devices")
+                for msg in decoder.feed(data):
+                    if isinstance(msg, Snooped) and msg.tag.startswith("def"):
+                        seen.add((msg.device, msg.name))
         return time.monotonic() - t0
     finally:
         proc.kill()
         proc.wait(5)
 
 
-def _wall(code: str) -> float:
-    t0 = time.monotonic()
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    return time.monotonic() - t0
+IMPORT_TIMER = ("import time; t0 = time.perf_counter(); import indi_seestar.cli; "
+                "print(time.perf_counter() - t0)")
 
 
 def import_time() -> float:
-    """Wall seconds of importing indi_seestar.cli, less an empty interpreter's start."""
-    return _wall("import indi_seestar.cli") - _wall("pass")
+    """Wall seconds of `import indi_seestar.cli` in a fresh interpreter (timed inside it)."""
+    out = subprocess.run([sys.executable, "-c", IMPORT_TIMER], check=True, capture_output=True,
+                         text=True)
+    return float(out.stdout.strip())
 
 
 def startup_imports() -> dict[str, Any]:

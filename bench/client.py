@@ -16,6 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.client_lifetime import ClientLifetime
+
+from .waiting import waiting
+
 LOOPBACK = "127.0.0.1"
 #: Pixels compared between the fake's record of a frame and the FITS a client received.
 FINGERPRINT_PIXELS = 32
@@ -84,11 +88,14 @@ def fits_fingerprint(data: bytes | memoryview) -> str:
 def _make_class() -> type:
     import PyIndi
 
-    class BenchClient(PyIndi.BaseClient):
-        """Records defs, sets and BLOBs with their arrival times; see the module docstring."""
+    class BenchClient(ClientLifetime, PyIndi.BaseClient):
+        """Records defs, sets and BLOBs with their arrival times; see the module docstring.
+
+        Ends with close() (or `with`): it waits for libindi's thread, see ClientLifetime."""
 
         def __init__(self, *, fingerprint_blobs: bool = True) -> None:
             super().__init__()
+            self._lifetime_start()
             self._cond = threading.Condition()
             self.seen: list[Seen] = []
             self.blobs: list[BlobSeen] = []
@@ -106,12 +113,21 @@ def _make_class() -> type:
             if not client.connectServer():
                 raise RuntimeError(f"cannot connect to indiserver on port {port}")
             if not client.connected.wait(timeout_s):
+                client.close()
                 raise RuntimeError("no serverConnected callback")
             return client
+
+        def __enter__(self) -> BenchClient:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.close()
 
         # --- libindi thread -------------------------------------------------------------
         def _note(self, event: str, prop: Any) -> None:
             t = time.monotonic()
+            if not self._callback():
+                return
             kind = prop.getType()
             if kind == PyIndi.INDI_BLOB:
                 if event == "set":
@@ -147,6 +163,8 @@ def _make_class() -> type:
 
         def newPingReply(self, uid: str) -> None:
             t = time.monotonic()
+            if not self._callback():
+                return
             with self._cond:
                 self.pings[uid] = t
                 self._cond.notify_all()
@@ -161,7 +179,7 @@ def _make_class() -> type:
         def wait_for(self, predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
             """Block until predicate() (called under the lock) is truthy; RuntimeError at the deadline."""
             deadline = time.monotonic() + timeout_s
-            with self._cond:
+            with waiting(what), self._cond:
                 while not (value := predicate()):
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -200,10 +218,11 @@ def _make_class() -> type:
 
         def device(self, name: str, timeout_s: float = 10) -> Any:
             deadline = time.monotonic() + timeout_s
-            while not (dev := self.getDevice(name)):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"device {name} never appeared")
-                time.sleep(0.01)
+            with waiting(f"device {name} at the client"):
+                while not (dev := self.getDevice(name)):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"device {name} never appeared")
+                    time.sleep(0.01)
             return dev
 
         def send_number(self, device: str, name: str, values: Mapping[str, float]) -> float:
@@ -241,10 +260,11 @@ def _make_class() -> type:
         def _prop(self, device: str, name: str, getter: str, timeout_s: float = 10) -> Any:
             dev = self.device(device, timeout_s)
             deadline = time.monotonic() + timeout_s
-            while not (prop := getattr(dev, getter)(name)):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{device}.{name} never defined")
-                time.sleep(0.01)
+            with waiting(f"{device}.{name} to be defined"):
+                while not (prop := getattr(dev, getter)(name)):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{device}.{name} never defined")
+                    time.sleep(0.01)
             return prop
 
         def ping(self, uid: str, timeout_s: float = 5) -> float:

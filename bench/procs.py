@@ -34,6 +34,8 @@ import yaml
 
 from tests.support.indi_harness import IndiServer, free_port
 
+from .waiting import waiting
+
 DRIVER = "indi_seestar"
 PREFIX = "Seestar"
 DEVICES = (f"{PREFIX} Mount", f"{PREFIX} Camera", f"{PREFIX} Focuser", f"{PREFIX} Filter Wheel")
@@ -119,7 +121,8 @@ class SimProcess:
                                         stdin=subprocess.DEVNULL, text=True)
         if self.cpus is not None:
             os.sched_setaffinity(self.process.pid, self.cpus)
-        lines = self._ready_lines(SIM_READY_TIMEOUT_S)
+        with waiting("indi_seestar_sim's ready line(s)"):
+            lines = self._ready_lines(SIM_READY_TIMEOUT_S)
         for line in lines:
             ports = dict(part.split("=") for part in line.split()[1:])
             self.fakes.append((int(ports["control"]), int(ports["image"]), int(ports["discovery"])))
@@ -231,13 +234,14 @@ class Stage:
 def find_driver(server: IndiServer, exe: str, timeout_s: float = 10) -> psutil.Process:
     """The process indiserver started for `exe` (by executable or command line)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for proc in server.driver_processes():
-            with contextlib.suppress(psutil.Error):
-                cmd = " ".join(proc.cmdline())
-                if exe in cmd or proc.name() == exe[:15]:
-                    return proc
-        time.sleep(0.02)
+    with waiting(f"indiserver to run the driver {exe}"):
+        while time.monotonic() < deadline:
+            for proc in server.driver_processes():
+                with contextlib.suppress(psutil.Error):
+                    cmd = " ".join(proc.cmdline())
+                    if exe in cmd or proc.name() == exe[:15]:
+                        return proc
+            time.sleep(0.02)
     raise RuntimeError(f"driver {exe} not running")
 
 

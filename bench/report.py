@@ -33,6 +33,13 @@ GOALS = (
     Goal("B1", ("tcp", "latency_ratio_to_libindi"), "tcp client: latency / libindi", "x", None),
     Goal("B1", ("tcp", "ours", "latency_ms"), "tcp client: latency", "ms", None),
     Goal("B1", ("tcp", "frames_per_s"), "tcp client: frames per second", "/s", None),
+    Goal("B1", ("large", "cpu_per_frame_ratio_to_floor"), "2180x3856: CPU per frame / floor",
+         "x", 1.5),
+    Goal("B1", ("large", "latency_ratio_to_floor"), "2180x3856: latency / floor", "x", None),
+    Goal("B1", ("large", "ours", "cpu_per_frame_ms"), "2180x3856: driver CPU per frame", "ms",
+         None),
+    Goal("B1", ("large", "frames_per_s"), "2180x3856: frames per second", "/s", None,
+         below=False),
     Goal("B2", ("median_ms",), "command/event -> wire, median", "ms", 2.0),
     Goal("B2", ("p95_ms",), "command/event -> wire, p95", "ms", 10.0),
     Goal("B3", ("startup_s",), "exec -> four devices at a client", "s", 0.5),
@@ -63,6 +70,15 @@ GOALS = (
            None, stat="max") for n in (1, 2, 4)),
     Goal("B9", ("pi4", "est_cores_for_4"), "4 instances on a Pi 4 (est., cores)", "cores", 1.0),
     Goal("B9", ("pi4", "rss_mb_for_4"), "4 instances, RSS in all", "MB", 512.0),
+    Goal("B7", ("wire_bytes_ratio",), "remote: wire bytes .fits.fz / raw", "x", 0.6),
+    Goal("B7", ("compression_cpu_ms",), "remote: driver CPU to compress a frame", "ms", 40.0),
+    Goal("B7", ("raw", "wire_bytes"), "remote: wire bytes per raw frame", "B", None),
+    Goal("B7", ("compressed", "wire_bytes"), "remote: wire bytes per .fits.fz frame", "B", None),
+    Goal("B7", ("raw", "request_to_blob_s"), "remote: raw request -> BLOB (loopback)", "s", None),
+    Goal("B7", ("compressed", "request_to_blob_s"), "remote: .fits.fz request -> BLOB", "s",
+         None),
+    Goal("B7", ("link_50mbit", "saved_s"), "remote: transfer saved per frame, 50 Mbit/s", "s",
+         None),
 )
 
 
@@ -124,7 +140,7 @@ def table(results: dict[str, Any]) -> str:
             target = f"{'<' if goal.below else '>='} {goal.limit:g} {goal.unit}"
         lines.append(f"{goal.section:4}{goal.label + ' (' + goal.unit + ')':46}"
                      f"{_fmt(median):>10}{_fmt(p95):>10}  {target:>10}  {verdict}")
-    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B9"):
+    for name in ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9"):
         error = results.get(name, {}).get("error") if isinstance(results.get(name), dict) else None
         if error:
             lines.append(f"{name}: ERROR {error}")

@@ -99,14 +99,20 @@ class OursRig:
     def start(cls, *, transport: str = "unix", trace: bool = False, time_factor: float = 1.0,
               env: Mapping[str, str] | None = None, fingerprint_blobs: bool = False,
               seestar: Mapping[str, Any] | None = None,
-              pin_driver: bool = False) -> Iterator[OursRig]:
-        """`pin_driver`: the driver alone on the last CPU, everything else on the others (as B1)."""
+              pin_driver: bool = False, realistic_frames: bool = False,
+              client_port: Callable[[int], int] | None = None) -> Iterator[OursRig]:
+        """`pin_driver`: the driver alone on the last CPU, everything else on the others (as B1).
+
+        `realistic_frames`: the fake renders every frame with its full noise model (not
+        `--fast-frames`); `client_port(port)`: the port the client dials instead of
+        indiserver's (a relay in front of it, B7).
+        """
         split = cpu_split() if pin_driver else None
         if split is not None:
             os.sched_setaffinity(0, split[1])  # the harness and its client threads
         with Stage.make() as stage:
             path = stage.root / "trace.jsonl" if trace else None
-            with SimProcess(time_factor=time_factor, trace=path,
+            with SimProcess(time_factor=time_factor, trace=path, fast_frames=not realistic_frames,
                             cpus=split[1] if split else None) as sim:
                 config = stage.driver_config(
                     sim, **{"readout_margin_s": READOUT_MARGIN_S, **(seestar or {})})
@@ -114,8 +120,9 @@ class OursRig:
                 server.start([DRIVER])
                 client = None
                 try:
+                    port = client_port(server.port) if client_port else server.port
                     client = bench_client_class().connect_to(
-                        server.port, host=client_host(server, transport),
+                        port, host=client_host(server, transport),
                         fingerprint_blobs=fingerprint_blobs)
                     for device in DEVICES:
                         client.device(device)
@@ -125,9 +132,11 @@ class OursRig:
                         rig.pin()
                     yield rig
                 finally:
-                    if client is not None:  # a connected PyIndi client can hang on deletion
-                        client.disconnectServer()
-                    server.stop()
+                    try:
+                        if client is not None:  # waits for libindi's thread (ClientLifetime)
+                            client.close()
+                    finally:
+                        server.stop()
 
     def connect_all(self, timeout_s: float = 60) -> None:
         """CONNECT the four devices and wait for each to be Ok."""

@@ -14,7 +14,7 @@ import os
 import sys
 import zlib
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the devices are imported only when the driver really runs
     from .devices.session import SeestarSession, SimulatorFactory
@@ -56,20 +56,21 @@ def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
         log.info("built-in fake Seestar %s firmware %s on 127.0.0.1:%d", cfg.simulator.model,
                  cfg.simulator.firmware, fake.control_port)
         return SimulatorEndpoints(fake.control_port, fake.image_port, fake.discovery_port,
-                                  cfg.simulator.time_factor, runner.stop)
+                                  cfg.simulator.time_factor, runner.stop, fake.wide_image_port)
 
     return start
 
 
 def build_devices(cfg: configuration.Config,
                   config_error: ConfigError | None) -> tuple[SeestarSession, list[Any]]:
-    """The session and the four devices, wired together."""
+    """The session and the devices (the fifth, the wide camera, shows only on an S30 Pro)."""
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
     from .devices.power import Power
     from .devices.session import SeestarSession
     from .devices.telescope import Mount
+    from .devices.wide_camera import WideCamera
 
     prefix = cfg.devices.prefix
     locks = ScopeLocks.from_env(prefix)
@@ -82,9 +83,10 @@ def build_devices(cfg: configuration.Config,
     camera = Camera(f"{prefix} Camera", session)
     focuser = Focuser(f"{prefix} Focuser", session)
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
+    wide = WideCamera(f"{prefix} Wide Camera", session)
     power = Power(f"{prefix} Power", session)  # AUX: dew heater, battery, storage (issue 12)
-    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, power=power)
-    return session, [mount, camera, focuser, wheel, power]
+    session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, wide=wide, power=power)
+    return session, [mount, camera, focuser, wheel, wide, power]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:

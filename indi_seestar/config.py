@@ -84,6 +84,8 @@ class SeestarConfig:
     control_port: int = _checked(4700, _port)
     image_port: int = _checked(4800, _port)
     discovery_port: int = _checked(4720, _port)
+    #: The S30 Pro's wide camera image channel (seestarpy-s30: 4804).
+    wide_image_port: int = _checked(4804, _port)
     #: Path of the user's PEM login key (firmware 7.18+; mandatory from 7.32). Never shipped.
     #: A relative path is taken relative to the configuration file.
     key_file: str | None = None
@@ -104,7 +106,7 @@ class SeestarConfig:
 class SimulatorConfig:
     """The fake Seestar started in-process when `seestar.host` is `simulator`."""
 
-    model: str = _checked("S50", _one_of("S50", "S30"))
+    model: str = _checked("S50", _one_of("S50", "S30", "S50P", "S30P"))
     firmware: str = _checked("6.70", _firmware)
     time_factor: float = _checked(1.0, _positive)
     #: PEM public key the fake checks logins against (firmware 7.32 profile).

@@ -89,10 +89,12 @@ class ConnectFailed(SeestarError):
 
 
 class ConnectionLost(SeestarError):
-    """An open Seestar session dropped."""
+    """An open Seestar session dropped; `may_have_run` is False only when the command was
+    never written (its outcome is then known: it did not run)."""
 
-    def __init__(self, reason: str = "connection lost") -> None:
+    def __init__(self, reason: str = "connection lost", *, may_have_run: bool = True) -> None:
         self.reason = reason
+        self.may_have_run = may_have_run
         super().__init__(reason)
 
 

@@ -2,12 +2,77 @@
 
 Hypothesis then explores the same examples on every run (no example database, which a fresh
 clone would not have anyway); `HYPOTHESIS_PROFILE=explore` runs random examples while developing.
+Parallel runs (`make test`, pytest-xdist) start the longest tests first, one per worker.
 """
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+# --- Parallel runs (`make test` uses pytest-xdist) ------------------------------------------
+#: Modules whose tests take longest (tens of seconds to minutes of real time each, mostly
+#: waiting on exposures and pulses), run first so that no worker starts one near the end: the
+#: wall time of a parallel run is at least its longest test plus whatever that test waited
+#: behind. Longest first (but see test_guiding); a module missing here only loses its place.
+LONGEST_FIRST = (
+    "tests/e2e/test_guiding_frames.py",
+    "tests/e2e/test_camera_failures.py",
+    "tests/bench/test_bench_tiny.py",
+    "tests/e2e/test_camera_timing.py",
+    "tests/seestar/test_frame_timing.py",
+    "tests/e2e/test_camera_soak.py",
+    # Pulse lengths to within 5 ms: not in the first wave, when every worker imports and
+    # starts a rig at once (its first pulses failed twice in that burst).
+    "tests/e2e/test_guiding.py",
+    "tests/e2e/test_camera_abort.py",
+    "tests/e2e/test_hostile_input.py",
+    "tests/e2e/test_camera_darks.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run LONGEST_FIRST's modules first, in that order; the rest keeps its order."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+
+    def key(indexed):
+        index, item = indexed
+        return rank.get(item.nodeid.split("::", 1)[0], len(rank)), index
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (`-p no:xdist`) it is unused
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist load` dealing the first tests out one by one, round robin (longest first).
+
+    xdist's own load scheduling hands each worker runs of consecutive tests (a quarter of its
+    share at first, up to half of it later), so one worker would get every long test above in
+    a row; and a worker always holds the test after the one it runs. Dealt one at a time, the
+    N longest start at once on N workers and the next long ones go to whichever frees first.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScheduling
+
+    class RoundRobinStart(LoadScheduling):
+        def schedule(self):
+            if self.collection is not None or not self._check_nodes_have_same_collection():
+                return super().schedule()
+            self.collection = next(iter(self.node2collection.values()))
+            self.pending[:] = range(len(self.collection))
+            self.maxschedchunk = 1  # later too: one test at a time, each worker holding two
+            for _ in range(2):  # two each: a worker runs a test once it knows the next
+                for node in self.nodes:
+                    if self.pending:
+                        self._send_tests(node, 1)
+            if not self.pending:
+                for node in self.nodes:
+                    node.shutdown()
+
+    return RoundRobinStart(config, log)

@@ -7,21 +7,29 @@ mirrored on all four devices; SEESTAR_DISCOVER fills it from UDP 4720.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from ..config import SIMULATOR_HOST
-from ..errors import ValueRejected
+from ..errors import IndiSeestarError, RequestTimeout, ValueRejected
 from ..indi import standard as std
 from ..indi.device import Device
 from ..indi.model import State
 from ..seestar.client import SeestarClient
+from ..seestar.connection import ConnectionState
 from ..seestar.discover import discover
+from ..text import excerpt
 from . import props
+from .outcomes import Pending, outcome_unknown, unknown_message
 from .session import SeestarSession
 
 #: How long a discovery listens for answers.
 DISCOVERY_WINDOW_S = 2.0
+#: Loggers the four devices share whose debug lines DEBUG turns on with a device's own: the
+#: Seestar engine (every protocol line sent and answered) and the device adapters' modules.
+SHARED_DEBUG_LOGGERS = ("indi_seestar.seestar", "indi_seestar.devices")
 
 
 class SeestarDevice(Device):
@@ -32,6 +40,9 @@ class SeestarDevice(Device):
         self.session = session
         self._client: SeestarClient | None = None
         self._session_subscriptions: list[Callable[[], None]] = []
+        self._reconciling: asyncio.Task[None] | None = None
+        #: Commands whose outcome is unknown (no answer before the link dropped): outcomes.py.
+        self.pending = Pending()
         host, port = session.address
         self.address = self.add(std.device_address(name, host, str(port)),
                                 on_new=self._on_address, saved=True)
@@ -88,6 +99,13 @@ class SeestarDevice(Device):
         """Hold client subscriptions (their unsubscribe functions) until on_session_end() is due."""
         self._session_subscriptions.extend(unsubscribe)
 
+    def on_debug(self, enabled: bool) -> None:
+        """The shared loggers log at debug while any of the driver's devices has DEBUG on."""
+        devices = [*self.session.peers.values(), self]
+        wanted = any(isinstance(d, Device) and d.debug_enabled for d in devices)
+        for name in SHARED_DEBUG_LOGGERS:  # NOTSET: back to the configured level
+            logging.getLogger(name).setLevel(logging.DEBUG if wanted else logging.NOTSET)
+
     def on_session_lost(self, reason: str) -> None:
         """The shared session failed for good: disconnect with the reason."""
         self.disconnect(reason)
@@ -95,6 +113,50 @@ class SeestarDevice(Device):
     def on_session_notice(self, text: str, level: str) -> None:
         """Something the user should know about the shared session (reconnecting...)."""
         self.message(text, level)
+
+    def on_link(self, up: bool) -> None:
+        """The shared session's link dropped (False) or came back (True, the snapshot re-read)."""
+        client = self._client
+        if client is None or not self.is_connected:
+            return
+        if up:
+            self.spawn(self.on_link_back(client))
+        else:
+            self.on_link_lost()
+
+    def outcome_message(self, what: str, exc: IndiSeestarError) -> str:
+        """The INDI message for a command that raised `exc`: a failure, or an unknown outcome
+        (then `what` is remembered and the scope's real state shown once it answers again)."""
+        if not outcome_unknown(exc):
+            return f"[ERROR] {what} failed: {exc}"
+        self.pending.add(what)
+        self.reconcile_soon()
+        return unknown_message(f"{what} ({exc})")
+
+    def reconcile_soon(self) -> None:
+        """An outcome just became unknown: once the scope answers again (a state read after
+        the unanswered command, on the same link) or the link is back, show its real state."""
+        client = self._client
+        if client is None or (self._reconciling is not None and not self._reconciling.done()):
+            return
+        self._reconciling = self.spawn(self._reconcile_when_answered(client))
+
+    async def _reconcile_when_answered(self, client: SeestarClient) -> None:
+        while client.connection_state is ConnectionState.READY:
+            try:
+                await client.refresh()  # answered after whatever we sent before it
+            except RequestTimeout:
+                continue
+            except IndiSeestarError:
+                return  # the link dropped: on_link(True) reconciles once it is back
+            await self.on_link_back(client)
+            return
+
+    def on_link_lost(self) -> None:
+        """Device-specific: the link dropped; the engine reconnects (docs/outcomes.md)."""
+
+    async def on_link_back(self, client: SeestarClient) -> None:
+        """Device-specific: the link is back; show the scope's real state (docs/outcomes.md)."""
 
     def _end_subscriptions(self) -> None:
         for unsubscribe in self._session_subscriptions:
@@ -109,11 +171,12 @@ class SeestarDevice(Device):
         try:
             port = int(str(port_text).strip() or "4700")
         except ValueError:
-            raise ValueRejected("DEVICE_ADDRESS", f"port {port_text!r} is not a number") from None
+            raise ValueRejected("DEVICE_ADDRESS",
+                                f"port {excerpt(port_text)} is not a number") from None
         if not 0 < port < 65536:
             raise ValueRejected("DEVICE_ADDRESS", f"port {port} is outside 1..65535")
         if any(ch.isspace() for ch in host):
-            raise ValueRejected("DEVICE_ADDRESS", f"address {host!r} contains spaces")
+            raise ValueRejected("DEVICE_ADDRESS", f"address {excerpt(host)} contains spaces")
         return host, port
 
     def _on_address(self, values: dict[str, str]) -> None:

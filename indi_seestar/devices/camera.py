@@ -3,12 +3,15 @@
 Layer: devices. Properties, as libindi's INDI::CCD defines them: CCD_EXPOSURE (Busy with a
 countdown, Ok with 0 once the image is out, Alert on failure; a new one replaces a running
 one), CCD_ABORT_EXPOSURE, CCD1 (one-HDU 2-D uint16 raw Bayer FITS), CCD_INFO, CCD_FRAME and
-CCD_BINNING (done in software, camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (dark and bias
+CCD_BINNING (done in software, ccd_region / camera_frame), CCD_FRAME_RESET, CCD_FRAME_TYPE (dark and bias
 on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as light),
 CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
-CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics by
-default), UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER and
-ACTIVE_DEVICES (camera_fits). The pipeline is in camera_exposure.
+CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics at
+every connect unless a client set it; a client's other value is kept with one warning),
+UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER (both libindi
+generations, camera_header) and ACTIVE_DEVICES (camera_fits), CCD_CONTROLS (Gain, an alias of
+CCD_GAIN as indi_asi_ccd names it) and CCD_COMPRESSION (`.fits.fz` BLOBs, fits/compress). The
+pipeline is in camera_exposure.
 No CCD_TEMPERATURE: the firmware reports only the board temperature (PiStatus `temp`), not
 the sensor's (no recorded firmware up to 7.32 does); it must not pass for CCD-TEMP.
 Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a stale one).
@@ -16,18 +19,20 @@ Frames are only ever sent as the answer to a CCD_EXPOSURE (PHD2 would take a sta
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from ..errors import ValueRejected
-from ..fits import CLEAR_KEYWORD, FitsRecord, FrameType, client_record
+from ..fits import FitsRecord, FrameType
+from ..fits.compress import FZ_FORMAT, compressor_installed, fz_from_parts
 from ..indi import standard as std
 from ..indi.model import State
 from ..indi.wire import Snooped
 from ..seestar.client import SeestarClient
-from . import camera_frame
+from ..text import excerpt
 from .base import SeestarDevice
 from .camera_darks import DarkLibrary
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
@@ -39,7 +44,8 @@ from .camera_fits import (
     pointing_since,
     snooped_surroundings,
 )
-from .camera_frame import Geometry
+from .camera_header import HeaderRecords, OpticsCheck
+from .ccd_region import Region
 from .camera_upload import UploadMode, UploadPlan, home
 from .filter_wheel import DEFAULT_NAMES
 
@@ -69,25 +75,32 @@ class Camera(SeestarDevice):
                                  connected_only=True, on_new=self._on_exposure)
         self.abort = self.add(std.ccd_abort_exposure(n), connected_only=True,
                               on_new=self._on_abort)
-        self.frame = self.add(std.ccd_frame(n, w, h), connected_only=True, on_new=self._on_frame)
-        self.frame_reset = self.add(std.ccd_frame_reset(n), connected_only=True,
-                                    on_new=self._on_frame_reset)
-        self.binning = self.add(std.ccd_binning(n, MAX_BINNING), connected_only=True,
-                                on_new=self._on_binning)
+        frame, binning = std.ccd_frame(n, w, h), std.ccd_binning(n, MAX_BINNING)
+        reset, info = std.ccd_frame_reset(n), std.ccd_info(n, w, h, DEFAULT_PIXEL_UM, BITS_PER_PIXEL)
+        self.region = Region(frame=frame, binning=binning, reset=reset, info=info,
+                             publish=self.publish)
+        self.frame = self.add(frame, connected_only=True, on_new=self.region.on_frame)
+        self.frame_reset = self.add(reset, connected_only=True, on_new=self.region.on_reset)
+        self.binning = self.add(binning, connected_only=True, on_new=self.region.on_binning)
         self.fits_header = self.add(std.fits_header(n), connected_only=True,
                                     on_new=self._on_fits_header)
         self.gain = self.add(std.ccd_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
-                             connected_only=True, saved=True)
+                             connected_only=True, saved=True, on_new=self._on_gain)
+        self.controls = self.add(std.ccd_controls_gain(n, GAIN_MIN, GAIN_MAX, 1, DEFAULT_GAIN),
+                                 connected_only=True, on_new=self._on_controls)
+        self.compression = self.add(std.ccd_compression(n), connected_only=True, saved=True,
+                                    on_new=self._on_compression)
         self.capture_format = self.add(std.ccd_capture_format(n, [("INDI_RAW", "RAW")]),
                                        connected_only=True)
         self.transfer_format = self.add(std.ccd_transfer_format(n, native=False),
                                         connected_only=True)
-        self.info = self.add(std.ccd_info(n, w, h, DEFAULT_PIXEL_UM, BITS_PER_PIXEL),
-                             connected_only=True)
+        self.info = self.add(info, connected_only=True)
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
         self.frame_type = self.add(std.ccd_frame_type(n), connected_only=True)
         self.cfa = self.add(std.ccd_cfa(n, "GRBG"), connected_only=True, on_new=self._on_cfa)
-        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True)
+        self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True,
+                                   on_new=self._on_scope_info)
+        self._scope_info_from_client = False
         self.upload_mode = self.add(std.upload_mode(n), connected_only=True,
                                     on_new=self._on_upload_mode, saved=True)
         self.upload_settings = self.add(std.upload_settings(n, home()), connected_only=True,
@@ -96,7 +109,8 @@ class Camera(SeestarDevice):
         self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
                                        on_new=self._on_active_devices, saved=True)
         self.exposures = Exposures(self)
-        self._records: dict[str, FitsRecord] = {}
+        self._records = HeaderRecords()
+        self._optics_check = OpticsCheck()
         self._snooped = SnoopedValues()
         self._snooping: set[str] = set()
         self._file_path_added = False
@@ -108,22 +122,19 @@ class Camera(SeestarDevice):
     async def on_session(self, client: SeestarClient) -> None:
         """Take the sensor and optics the scope reports; no exposure is under way."""
         st = client.state
-        width = st.chip_width_px or DEFAULT_WIDTH_PX
-        height = st.chip_height_px or DEFAULT_HEIGHT_PX
-        pixel = st.pixel_size_um or DEFAULT_PIXEL_UM
-        self.info.update({"CCD_MAX_X": width, "CCD_MAX_Y": height, "CCD_PIXEL_SIZE": pixel,
-                          "CCD_PIXEL_SIZE_X": pixel, "CCD_PIXEL_SIZE_Y": pixel})
-        if (self.frame.member("WIDTH").max, self.frame.member("HEIGHT").max) != (width, height):
-            for member, top in (("X", width - 1), ("Y", height - 1), ("WIDTH", width),
-                                ("HEIGHT", height)):
-                self.frame.member(member).max = top
-            self._reset_frame()
+        self.region.resize(st.chip_width_px or DEFAULT_WIDTH_PX,
+                           st.chip_height_px or DEFAULT_HEIGHT_PX,
+                           st.pixel_size_um or DEFAULT_PIXEL_UM)
         if st.cfa:
             self.cfa["CFA_TYPE"] = st.cfa
-        if not self.scope_info["FOCAL_LENGTH"] and st.focal_length_mm:
-            self.scope_info["FOCAL_LENGTH"] = st.focal_length_mm
-        if not self.scope_info["APERTURE"] and st.aperture_mm:
-            self.scope_info["APERTURE"] = st.aperture_mm
+        # The scope's optics at every connect, over a saved value (a config saved with another
+        # model would put its focal length in every header); a client's own value wins until
+        # the driver restarts.
+        if not self._scope_info_from_client:
+            if st.focal_length_mm:
+                self.scope_info["FOCAL_LENGTH"] = st.focal_length_mm
+            if st.aperture_mm:
+                self.scope_info["APERTURE"] = st.aperture_mm
         self.exposure.state = State.IDLE
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.exposures.session_started()
@@ -131,6 +142,10 @@ class Camera(SeestarDevice):
         self._snoop_foreign()
         await self.darks.on_session(client)
         self.keep_until_session_end(client.subscribe(self.darks.feed))
+
+    def on_link_lost(self) -> None:
+        """The link dropped: an exposure under way ends now, naming it (docs/outcomes.md)."""
+        self.exposures.link_lost()
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any exposure and put the wheel back if a dark moved it."""
@@ -160,6 +175,11 @@ class Camera(SeestarDevice):
         self.message(f"Image saved to {path}")
         self.publish(self.file_path, state=State.OK)
 
+    async def send_image(self, parts: Sequence[bytes | memoryview]) -> None:
+        """The FITS parts as the CCD1 BLOB (`.fits.fz` if CCD_COMPRESSION is Enabled)."""
+        payload, fmt = await self.client_payload(parts)
+        await self.publish_blob(self.ccd1, "CCD1", payload, fmt=fmt)
+
     def optics(self) -> Optics:
         """Pixel size, CFA and SCOPE_INFO as the header states them."""
         def offset(member: str) -> int:
@@ -175,7 +195,15 @@ class Camera(SeestarDevice):
 
     def fits_records(self) -> tuple[FitsRecord, ...]:
         """The FITS_HEADER records in force, in the order they were first given."""
-        return tuple(self._records.values())
+        return self._records.records()
+
+    async def client_payload(self, parts: Sequence[bytes | memoryview]
+                             ) -> tuple[Sequence[bytes | memoryview], str]:
+        """The CCD1 BLOB parts and format: `.fits.fz` (in a worker thread) if CCD_COMPRESSION
+        is Enabled, else the FITS parts as they are (libindi saves the uncompressed file)."""
+        if "INDI_ENABLED" not in self.compression.on_names():
+            return parts, ".fits"
+        return [await asyncio.to_thread(fz_from_parts, parts)], FZ_FORMAT
 
     async def surroundings(self, frame_type: FrameType, start_utc: datetime) -> Surroundings:
         """Pointing, site, focuser and filter for the frame just taken (our own state first)."""
@@ -208,7 +236,7 @@ class Camera(SeestarDevice):
         frame_type = FRAME_TYPE_OF[next(iter(self.frame_type.on_names()), "FRAME_LIGHT")]
         requested = EXPOSURE_MIN_S if frame_type is FrameType.BIAS else values["CCD_EXPOSURE_VALUE"]
         shot = Shot(exposure_s=firmware_exposure_s(requested), frame_type=frame_type,
-                    geometry=self._geometry(), gain=round(self.gain["GAIN"]),
+                    geometry=self.region.geometry(), gain=round(self.gain["GAIN"]),
                     upload=self._upload_plan(), requested_monotonic_s=time.monotonic())
         self.exposure["CCD_EXPOSURE_VALUE"] = shot.exposure_s
         self.publish(self.exposure, state=State.BUSY)
@@ -222,29 +250,10 @@ class Camera(SeestarDevice):
         self.publish(self.exposure, state=State.IDLE)
         self.publish(self.abort, state=State.OK)
 
-    def _on_frame(self, values: dict[str, float]) -> None:
-        wanted = {**self.frame.values(), **{k: round(v) for k, v in values.items()}}
-        self._check(self._geometry(wanted))
-        self.frame.update(wanted)
-        self.publish(self.frame, state=State.OK)
-
-    def _on_binning(self, values: dict[str, float]) -> None:
-        wanted = {**self.binning.values(), **{k: round(v) for k, v in values.items()}}
-        self._check(self._geometry(binning=wanted))
-        self.binning.update(wanted)
-        self.publish(self.binning, state=State.OK)
-
-    def _on_frame_reset(self, values: dict[str, bool]) -> None:
-        self._reset_frame()
-        self.publish(self.frame, state=State.OK)
-        self.publish(self.binning, state=State.OK)
-        self.frame_reset.reset()
-        self.publish(self.frame_reset, state=State.OK)
-
     def _on_cfa(self, values: dict[str, str]) -> None:
         pattern = values.get("CFA_TYPE", self.cfa["CFA_TYPE"]).strip().upper()
         if pattern not in ("", "RGGB", "GRBG", "GBRG", "BGGR"):
-            raise ValueRejected("CCD_CFA", f"{pattern!r} is not RGGB, GRBG, GBRG or BGGR")
+            raise ValueRejected("CCD_CFA", f"{excerpt(pattern)} is not RGGB, GRBG, GBRG or BGGR")
         for member in ("CFA_OFFSET_X", "CFA_OFFSET_Y"):
             if member in values and values[member].strip() not in ("0", "1"):
                 raise ValueRejected("CCD_CFA", f"{member} must be 0 or 1")
@@ -256,18 +265,46 @@ class Camera(SeestarDevice):
         self._show_file_path_property()
         self.publish(self.upload_mode, state=State.OK)
 
+    def _on_compression(self, values: dict[str, bool]) -> None:
+        if values.get("INDI_ENABLED") and not compressor_installed():
+            raise ValueRejected("CCD_COMPRESSION", "compressed FITS needs astropy, which is not "
+                                "installed (Debian: apt install python3-astropy)")
+        self.compression.update(values)
+        self.publish(self.compression, state=State.OK)
+
     def _on_fits_header(self, values: dict[str, str]) -> None:
-        self.fits_header.update(values)
-        name = str(self.fits_header["KEYWORD_NAME"]).strip()
-        if name.upper() == CLEAR_KEYWORD:
-            self._records.clear()
-            self.message("Custom FITS headers cleared.")
-        else:
-            record = client_record(name, str(self.fits_header["KEYWORD_VALUE"]).strip(),
-                                   str(self.fits_header["KEYWORD_COMMENT"]).strip())
-            self._records.pop(record.store_key, None)  # a replaced record moves to the end
-            self._records[record.store_key] = record
+        note = self._records.apply(values)  # ValueRejected -> Alert, nothing changed
+        if note:
+            self.message(note)
+        # published empty: a client resending its copy must not replay another's record
+        self.fits_header.update({name: "" for name in self.fits_header.values()})
         self.publish(self.fits_header, state=State.OK)
+
+    def _on_gain(self, values: dict[str, float]) -> None:
+        self._set_gain(values["GAIN"])
+
+    def _on_controls(self, values: dict[str, float]) -> None:
+        self._set_gain(values["Gain"])
+
+    def _set_gain(self, gain: float) -> None:
+        """CCD_GAIN and its CCD_CONTROLS alias (indi_asi_ccd's name) always show one value."""
+        self.gain["GAIN"] = gain
+        self.controls["Gain"] = gain
+        self.publish(self.gain, state=State.OK)
+        self.publish(self.controls, state=State.OK)
+
+    def _on_scope_info(self, values: dict[str, float]) -> None:
+        self.scope_info.update(values)
+        self._scope_info_from_client = True
+        if self._client is not None:
+            st = self._client.state
+            warning = self._optics_check.warning(
+                float(self.scope_info["FOCAL_LENGTH"]), float(self.scope_info["APERTURE"]),
+                scope_focal_mm=st.focal_length_mm, scope_aperture_mm=st.aperture_mm,
+                model=st.model)
+            if warning:
+                self.message(warning, "WARNING")
+        self.publish(self.scope_info, state=State.OK)
 
     def _on_active_devices(self, values: dict[str, str]) -> None:
         self.active_devices.update({k: v.strip() for k, v in values.items()})
@@ -281,24 +318,6 @@ class Camera(SeestarDevice):
             self._snooped.feed(message)
 
     # --- internals -----------------------------------------------------------------------
-
-    def _sensor(self) -> tuple[int, int]:
-        return round(self.info["CCD_MAX_X"]), round(self.info["CCD_MAX_Y"])
-
-    def _geometry(self, frame: Mapping[str, Any] | None = None,
-                  binning: Mapping[str, Any] | None = None) -> Geometry:
-        f = frame if frame is not None else self.frame.values()
-        b = binning if binning is not None else self.binning.values()
-        return Geometry(round(f["X"]), round(f["Y"]), round(f["WIDTH"]), round(f["HEIGHT"]),
-                        round(b["HOR_BIN"]), round(b["VER_BIN"]))
-
-    def _check(self, geometry: Geometry) -> None:
-        camera_frame.check(geometry, *self._sensor())
-
-    def _reset_frame(self) -> None:
-        width, height = self._sensor()
-        self.frame.update({"X": 0, "Y": 0, "WIDTH": width, "HEIGHT": height})
-        self.binning.update({"HOR_BIN": 1, "VER_BIN": 1})
 
     def _upload_plan(self) -> UploadPlan:
         mode = UploadMode(next(iter(self.upload_mode.on_names()), "UPLOAD_CLIENT"))

@@ -11,6 +11,8 @@ frames), then CCD_EXPOSURE Ok with 0.
 Dark and bias frames are taken with the wheel on its dark slot; the slot in place before is
 restored DARK_RESTORE_GRACE_S after the last of a series of darks (before any light frame,
 and at disconnect), so that a dark series does not move the wheel for every frame.
+The pipeline knows its camera only through `ExposureHost` (what it reads and reports), so
+this module does not import camera.py.
 """
 
 from __future__ import annotations
@@ -19,22 +21,21 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..errors import IndiSeestarError
-from ..fits import FrameType, fits_parts
+from ..fits import FitsRecord, FrameType, fits_parts
 from ..protocol.events import EventName
 from ..seestar.client import SeestarClient
 from ..seestar.pool import RawFrame
 from . import camera_frame
-from .camera_fits import frame_meta
+from .camera_fits import Optics, Surroundings, frame_meta
 from .camera_frame import Geometry
 from .camera_upload import UploadPlan, save_frame
 from .filter_wheel import DARK_POSITION, MOVE_TIMEOUT_S, move_wheel
-
-if TYPE_CHECKING:
-    from .camera import Camera
+from .outcomes import LINK_LOST, link_named
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,55 @@ class Shot:
     requested_monotonic_s: float
 
 
+class ExposureHost(Protocol):
+    """What the pipeline needs of the camera device: its session, its reports, its settings."""
+
+    @property
+    def name(self) -> str:
+        """The INDI device name (INSTRUME)."""
+
+    @property
+    def client(self) -> SeestarClient:
+        """The open Seestar session."""
+
+    @property
+    def is_connected(self) -> bool:
+        """CONNECTION is on."""
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a task owned by the device (cancelled at disconnect)."""
+
+    def call_later(self, delay_s: float, fn: Callable[..., Any], *args: Any) -> asyncio.TimerHandle:
+        """A timer owned by the device."""
+
+    def message(self, text: str, level: str = "INFO") -> None:
+        """A message to the clients."""
+
+    def show_exposure_left(self, seconds: float) -> None:
+        """CCD_EXPOSURE Busy with the seconds left."""
+
+    def exposure_done(self) -> None:
+        """CCD_EXPOSURE Ok: the image is out."""
+
+    def exposure_failed(self, reason: str) -> None:
+        """CCD_EXPOSURE Alert with the reason."""
+
+    def show_file_path(self, path: str) -> None:
+        """The frame was saved at `path`."""
+
+    async def send_image(self, parts: Sequence[bytes | memoryview]) -> None:
+        """The FITS (as parts) to the clients (CCD1)."""
+
+    def optics(self) -> Optics:
+        """Pixel size, CFA and optics as the header states them."""
+
+    def fits_records(self) -> tuple[FitsRecord, ...]:
+        """The client's FITS_HEADER records."""
+
+    async def surroundings(self, frame_type: FrameType, start_utc: datetime) -> Surroundings:
+        """Pointing, site, focuser and filter for the frame just taken."""
+
+
 def firmware_exposure_s(requested_s: float) -> float:
     """The exposure the firmware will run: whole milliseconds, at least 1 ms."""
     return max(1, round(requested_s * 1000)) / 1000.0
@@ -100,11 +150,18 @@ def frame_timeout_s(exposure_s: float, running_exposure_s: float, client: Seesta
 class DarkSlot:
     """Moves the wheel to the dark slot for darks and biases and back to where it was."""
 
-    def __init__(self, camera: Camera) -> None:
+    def __init__(self, camera: ExposureHost) -> None:
         self._camera = camera
         self._restore_to: int | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
+
+    def link_lost(self) -> None:
+        """The control link dropped: end the exposure under way now with Alert, whatever step
+        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
+        shot = self._shot
+        if shot is not None and self.abort():
+            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
 
     async def close(self, client: SeestarClient) -> None:
         """Wheel on the dark slot, remembering the slot to restore (the first one we moved from)."""
@@ -155,9 +212,10 @@ class DarkSlot:
 class Exposures:
     """Runs CCD_EXPOSURE requests for the camera, one at a time."""
 
-    def __init__(self, camera: Camera) -> None:
+    def __init__(self, camera: ExposureHost) -> None:
         self._camera = camera
         self._task: asyncio.Task[None] | None = None
+        self._shot: Shot | None = None
         self._gain_applied: int | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self.dark_slot = DarkSlot(camera)
@@ -175,6 +233,7 @@ class Exposures:
         """Run `shot`, replacing a running exposure."""
         self.abort()
         self._cancel_idle_timer()
+        self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
 
     def abort(self) -> bool:
@@ -224,11 +283,11 @@ class Exposures:
                 path = await asyncio.to_thread(save_frame, shot.upload, parts)
                 camera.show_file_path(str(path))
             if shot.upload.mode.sends:
-                await camera.publish_blob(camera.ccd1, "CCD1", parts)
+                await camera.send_image(parts)
             log.debug("exposure of %g s delivered %.3f s after the request", shot.exposure_s,
                       time.monotonic() - shot.requested_monotonic_s)
         except IndiSeestarError as exc:
-            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {exc}")
+            camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {link_named(exc)}")
         except OSError as exc:
             camera.exposure_failed(f"cannot save the image in {shot.upload.directory!r}: {exc}")
         else:

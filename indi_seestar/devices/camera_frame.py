@@ -10,7 +10,9 @@ or rows. With binning > 1 the Bayer mosaic is gone, so the header carries no BAY
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +48,12 @@ class Geometry:
     def bayer_offsets(self, cfa_offset_x: int = 0, cfa_offset_y: int = 0) -> tuple[int, int]:
         """XBAYROFF, YBAYROFF of the region: the sensor's CFA offsets shifted by its origin."""
         return (cfa_offset_x + self.x) % 2, (cfa_offset_y + self.y) % 2
+
+
+def from_vectors(frame: Mapping[str, Any], binning: Mapping[str, Any]) -> Geometry:
+    """The Geometry of CCD_FRAME (X, Y, WIDTH, HEIGHT) and CCD_BINNING (HOR_BIN, VER_BIN) values."""
+    return Geometry(round(frame["X"]), round(frame["Y"]), round(frame["WIDTH"]),
+                    round(frame["HEIGHT"]), round(binning["HOR_BIN"]), round(binning["VER_BIN"]))
 
 
 def full_frame(width: int, height: int) -> Geometry:

@@ -77,7 +77,22 @@ class FilterWheel(SeestarDevice):
             await self.move_to(target_slot - 1)
         except IndiSeestarError as exc:
             self.publish(self.slot, state=State.ALERT,
-                         message=f"[ERROR] filter change to slot {target_slot} failed: {exc}")
+                         message=self.outcome_message(f"filter change to slot {target_slot}", exc))
+
+    async def on_link_back(self, client: SeestarClient) -> None:
+        """Show the slot the scope reports (read at the reconnect; a wheel change takes under a
+        second and cannot be stopped: one of unknown outcome is reported, docs/outcomes.md)."""
+        unknown = "; ".join(self.pending.resolve())
+        if self._move is not None and not self._move.done():
+            return  # a change asked since the link is back: it shows its own state
+        position = client.state.wheel_slot
+        if position is None:
+            return
+        self.slot["FILTER_SLOT_VALUE"] = position + 1
+        self.publish(self.slot, state=State.OK)
+        if unknown:
+            self.message(f"the link is back; {unknown}: the wheel is at slot {position + 1}",
+                         "INFO")
 
     def _on_names(self, values: dict[str, str]) -> None:
         names = {k: " ".join(v.split()) or str(self.names[k]) for k, v in values.items()}

@@ -108,6 +108,7 @@ class Focuser(SeestarDevice):
     def _start_move(self, target_steps: int, *, relative: bool) -> None:
         if self._move is not None and not self._move.done():
             self._move.cancel()  # a new move replaces the running one
+        self.pending.end_guard()
         self.publish(self.abs_pos, state=State.BUSY)
         if relative:
             self.publish(self.rel_pos, state=State.BUSY)
@@ -125,7 +126,8 @@ class Focuser(SeestarDevice):
                 await self.client.move_focuser(target_steps)
             event = await done.wait()
         except IndiSeestarError as exc:
-            self._finish(State.ALERT, relative, f"[ERROR] focuser move to {target_steps} failed: {exc}")
+            self._finish(State.ALERT, relative,
+                         self.outcome_message(f"focuser move to {target_steps}", exc))
             return
         position = _steps(event)
         self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = target_steps if position is None else position
@@ -162,13 +164,55 @@ class Focuser(SeestarDevice):
             if event.state == StageState.WORKING:  # progress of our move
                 self.publish(self.abs_pos, state=State.BUSY)
             return
-        if event.state in (StageState.START, StageState.WORKING):
+        if event.state in (StageState.START, StageState.WORKING) and self.pending.guarding():
+            self.pending.end_guard()
+            self.spawn(self._stop_unconfirmed(self.client, "a focuser move sent before the link "
+                                                           "was lost"))
+        elif event.state in (StageState.START, StageState.WORKING):
             self.publish(self.abs_pos, state=State.BUSY)
         elif event.state == StageState.COMPLETE:
             self.publish(self.abs_pos, state=State.OK)
         elif event.state in (StageState.FAIL, StageState.CANCEL):
             self.publish(self.abs_pos, state=State.ALERT,
                          message=f"[WARNING] the scope's focuser move ended: {event.state}")
+
+
+    # --- the link dropped and came back (docs/outcomes.md) ---------------------------------
+
+    async def on_link_back(self, client: SeestarClient) -> None:
+        """Show the scope's real position; stop a move of unknown outcome still under way."""
+        unknown = "; ".join(self.pending.resolve())
+        if self._move is not None and not self._move.done():
+            return  # a move asked since the link is back: it shows its own state
+        if unknown and client.state.focuser_moving:
+            await self._stop_unconfirmed(client, unknown)
+            return
+        self._show_scope_position(client)
+        if unknown:
+            self.message(f"the link is back; {unknown}: the focuser is at "
+                         f"{self.abs_pos['FOCUS_ABSOLUTE_POSITION']:.0f}", "INFO")
+
+    async def _stop_unconfirmed(self, client: SeestarClient, what: str) -> None:
+        """Stop a move the user was not told would happen, and say so."""
+        self.pending.end_guard()  # found and stopped: later FocuserMove events are not it
+        try:
+            await client.stop_focuser()
+            await client.refresh()
+        except IndiSeestarError as exc:
+            self.message(f"{what}: the focuser is moving and could not be stopped: {exc}", "ERROR")
+            return
+        self._show_scope_position(client)
+        self.message(f"{what}: the Seestar was carrying it out although its outcome was not "
+                     f"confirmed; stopped it at {self.abs_pos['FOCUS_ABSOLUTE_POSITION']:.0f}",
+                     "WARNING")
+
+    def _show_scope_position(self, client: SeestarClient) -> None:
+        position = client.state.focuser_position_steps
+        if position is not None:
+            self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = position
+        self.publish(self.abs_pos, state=State.OK)
+        if self.rel_pos.state is not State.IDLE:
+            self.publish(self.rel_pos, state=State.IDLE)
 
 
 def _steps(event: Event) -> int | None:

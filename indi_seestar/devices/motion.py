@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import IndiSeestarError
+from .outcomes import outcome_unknown
 from .motion_plan import (
     DONE_ARCSEC,
     AxisFrame,
@@ -73,7 +74,8 @@ class Outcome(enum.Enum):
     DONE = "done"  # delivered (pulse) or released (hold), and the scope acknowledged the stop
     REPLACED = "replaced"  # a new command took the axis
     STOPPED = "stopped"  # stop_all(): abort, disconnect
-    FAILED = "failed"  # the scope refused or the link failed
+    FAILED = "failed"  # the scope refused
+    UNKNOWN = "unknown"  # no answer (link lost or reply late): it may have run (outcomes.py)
 
 
 class Mover(Protocol):
@@ -120,6 +122,14 @@ class Latency:
         if self.move_rtt_s is None or self.stop_rtt_s is None:
             return 0.0
         return (self.stop_rtt_s - self.move_rtt_s) / 2.0
+
+
+def _failure(exc: Exception) -> Outcome:
+    return Outcome.UNKNOWN if outcome_unknown(exc) else Outcome.FAILED
+
+
+def _text(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _ewma(old: float | None, new: float) -> float:
@@ -298,29 +308,32 @@ class MotionController:
         async def send() -> None:
             written.set_result(self._now())  # the request writes in its first step, right now
             error = await self._timed(kind, request, timeout_s=None)
+            outcome = Outcome.DONE if error is None else _failure(error)
+            reason = None if error is None else _text(error)
             for axis, cmd in ended:
-                self._on_end(axis, cmd, Outcome.DONE if error is None else Outcome.FAILED, error)
+                self._on_end(axis, cmd, outcome, reason)
             if error is not None and kind == "move":
-                await self._fail(error)
+                await self._fail(outcome, reason)
 
         self._spawn(send())
         return await written
 
-    async def _timed(self, kind: str, request: Awaitable[None], *, timeout_s: float | None) -> str | None:
-        """Await one command and record its round trip; the error text, or None when accepted."""
+    async def _timed(self, kind: str, request: Awaitable[None], *,
+                     timeout_s: float | None) -> Exception | None:
+        """Await one command and record its round trip; the error, or None when accepted."""
         t0 = self._clock()
         try:
             async with asyncio.timeout(timeout_s):
                 await request
         except (IndiSeestarError, TimeoutError) as exc:
             log.warning("speed move %s failed: %s", kind, exc)
-            return str(exc) or type(exc).__name__
+            return exc
         self.latency.record(kind, self._clock() - t0)
         return None
 
-    async def _fail(self, reason: str) -> None:
-        """A move was refused: end everything FAILED and make sure the scope stops."""
+    async def _fail(self, outcome: Outcome, reason: str | None) -> None:
+        """A move was refused or unanswered: end everything so and make sure the scope stops."""
         self._cancel_runner()
-        self._finish_all(Outcome.FAILED, reason)
+        self._finish_all(outcome, reason)
         self._segment = None
         await self._timed("stop", self._mover.stop(), timeout_s=STOP_TIMEOUT_S)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from ..indi import standard as std
 from ..indi.model import NumberVector, State, SwitchVector
@@ -38,12 +37,10 @@ from .motion_plan import (
     SkyAxis,
     SpeedCommand,
 )
+from .mount_ports import MotionHost
 from .mount_site import Pointing, Site, axis_frame
-from .mount_slew import PARKED_WARNING
-from .mount_status import Activity
-
-if TYPE_CHECKING:
-    from .telescope import Mount
+from .mount_status import PARKED_WARNING, Activity
+from .outcomes import unknown_message
 
 #: TELESCOPE_SLEW_RATE: (name, label shown by Ekos, old-form steps/s; 1 step = 15"/s).
 SLEW_RATES = (
@@ -93,7 +90,7 @@ class ClientMover:
 class MotionControl:
     """MOTION_NS/WE, SLEW_RATE, TIMED_GUIDE_NS/WE, GUIDE_RATE and the motion controller."""
 
-    def __init__(self, mount: Mount) -> None:
+    def __init__(self, mount: MotionHost) -> None:
         self._mount = mount
         self._controller: MotionController | None = None
         self._warned_no_site = False
@@ -145,6 +142,21 @@ class MotionControl:
         elif always:
             await client.stop_motion()
 
+    def show_idle(self) -> None:
+        """Link back: motion and guide vectors left Alert/Busy by the drop become Idle (the
+        controller holds nothing: its commands ended when the link dropped)."""
+        m = self._mount
+        if self._controller is not None and self._controller.moving:
+            return
+        for switch in (self.motion_ns, self.motion_we):
+            if switch.state is not State.IDLE:
+                switch.reset()
+                m.publish(switch, state=State.IDLE)
+        for number in (self.guide_ns, self.guide_we):
+            if number.state is not State.IDLE:
+                _zero(number)
+                m.publish(number, state=State.IDLE)
+
     @property
     def holding(self) -> bool:
         """True while a manual move is held."""
@@ -173,6 +185,7 @@ class MotionControl:
             self._mount.publish(vector, state=refusal[0], message=refusal[1])
             return
         assert self._controller is not None
+        self._mount.pending.end_guard()
         sign = 1 if values.get(ax.motion_plus) else -1 if values.get(ax.motion_minus) else 0
         vector.reset()
         if sign == 0:
@@ -206,6 +219,7 @@ class MotionControl:
             self._mount.publish(vector, state=state, message=refusal[1])
             return
         assert self._controller is not None
+        self._mount.pending.end_guard()
         plus_ms, minus_ms = values.get(ax.guide_plus, 0.0), values.get(ax.guide_minus, 0.0)
         sign, length_ms = (1, plus_ms) if plus_ms > 0 else (-1, minus_ms) if minus_ms > 0 else (0, 0.0)
         offset_arcsec = sign * float(self.guide_rate[ax.rate_member]) * SIDEREAL_ARCSEC_S * length_ms / 1000.0
@@ -232,8 +246,14 @@ class MotionControl:
             return
         if not m.is_connected:
             return
-        state = State.ALERT if outcome is Outcome.FAILED else State.IDLE
+        state = State.ALERT if outcome in (Outcome.FAILED, Outcome.UNKNOWN) else State.IDLE
         message = f"[ERROR] motion failed: {reason}" if outcome is Outcome.FAILED else None
+        if outcome is Outcome.UNKNOWN:
+            kind = "guide pulse" if isinstance(command, Pulse) else "manual motion"
+            what = f"{kind} {axis.value}"
+            m.pending.add(what)
+            m.reconcile_soon()
+            message = unknown_message(f"{what} ({reason})")
         if isinstance(command, Pulse):
             guide = self._guide_vector(axis)
             _zero(guide)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from .. import sky
 from ..errors import ValueRejected
+from ..text import excerpt
 from .motion_plan import AxisFrame, altaz_frame, eq_frame
 
 
@@ -47,7 +48,7 @@ def parse_utc(text: str) -> datetime:
     try:
         utc = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueRejected("TIME_UTC", f"UTC {text!r} is not YYYY-MM-DDTHH:MM:SS") from None
+        raise ValueRejected("TIME_UTC", f"UTC {excerpt(text)} is not YYYY-MM-DDTHH:MM:SS") from None
     return utc.replace(tzinfo=UTC) if utc.tzinfo is None else utc.astimezone(UTC)
 
 
@@ -62,7 +63,8 @@ def parse_offset_hours(text: str) -> float:
         else:
             value = float(raw)
     except ValueError:
-        raise ValueRejected("TIME_UTC", f"OFFSET {text!r} is not a number of hours") from None
+        raise ValueRejected("TIME_UTC",
+                            f"OFFSET {excerpt(text)} is not a number of hours") from None
     if not -14.0 <= value <= 14.0:
         raise ValueRejected("TIME_UTC", f"OFFSET {value:g} h is outside -14..14")
     return value

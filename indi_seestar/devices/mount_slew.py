@@ -16,16 +16,14 @@ and ends from the scope's events (ScopeGoto or AutoGoto, ScopeHome, ScopeMoveToH
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from ..errors import IndiSeestarError, OperationFailed, ValueRejected
 from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
-from .mount_status import Activity
-
-if TYPE_CHECKING:
-    from .telescope import Mount
+from .mount_ports import SlewHost
+from .mount_status import PARKED_WARNING, Activity
+from .outcomes import outcome_unknown, unknown_message
 
 #: A raw slew crosses the sky at a few deg/s; 180 degrees plus the start/settle overhead, generous.
 GOTO_TIMEOUT_S = 180.0
@@ -39,13 +37,12 @@ STOP_SLEW_TIMEOUT_S = 10.0
 TRACK_CONFIRM_S = 3.0
 #: The target name the centred goto shows in the Seestar app.
 CENTERED_TARGET_NAME = "INDI goto"
-PARKED_WARNING = "the mount is parked: unpark it before goto, sync or motion"
 
 
 class SlewControl:
     """The mount's goto/sync/park/abort/tracking handlers and their operation task."""
 
-    def __init__(self, mount: Mount) -> None:
+    def __init__(self, mount: SlewHost) -> None:
         self._mount = mount
         self._operation: asyncio.Task[None] | None = None
 
@@ -64,6 +61,7 @@ class SlewControl:
             await self._sync(ra, dec)
             return
         self._cancel_operation()
+        m.pending.end_guard()
         m.activity = Activity.SLEWING
         m.target.update({"RA": ra, "DEC": dec})
         m.publish(m.target, state=State.BUSY)
@@ -86,6 +84,7 @@ class SlewControl:
                       message=f"[INFO] the mount is already {'parked' if park else 'unparked'}")
             return
         self._cancel_operation()
+        m.pending.end_guard()
         m.activity = wanted
         m.refresh(keep_alerts=False)
         self._operation = m.spawn(self._park(park))
@@ -135,7 +134,7 @@ class SlewControl:
         m = self._mount
         client = m.client
         try:
-            await m.motion.stop(client, "goto")
+            await m.stop_motion(client, "goto")
             if m.scope_slewing:
                 await self._stop_slew()
             if centered:
@@ -152,7 +151,13 @@ class SlewControl:
         except IndiSeestarError as exc:
             m.activity = Activity.IDLE
             m.publish(m.target, state=State.ALERT)
-            m.publish(m.eod, state=State.ALERT, message=f"[ERROR] goto failed: {exc}")
+            if outcome_unknown(exc):
+                what = f"goto to RA {ra:.4f} h, Dec {dec:+.4f} deg"
+                m.pending.add(what)
+                m.reconcile_soon()
+                m.publish(m.eod, state=State.ALERT, message=unknown_message(f"{what} ({exc})"))
+            else:
+                m.publish(m.eod, state=State.ALERT, message=f"[ERROR] goto failed: {exc}")
             return
         m.activity = Activity.IDLE
         m.set_pointing(coord.ra_hours, coord.dec_deg)
@@ -188,14 +193,14 @@ class SlewControl:
         client = m.client
         event = EventName.SCOPE_HOME if park else EventName.SCOPE_MOVE_TO_HORIZON
         try:
-            await m.motion.stop(client, "parking")
+            await m.stop_motion(client, "parking")
             async with client.expect(event, timeout_s=PARK_TIMEOUT_S) as done:
                 await (client.park() if park else client.unpark())
             await done.wait()
         except IndiSeestarError as exc:
             m.activity = Activity.IDLE
             m.publish(m.park, state=State.ALERT,
-                      message=f"[ERROR] {'park' if park else 'unpark'} failed: {exc}")
+                      message=m.outcome_message("park" if park else "unpark", exc))
             m.refresh()
             return
         m.activity = Activity.IDLE
@@ -207,10 +212,13 @@ class SlewControl:
         client = m.client
         error: IndiSeestarError | None = None
         try:  # both written at once: the motion stop and the slew/AutoGoto stop
-            await asyncio.gather(m.motion.stop(client, "aborted", always=True), client.abort_goto())
+            await asyncio.gather(m.stop_motion(client, "aborted", always=True), client.abort_goto())
             coord = await client.get_equ_coord()
         except IndiSeestarError as exc:
             error = exc
+            if outcome_unknown(exc):
+                m.pending.add("abort")
+                m.reconcile_soon()
         else:
             m.set_pointing(coord.ra_hours, coord.dec_deg)
         if parking:

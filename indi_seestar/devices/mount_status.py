@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from ..indi.model import State
 
 
+#: Said when goto, sync, motion or pulses are refused because the mount is parked.
+PARKED_WARNING = "the mount is parked: unpark it before goto, sync or motion"
+
+
 class Activity(enum.Enum):
     """The long operation this driver is running on the mount."""
 

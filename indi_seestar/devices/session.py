@@ -45,6 +45,7 @@ class SimulatorEndpoints:
     discovery_port: int
     time_factor: float
     stop: Callable[[], None]
+    wide_image_port: int | None = None  # the S30P's wide camera (4804)
 
 
 class SimulatorFactory(Protocol):
@@ -65,6 +66,8 @@ class SessionListener(Protocol):
     def on_session_lost(self, reason: str) -> None: ...
 
     def on_session_notice(self, text: str, level: str) -> None: ...
+
+    def on_link(self, up: bool) -> None: ...
 
 
 class SeestarSession:
@@ -96,6 +99,7 @@ class SeestarSession:
         self._simulator: SimulatorEndpoints | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._address_listeners: list[Callable[[str, int], None]] = []
+        self._open_listeners: list[Callable[[SeestarClient | None], None]] = []
         self._give_up: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._was_master: bool | None = None
@@ -129,6 +133,17 @@ class SeestarSession:
     def on_address_change(self, callback: Callable[[str, int], None]) -> None:
         """`callback(host, control_port)` after every set_address (mirrors DEVICE_ADDRESS)."""
         self._address_listeners.append(callback)
+
+    def on_open_change(self, callback: Callable[[SeestarClient | None], None]) -> None:
+        """`callback(client)` when a session opens, `callback(None)` when it closes."""
+        self._open_listeners.append(callback)
+
+    def _tell_open(self, client: SeestarClient | None) -> None:
+        for callback in list(self._open_listeners):
+            try:
+                callback(client)
+            except Exception:  # one device's bug must not break the session
+                log.exception("session open listener failed")
 
     def register(self, **devices: Any) -> None:
         """Record the driver's devices by role."""
@@ -196,6 +211,7 @@ class SeestarSession:
             unsubscribe()
         self._unsubscribe.clear()
         if client is not None:
+            self._tell_open(None)
             await client.close()
             log.info("Seestar session closed")
         self._stop_simulator()
@@ -232,6 +248,7 @@ class SeestarSession:
         sim = self._simulator
         return dataclasses.replace(base, host="127.0.0.1", control_port=sim.control_port,
                                    image_port=sim.image_port, discovery_port=sim.discovery_port,
+                                   wide_image_port=sim.wide_image_port or base.wide_image_port,
                                    discovery_address="127.0.0.1", time_factor=sim.time_factor)
 
     async def _claim(self, cfg: SeestarConfig) -> None:
@@ -306,6 +323,7 @@ class SeestarSession:
                              client.on_state_change(self._on_scope_state)]
         log.info("Seestar session open: %s firmware %s at %s:%d", client.state.model,
                  client.state.firmware, cfg.host, cfg.control_port)
+        self._tell_open(client)
         return client
 
     @staticmethod
@@ -340,9 +358,11 @@ class SeestarSession:
             if self._give_up is None:
                 self._give_up = asyncio.get_running_loop().call_later(
                     give_up_s, self._lose, advice.lost_for_good(host, port, give_up_s))
+            self._tell_link(False)
         elif state is ConnectionState.READY and self._give_up is not None:
             self._cancel_give_up()
             self._notify("reconnected to the Seestar", "INFO")
+            self._tell_link(True)
         elif state is ConnectionState.FAILED:
             self._lose(advice.lost_for_good(host, port, None))
 
@@ -366,6 +386,11 @@ class SeestarSession:
                 listener.on_session_lost(reason)
 
         self._spawn(lose())
+
+    def _tell_link(self, up: bool) -> None:
+        """Every device: the link dropped (False) or is back with the snapshot re-read (True)."""
+        for listener in list(self._listeners.values()):
+            listener.on_link(up)
 
     def _notify(self, text: str, level: str) -> None:
         for listener in list(self._listeners.values()):

@@ -39,6 +39,7 @@ from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
+from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
 from . import props
 from .base import SeestarDevice
@@ -55,6 +56,7 @@ from .mount_site import (
     separation_arcsec,
     site_from_scope,
 )
+from .mount_link import LinkRecovery
 from .mount_polar import PolarAlignment
 from .mount_slew import SlewControl
 from .mount_solve import PlateSolve
@@ -71,7 +73,9 @@ EXTERNAL_MOTION_STALE_S = 30.0
 _MOTION_EVENTS = (EventName.SCOPE_GOTO, EventName.SCOPE_HOME, EventName.SCOPE_MOVE_TO_HORIZON)
 _RUNNING = (StageState.START, StageState.WORKING)
 #: Optics by model when the scope reports none (§4.5): (focal length, aperture) in mm.
-OPTICS_BY_MODEL = {"S50": (250.0, 50.0), "S30": (150.0, 30.0)}
+#: The Pro keys come first: "S50" is in "SEESTAR S50P" (docs/models.md: Pro optics).
+OPTICS_BY_MODEL = {"S50P": (260.0, 50.0), "S30P": (160.0, 30.2), "S50": (250.0, 50.0),
+                   "S30": (150.0, 30.0)}
 
 
 class Mount(SeestarDevice):
@@ -112,6 +116,7 @@ class Mount(SeestarDevice):
         self._site: Site | None = None
         self._poll: asyncio.Task[None] | None = None
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
+        self.recovery = LinkRecovery(self)
 
     # --- what the camera (and tests) read --------------------------------------------------
 
@@ -160,16 +165,23 @@ class Mount(SeestarDevice):
     async def on_session(self, client: SeestarClient) -> None:
         """Fill the vectors from the scope, then follow its events and poll the pointing."""
         state = client.state
-        model = next((key for key in OPTICS_BY_MODEL if key in state.model.upper()), "S50")
+        name = state.model.upper().replace(" PRO", "P")
+        model = next((key for key in OPTICS_BY_MODEL if key in name), "S50")
         focal, aperture = OPTICS_BY_MODEL[model]
         self.info["TELESCOPE_FOCAL_LENGTH"] = state.focal_length_mm or focal
         self.info["TELESCOPE_APERTURE"] = state.aperture_mm or aperture
         self.info["GUIDER_FOCAL_LENGTH"] = self.info["TELESCOPE_FOCAL_LENGTH"]
         self.info["GUIDER_APERTURE"] = self.info["TELESCOPE_APERTURE"]
         self.info.state = State.OK
-        self._show_site(site_from_scope(state.lat_deg, state.lon_east_deg))
+        await self._site_at_connect(client, site_from_scope(state.lat_deg, state.lon_east_deg))
         now = datetime.now(UTC)
-        self.time_utc.update({"UTC": format_utc(now), "OFFSET": format_offset(local_offset_hours())})
+        # The engine set the scope's clock at connect (seestar/clock_sync.py); show what it sent.
+        self.time_utc.update({"UTC": format_utc(client.scope_utc()),
+                              "OFFSET": format_offset(local_offset_hours())})
+        self.time_utc.state = State.ALERT if client.clock_error else State.OK
+        if client.clock_error:
+            self.message(f"the scope's clock was not set ({client.clock_error}): it may not "
+                         "slew until a client sets TIME_UTC", level="WARNING")
         self.activity = Activity.IDLE
         self._scope_moving.clear()
         try:
@@ -280,19 +292,26 @@ class Mount(SeestarDevice):
             if not self.is_connected:
                 continue
             client = self.client
+            if client.connection_state is not ConnectionState.READY:
+                continue  # the snapshot is stale until the link is back (on_link_back)
             try:
                 coord = await asyncio.wait_for(client.get_equ_coord(), POLL_TIMEOUT_S)
             except (IndiSeestarError, TimeoutError) as exc:
                 self.log.debug("pointing poll failed: %s", exc)
             else:
                 self.set_pointing(coord.ra_hours, coord.dec_deg)
-            self.refresh(keep_alerts=False)
+            if client.connection_state is ConnectionState.READY:
+                self.refresh(keep_alerts=False)
 
     # --- scope events ----------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
         """Slew/park events say the scope moves; ScopeGoto carries the pointing meanwhile."""
         if event.name not in _MOTION_EVENTS or not self.is_connected:
+            return
+        if (event.name == EventName.SCOPE_GOTO and event.state in _RUNNING
+                and self.activity is Activity.IDLE and self.pending.guarding()):
+            self.recovery.stop_unconfirmed(self.client, "a goto sent before the link was lost")
             return
         if event.state in _RUNNING:
             self._scope_moving[event.name] = time.monotonic()
@@ -320,6 +339,29 @@ class Mount(SeestarDevice):
         if publish:
             self.publish(self.mount_type)
 
+    # --- the link dropped and came back (docs/outcomes.md) -------------------------------
+
+    def on_link_lost(self) -> None:
+        """Motion events no longer arrive: forget them (no stale Busy while the link is down)."""
+        self.forget_scope_motion()
+
+    async def on_link_back(self, client: SeestarClient) -> None:
+        """Show the scope's real state; stop a slew of unknown outcome (mount_link.py)."""
+        await self.recovery.link_back(client)
+
+    def forget_scope_motion(self) -> None:
+        """Drop what the scope's motion events said: they are stale across a drop."""
+        self._scope_moving.clear()
+
+    def show_motion_idle(self) -> None:
+        """Motion and guide vectors left Alert/Busy by a drop become Idle."""
+        self.motion.show_idle()
+
+    async def stop_motion(self, client: SeestarClient, reason: str, *,
+                          always: bool = False) -> None:
+        """Stop every manual move and pulse (mount_motion.MotionControl.stop)."""
+        await self.motion.stop(client, reason, always=always)
+
     # --- site and time ---------------------------------------------------------------------
 
     def _show_site(self, site: Site | None) -> None:
@@ -332,6 +374,19 @@ class Mount(SeestarDevice):
         elif self._geo_saved:
             self._site = Site(float(self.geo["LAT"]), float(self.geo["LONG"]), float(self.geo["ELEV"]))
             self.geo.state = State.IDLE
+
+    async def _site_at_connect(self, client: SeestarClient, scope_site: Site | None) -> None:
+        """The scope's own site; a scope without one gets the saved GEOGRAPHIC_COORD, as the app
+        gives it the phone's location (reply checked: a refusal leaves the site Idle)."""
+        if scope_site is None and self._geo_saved:
+            lat, lon = float(self.geo["LAT"]), float(self.geo["LONG"])
+            try:
+                await client.set_location(lat, lon)
+            except IndiSeestarError as exc:
+                self.log.warning("setting the saved site on the scope failed: %s", exc)
+            else:
+                scope_site = Site(lat, lon % 360.0)
+        self._show_site(scope_site)
 
     async def _on_geo(self, values: dict[str, float]) -> None:
         lat = values.get("LAT", float(self.geo["LAT"]))

@@ -6,7 +6,8 @@
     client_record(name, value, comment) -> FitsRecord      one FITS_HEADER record, typed
 
 Modules: cards (80-byte cards), records (FITS_HEADER), keywords (FrameMeta + TABLE),
-writer (the file).  astropy is never imported here; the tests read the result back with it.
+writer (the file), compress (`.fits.fz`, CCD_COMPRESSION; imported by its users, not here).
+Only compress uses astropy, and only on its first frame; the tests read the results with it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .keywords import (
     KeywordSpec,
     PierSide,
 )
-from .records import CLEAR_KEYWORD, RESERVED_KEYWORDS, FitsRecord, client_record
+from .records import CLEAR_KEYWORD, RESERVED_KEYWORDS, FitsRecord, client_record, text_record
 from .writer import fits_bytes, fits_parts, header_block, image_axes
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "header_block",
     "image_axes",
     "sexagesimal",
+    "text_record",
 ]

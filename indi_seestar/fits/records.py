@@ -90,3 +90,14 @@ def client_record(name: str, value: str, comment: str) -> FitsRecord:
             raise _reject(f"{keyword} value longer than a FITS card holds")
         typed = value
     return FitsRecord(keyword, typed, comment)
+
+
+def text_record(keyword: str, text: str, comment: str) -> FitsRecord:
+    """A string record, as libindi 1.9 wrote FITS_OBSERVER / FITS_OBJECT (fits_update_key_str).
+
+    Raises ValueRejected unless `text` fits in one card as printable ASCII.
+    """
+    _reject_unless_text(text)
+    if len(text.replace("'", "''")) > MAX_STRING_CHARS:
+        raise _reject(f"{keyword} value longer than a FITS card holds")
+    return FitsRecord(keyword, text, comment)

@@ -29,6 +29,13 @@ from indi_seestar.indi.model import Kind, Rule, SwitchVector, Vector
 from indi_seestar.indi.wire import NewVector, message_from_element
 
 CONFIG_ROOT = "INDIDriver"
+#: Answer to a load with nothing saved: libindi's INFO text (DefaultDevice::loadConfig). libindi
+#: also sets CONFIG_PROCESS Alert then; we answer Ok, so that Ekos's load at every first
+#: connection shows no red light (issue 13).
+NO_SAVED_CONFIGURATION = (
+    "No previous configuration found. To save driver configuration, "
+    "click Save Configuration in Options tab."
+)
 
 
 def config_path(
@@ -143,7 +150,10 @@ class ConfigStore:
             self.save(saved)
             return "Device configuration saved.", []
         if action in ("CONFIG_LOAD", "CONFIG_DEFAULT"):
-            return "Device configuration applied.", self.read(default=action == "CONFIG_DEFAULT")
+            default = action == "CONFIG_DEFAULT"
+            if not (self.default_path if default else self.path).exists():
+                return NO_SAVED_CONFIGURATION, []  # a fresh install is not an error
+            return "Device configuration applied.", self.read(default=default)
         if action == "CONFIG_PURGE":
             self.purge()
             return "Configuration file successfully purged.", []

@@ -86,12 +86,20 @@ class Device(PropertyHost):
     def on_snooped(self, message: Snooped) -> None:
         """A def/set/del/message of a snooped device arrived (see snoop())."""
 
+    def on_debug(self, enabled: bool) -> None:
+        """DEBUG was switched; the device's own logger already follows it (shared ones may)."""
+
     # --- what subclasses call ---------------------------------------------------------------
 
     @property
     def polling_period_s(self) -> float:
         """POLLING_PERIOD in seconds."""
         return self.polling_period_ms / 1000.0
+
+    @property
+    def debug_enabled(self) -> bool:
+        """DEBUG's ENABLE: the device logs at debug level (libindi's DEBUG property)."""
+        return bool(self.debug["ENABLE"])
 
     @property
     def is_connected(self) -> bool:
@@ -196,7 +204,11 @@ class Device(PropertyHost):
     # --- the other base vectors -------------------------------------------------------------
 
     def _on_debug(self, values: dict[str, bool]) -> None:
-        self.log.setLevel(logging.DEBUG if values["ENABLE"] else logging.NOTSET)
+        self.debug.update(values)
+        enabled = self.debug_enabled
+        self.log.setLevel(logging.DEBUG if enabled else logging.NOTSET)  # NOTSET: configured level
+        self.on_debug(enabled)
+        self.publish(self.debug, state=State.OK)
 
     def _on_polling_period(self, values: dict[str, float]) -> None:
         self.polling_period_ms = values.get("PERIOD_MS", self.polling_period_ms)

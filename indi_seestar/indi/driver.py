@@ -5,6 +5,19 @@ shared/reference/indi-standard.md §1.9), decodes, and hands messages to the asy
 call_soon_threadsafe. stdout: writer.Writer. `run()` returns promptly once stdin reaches EOF
 (indiserver gone); both threads are daemons, so returning from `asyncio.run()` ends the process
 without os._exit even if a write is blocked. Must not import protocol/, seestar/, devices/ or sim/.
+
+Bounded output under a flood of input (a client sending thousands of getProperties):
+* The reader hands one read's messages to the loop and waits until they are dispatched, and it
+  reads no more while over MAX_BACKLOG_BYTES of XML wait for the writer. indiserver never blocks
+  on a driver (it queues what the driver has not read), so this cannot deadlock it.
+* A getProperties is answered by broadcast: indiserver copies a driver's def* to every client
+  interested in the device, and it registered the asking client before forwarding the request.
+  So an answer (per device, for all its properties or one) still waiting in the writer's queue,
+  not yet started, also answers an identical request read after it was queued, and that
+  request is not answered again. At most one unstarted answer per (device, property or all)
+  waits, and another client's getProperties waits behind at most those, not behind the flood.
+Together: the writer's queue holds at most MAX_BACKLOG_BYTES plus what one read of
+READ_BYTES of input produces, in which getProperties answers count at most once per key.
 """
 
 from __future__ import annotations
@@ -26,9 +39,11 @@ from indi_seestar.indi.wire import (
     Snooped,
     XmlStreamDecoder,
 )
-from indi_seestar.indi.writer import Writer, can_attach_blobs
+from indi_seestar.indi.writer import Mark, Writer, can_attach_blobs
 
 READ_BYTES = 65536
+#: Input is not read while more XML than this waits for the writer (backpressure; see below).
+MAX_BACKLOG_BYTES = 1024 * 1024
 BLOB_INLINE, BLOB_ATTACHED, BLOB_AUTO = "inline", "attached", "auto"
 BLOB_TRANSPORTS = (BLOB_INLINE, BLOB_ATTACHED, BLOB_AUTO)
 SHUTDOWN_TIMEOUT_S = 0.5  # devices' on_disconnect at EOF; indiserver is gone, keep exit prompt
@@ -52,6 +67,11 @@ class Driver:
         attach = blob_transport == BLOB_ATTACHED or (
             blob_transport == BLOB_AUTO and can_attach_blobs(output_fd))
         self._input_fd = input_fd
+        #: getProperties answers queued in the writer, by (device, property name or None).
+        self._answers: dict[tuple[str, str | None], Mark] = {}
+        #: Per device: getProperties answered, and covered by an answer already queued.
+        self.get_properties_answered = 0
+        self.get_properties_coalesced = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._eof: asyncio.Event | None = None
         self.writer = Writer(output_fd, on_broken=lambda _exc: self._signal_eof(),
@@ -82,7 +102,7 @@ class Driver:
                 else [d for d in (self.devices.get(message.device),) if d is not None]
             )
             for device in targets:
-                device.handle_get_properties(message.name)
+                self._answer_get_properties(device, message.name)
         elif isinstance(message, NewVector):
             device = self.devices.get(message.device)
             if device is None:
@@ -101,17 +121,34 @@ class Driver:
         else:
             log.debug("ignored %r", message)
 
-    def _dispatch_all(self, messages: list[Message]) -> None:
-        for message in messages:
-            try:
-                self.dispatch(message)
-            except Exception:  # a bug in one handler must not end the driver
-                log.exception("handling %s failed", type(message).__name__)
+    def _answer_get_properties(self, device: Device, name: str | None) -> None:
+        """Define `device`'s properties unless an unstarted queued answer already covers it."""
+        for key in ((device.name, None), (device.name, name)):
+            queued = self._answers.get(key)
+            if queued is not None and not queued.started:
+                self.get_properties_coalesced += 1
+                return
+        mark = self.writer.mark()
+        self.get_properties_answered += 1
+        if device.handle_get_properties(name):
+            self._answers[(device.name, name)] = mark  # keys: live property names or None
+
+    def _dispatch_all(self, messages: list[Message], done: threading.Event | None = None) -> None:
+        try:
+            for message in messages:
+                try:
+                    self.dispatch(message)
+                except Exception:  # a bug in one handler must not end the driver
+                    log.exception("handling %s failed", type(message).__name__)
+        finally:
+            if done is not None:
+                done.set()
 
     def _read_loop(self) -> None:
         decoder = XmlStreamDecoder()
         try:
             while True:
+                self.writer.wait_backlog_below(MAX_BACKLOG_BYTES)
                 try:
                     data = os.read(self._input_fd, READ_BYTES)
                 except OSError as exc:
@@ -121,7 +158,9 @@ class Driver:
                     return
                 messages = decoder.feed(data)
                 if messages:
-                    self._call_on_loop(self._dispatch_all, messages)
+                    dispatched = threading.Event()
+                    if self._call_on_loop(self._dispatch_all, messages, dispatched):
+                        dispatched.wait()  # one read's messages at a time on the loop
         finally:
             self._signal_eof()
 
@@ -129,11 +168,12 @@ class Driver:
         if self._eof is not None:
             self._call_on_loop(self._eof.set)
 
-    def _call_on_loop(self, fn, *args) -> None:
+    def _call_on_loop(self, fn, *args) -> bool:
         loop = self._loop
         if loop is None:
-            return
+            return False
         try:
             loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the loop is already closed: the process is ending
-            pass
+            return False
+        return True

@@ -28,8 +28,12 @@ from indi_seestar.indi.model import (
     SwitchVector,
     Vector,
 )
+from indi_seestar.text import shorten
 
 BASE64_CHUNK_BYTES = 3 * 256 * 1024  # raw bytes per base64 write: 1 MiB of text, multiple of 3
+#: Longest message attribute sent; a longer one is cut at a word boundary with "..." (a last
+#: guard: values a client sent are echoed as short excerpts, text.excerpt, long before this).
+MAX_MESSAGE_CHARS = 1000
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", '"': "&quot;"}
 _ESCAPE = re.compile(r"[&<>'\"]")
@@ -65,6 +69,10 @@ def format_timestamp_us(epoch_s: float) -> str:
     whole_s = math.floor(epoch_s)
     micros = min(int(round((epoch_s - whole_s) * 1e6)), 999_999)
     return f"{format_timestamp(whole_s)}.{micros:06d}"
+
+
+def _message(text: str | None) -> str | None:
+    return None if text is None else shorten(text, MAX_MESSAGE_CHARS)
 
 
 def _attrs(pairs: Iterable[tuple[str, Any]]) -> str:
@@ -117,7 +125,7 @@ def def_vector(vector: Vector, *, timestamp: str, message: str | None = None) ->
         ("rule", vector.rule.value if isinstance(vector, SwitchVector) else None),
         ("timeout", f"{vector.timeout_s:g}"),
         ("timestamp", timestamp),
-        ("message", message),
+        ("message", _message(message)),
     ]
     if isinstance(vector, BlobVector):
         body = "".join(_element("defBLOB", _def_member_attrs(vector, m)) for m in vector.members)
@@ -136,7 +144,7 @@ def _set_attrs(vector: Vector, timestamp: str, message: str | None) -> list[tupl
         ("state", vector.state.value),
         ("timeout", f"{vector.timeout_s:g}"),
         ("timestamp", timestamp),
-        ("message", message),
+        ("message", _message(message)),
     ]
 
 
@@ -187,13 +195,15 @@ def del_property(
     device: str, name: str | None = None, *, timestamp: str, message: str | None = None
 ) -> bytes:
     """delProperty of one property, or of the whole device when `name` is None."""
-    attrs = [("device", device), ("name", name), ("timestamp", timestamp), ("message", message)]
+    attrs = [
+        ("device", device), ("name", name), ("timestamp", timestamp), ("message", _message(message))
+    ]
     return _done(_element("delProperty", attrs))
 
 
 def message(device: str | None, text: str, *, timestamp: str) -> bytes:
     """A log message for clients, attached to `device` (or to none)."""
-    attrs = [("device", device), ("timestamp", timestamp), ("message", text)]
+    attrs = [("device", device), ("timestamp", timestamp), ("message", _message(text))]
     return _done(_element("message", attrs))
 
 

@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import TextIO
 
+from indi_seestar.text import shorten
+
 MAX_LINE_BYTES = 900
 MAX_LINES = 40
 FORMAT = "%(levelname)s %(name)s: %(message)s"  # indiserver adds the time and driver name
@@ -20,17 +22,21 @@ FORMAT = "%(levelname)s %(name)s: %(message)s"  # indiserver adds the time and d
 def cap_lines(
     text: str, *, max_line_bytes: int = MAX_LINE_BYTES, max_lines: int = MAX_LINES
 ) -> str:
-    """Cut every line to max_line_bytes of UTF-8 and keep at most max_lines lines."""
+    """Cut every line to max_line_bytes of UTF-8 (at a word, with "...") and keep at most
+    max_lines lines."""
     lines = text.splitlines() or [""]
     if len(lines) > max_lines:
         lines = lines[: max_lines - 1] + [f"... {len(lines) - max_lines + 1} more lines"]
-    out = []
-    for line in lines:
-        raw = line.encode("utf-8", "replace")
-        if len(raw) > max_line_bytes:
-            line = raw[: max_line_bytes - 3].decode("utf-8", "ignore") + "..."
-        out.append(line)
-    return "\n".join(out)
+    return "\n".join(_fit(line, max_line_bytes) for line in lines)
+
+
+def _fit(line: str, max_bytes: int) -> str:
+    """`line` cut at a word boundary with "..." so that its UTF-8 fits in max_bytes."""
+    raw = line.encode("utf-8", "replace")
+    if len(raw) <= max_bytes:
+        return line
+    # The characters whose UTF-8 fits; shorten() keeps fewer of them and adds "...", no more.
+    return shorten(line, len(raw[:max_bytes].decode("utf-8", "ignore")))
 
 
 class CappedFormatter(logging.Formatter):

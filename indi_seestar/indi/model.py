@@ -6,6 +6,7 @@ A vector keeps its members in definition order (clients address some properties 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -47,6 +48,11 @@ class Kind(str, Enum):
     BLOB = "BLOB"
 
 
+#: printf formats that show no fraction (`%d`, `%5d`, `%.f`, `%.0f`, `%4.0f`): libindi declares
+#: integer-valued numbers (slots, steps, pixels, binning, gain) this way.
+_INTEGRAL_FORMAT = re.compile(r"%[-+ #0]*\d*(?:[diu]|\.0?f)")
+
+
 @dataclass(slots=True)
 class NumberMember:
     """One number element; `format` is a printf hint (`%010.6m` = sexagesimal display)."""
@@ -58,6 +64,15 @@ class NumberMember:
     max: float = 0.0
     step: float = 0.0
     value: float = 0.0
+    whole_numbers: bool | None = None  # None: as the format says (see `integral`)
+
+    @property
+    def integral(self) -> bool:
+        """Whether the member takes whole numbers only: `whole_numbers` if the factory said so,
+        else whether its format shows no fraction (`%.f` counts: slots, steps, pixels)."""
+        if self.whole_numbers is not None:
+            return self.whole_numbers
+        return _INTEGRAL_FORMAT.fullmatch(self.format) is not None
 
 
 @dataclass(slots=True)

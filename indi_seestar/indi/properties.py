@@ -19,7 +19,7 @@ from indi_seestar.errors import IndiSeestarError, ValueRejected
 from indi_seestar.indi import encode
 from indi_seestar.indi.model import BlobVector, State, Vector
 from indi_seestar.indi.tasks import DeviceTasks
-from indi_seestar.indi.validate import coerce_new_values
+from indi_seestar.indi.validate import coerce_new_values, shown_name
 from indi_seestar.indi.wire import NewVector
 from indi_seestar.indi.writer import Outbox
 
@@ -159,17 +159,20 @@ class PropertyHost:
             self.init_properties()
             self._initialised = True
 
-    def handle_get_properties(self, name: str | None = None) -> None:
-        """Define every live vector (or only `name`) with its current values."""
+    def handle_get_properties(self, name: str | None = None) -> int:
+        """Define every live vector (or only `name`) with its current values; how many."""
+        sent = 0
         for entry in list(self._entries.values()):
             if self._is_live(entry) and name in (None, entry.vector.name):
                 self._send(encode.def_vector(entry.vector, timestamp=self._timestamp()))
+                sent += 1
+        return sent
 
     def handle_new(self, msg: NewVector) -> None:
         """Validate a client's new* and run the handler; the vector always gets a set* back."""
         entry = self._entries.get(msg.name)
         if entry is None or not self._is_live(entry):
-            self.message(f"{msg.name[:64]}: no such property", "WARNING")  # names are <= 64 chars
+            self.message(f"{shown_name(msg.name)}: no such property", "WARNING")
             return
         vector = entry.vector
         try:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from indi_seestar.indi.encode import attached_blob_prefix, iter_base64, payload_size
 
 COALESCE_BYTES = 64 * 1024  # join queued small messages up to this size into one write
+MARK_BYTES = 64  # what a mark counts for in the backlog, so a flood of them is bounded too
 _MEMFD_NAME = "indi-blob"
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,15 @@ class _Blob:
     parts: Sequence[Any]
     suffix: bytes
     done: concurrent.futures.Future[None]
+
+
+class Mark:
+    """A point in the output queue; `started` once the writer thread has reached it."""
+
+    __slots__ = ("started",)
+
+    def __init__(self, started: bool = False) -> None:
+        self.started = started
 
 
 _STOP = object()
@@ -93,6 +103,9 @@ class Writer:
         self._lock = threading.Lock()
         self._blobs_queued = 0
         self._broken: OSError | None = None
+        self._backlog = threading.Condition()
+        self._backlog_bytes = 0  # XML (not BLOB payloads) queued and not yet written
+        self._running = False
 
     @property
     def attaches_blobs(self) -> bool:
@@ -105,13 +118,41 @@ class Writer:
         with self._lock:
             return self._blobs_queued
 
+    @property
+    def backlog_bytes(self) -> int:
+        """Bytes of XML messages (BLOB payloads not counted) queued and not yet written."""
+        with self._backlog:
+            return self._backlog_bytes
+
     def start(self) -> None:
         """Start the writer thread."""
+        self._running = True
         self._thread.start()
 
     def send(self, data: bytes) -> None:
         """Queue one complete XML message."""
+        self._count(len(data))
         self._queue.put(data)
+
+    def mark(self) -> Mark:
+        """A Mark queued after everything sent so far (already started if no thread runs)."""
+        if not self._running:
+            return Mark(started=True)
+        mark = Mark()
+        self._count(MARK_BYTES)
+        self._queue.put(mark)
+        return mark
+
+    def wait_backlog_below(self, limit_bytes: int) -> None:
+        """Block until the backlog is under limit_bytes (for the input thread: backpressure)."""
+        with self._backlog:
+            self._backlog.wait_for(lambda: self._backlog_bytes < limit_bytes)
+
+    def _count(self, size: int) -> None:
+        with self._backlog:
+            self._backlog_bytes += size
+            if size < 0:
+                self._backlog.notify_all()
 
     def send_blob(
         self, prefix: bytes, parts: Sequence[Any], suffix: bytes
@@ -140,6 +181,11 @@ class Writer:
     def _run(self) -> None:
         item = self._queue.get()
         while item is not _STOP:
+            if isinstance(item, Mark):
+                item.started = True  # before any byte queued after it is written
+                self._count(-MARK_BYTES)
+                item = self._queue.get()
+                continue
             if isinstance(item, _Blob):
                 self._write_blob(item)
                 item = self._queue.get()
@@ -156,6 +202,7 @@ class Writer:
                 batch.append(nxt)
                 size += len(nxt)
             self._write(b"".join(batch))
+            self._count(-size)
             if item is None:
                 item = self._queue.get()
 

@@ -14,6 +14,7 @@ class ErrorCode(enum.IntEnum):
     SECOND_ROOT = 101
     METHOD_NOT_FOUND = 103
     EXPECTED_OBJECT_PARAM = 107
+    EXPECTED_FLOAT_PARAM = 108
     UNEXPECTED_PARAM = 109
     EQUIPMENT_MOVING = 203
     FAIL_TO_OPERATE = 207
@@ -38,6 +39,7 @@ _TEXT = {
     ErrorCode.SECOND_ROOT: "Second root",
     ErrorCode.METHOD_NOT_FOUND: "method not found",
     ErrorCode.EXPECTED_OBJECT_PARAM: "expected object param",
+    ErrorCode.EXPECTED_FLOAT_PARAM: "expected float param",
     ErrorCode.UNEXPECTED_PARAM: "unexpected param",
     ErrorCode.EQUIPMENT_MOVING: "equipment is moving",
     ErrorCode.FAIL_TO_OPERATE: "fail to operate",

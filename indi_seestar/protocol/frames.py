@@ -64,7 +64,8 @@ class FrameKind(enum.Enum):
     """What a frame's payload holds."""
 
     ACK = "ack"  # status/heartbeat answer, zero-size acks
-    RAW = "raw"  # 16-bit GRBG Bayer, little-endian pixels, width x height
+    RAW = "raw"  # 16-bit Bayer (the model's CFA), little-endian pixels, width x height
+    BAYER_ZIP = "bayer_zip"  # a preview (img_type 1) as a ZIP: 16-bit Bayer, width x height
     STACK_ZIP = "stack_zip"  # ZIP with member raw_data: 16-bit interleaved RGB
     UNKNOWN = "unknown"
 
@@ -141,7 +142,9 @@ def classify(header: FrameHeader, payload_prefix: bytes | memoryview) -> FrameKi
     if header.width == 0 or header.height == 0 or header.size == 0:
         return FrameKind.ACK
     if bytes(payload_prefix[:4]) == _ZIP_SIGNATURE:
-        return FrameKind.STACK_ZIP
+        # S30 family: previews may come ZIP-compressed, single-channel, data_type 3
+        # (grapeot/seestarpy-s30 4ac531c, S30 Pro on 7.75); stacks are img_type 5.
+        return FrameKind.BAYER_ZIP if header.img_type == ImageType.PREVIEW else FrameKind.STACK_ZIP
     if header.size == header.width * header.height * 2:
         return FrameKind.RAW
     return FrameKind.UNKNOWN
@@ -195,6 +198,48 @@ def encode_stack_zip(rgb: np.ndarray, compresslevel: int = 1) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         archive.writestr(_RAW_MEMBER, np.ascontiguousarray(rgb, dtype="<u2").tobytes())
+    return buf.getvalue()
+
+
+def inflate_bayer_into(payload: bytes | bytearray | memoryview, out: memoryview) -> None:
+    """Inflate a ZIP preview's single member into `out` (exactly width*height*2 bytes, no more).
+
+    The member is read by its local header (the firmware streams it: sizes may be in a data
+    descriptor), inflated in chunks straight into `out`; BadFrame if it is not a deflated
+    member or its size is not exactly len(out).
+    """
+    view = memoryview(payload)
+    if len(view) < 30 or bytes(view[:4]) != _ZIP_SIGNATURE:
+        raise BadFrame("ZIP preview without a local file header")
+    method, = struct.unpack_from("<H", view, 8)
+    name_len, extra_len = struct.unpack_from("<HH", view, 26)
+    start = 30 + name_len + extra_len
+    if method != zipfile.ZIP_DEFLATED or start > len(view):
+        raise BadFrame(f"ZIP preview member: method {method}, data at {start}")
+    inflater = zlib.decompressobj(-15)
+    filled, total = 0, len(out)
+    pending: bytes | memoryview = view[start:]
+    try:
+        while pending and not inflater.eof:
+            chunk = inflater.decompress(pending, total - filled + 1)
+            if filled + len(chunk) > total:
+                raise BadFrame(f"ZIP preview inflates past {total} bytes")
+            out[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+            pending = inflater.unconsumed_tail
+    except zlib.error as exc:
+        raise BadFrame(f"bad ZIP preview: {str(exc)[:100]}") from exc
+    if filled != total:
+        raise BadFrame(f"ZIP preview inflates to {filled} bytes, expected {total}")
+
+
+def encode_bayer_zip(pixels: np.ndarray, compresslevel: int = 1) -> bytes:
+    """(height, width) uint16 Bayer as a ZIP preview payload (one deflated member `raw_data`)."""
+    if pixels.ndim != 2:
+        raise LocalProtocolError("Bayer previews are 2-D")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
+        archive.writestr(_RAW_MEMBER, np.ascontiguousarray(pixels, dtype="<u2").tobytes())
     return buf.getvalue()
 
 

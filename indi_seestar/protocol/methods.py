@@ -83,6 +83,13 @@ class Method(enum.StrEnum):
     GET_USER_LOCATION = "get_user_location"
     PI_SET_TIME = "pi_set_time"
     PI_GET_TIME = "pi_get_time"
+    # new in firmware 7.75 (app 3.2.0); params and results unknown (docs/firmware.md)
+    GET_FACTORY_TEST_STATE = "get_factory_test_state"
+    GET_PHONE_LIST = "get_phone_list"
+    GET_PHOTOMETRY_IMG = "get_photometry_img"
+    MOVE_SLEEP_SEC = "move_sleep_sec"
+    REMOTE_REBIND_DEVICE_USER = "remote_rebind_device_user"
+    SCOPE_GET_TEST_DATE = "scope_get_test_date"
 
 
 #: The login handshake (§6.2): never carries the verify marker.
@@ -186,9 +193,16 @@ def scope_get_horiz_coord() -> Call:
     return Call(Method.SCOPE_GET_HORIZ_COORD)
 
 
-def scope_goto(ra_hours: float, dec_deg: float) -> Call:
+def _coords(ra_hours: float, dec_deg: float, keyed: bool) -> Any:
+    """`{"ra", "dec"}` (fw 7.75+, docs/firmware.md fact 1) or the older `[ra, dec]`."""
+    if keyed:
+        return {"ra": float(ra_hours), "dec": float(dec_deg)}
+    return [float(ra_hours), float(dec_deg)]
+
+
+def scope_goto(ra_hours: float, dec_deg: float, keyed: bool = False) -> Call:
     """Raw slew without plate solving; ends with ScopeGoto complete."""
-    return Call(Method.SCOPE_GOTO, [float(ra_hours), float(dec_deg)])
+    return Call(Method.SCOPE_GOTO, _coords(ra_hours, dec_deg, keyed))
 
 
 def start_view_goto(ra_hours: float, dec_deg: float, target_name: str, lp_filter: bool = False) -> Call:
@@ -214,9 +228,9 @@ def stop_view(stage: Stage | None = None) -> Call:
     return Call(Method.ISCOPE_STOP_VIEW, {"stage": str(stage)} if stage else NO_PARAMS)
 
 
-def scope_sync(ra_hours: float, dec_deg: float) -> Call:
+def scope_sync(ra_hours: float, dec_deg: float, keyed: bool = False) -> Call:
     """Tell the mount it points at (ra, dec) JNow."""
-    return Call(Method.SCOPE_SYNC, [float(ra_hours), float(dec_deg)])
+    return Call(Method.SCOPE_SYNC, _coords(ra_hours, dec_deg, keyed))
 
 
 def scope_park(equ_mode: bool | None = None) -> Call:
@@ -396,24 +410,24 @@ def set_user_location(lat_deg: float, lon_deg: float) -> Call:
 
 
 def pi_set_time(utc: datetime, time_zone: str = "UTC") -> Call:
-    """Set the scope's clock; the object wrapped in a list as the app does.
+    """Set the scope's clock: a bare object on every firmware.
 
+    The list-wrapped form `[{...}]` gets the verify marker appended, and `[{...}, "verify"]`
+    is answered 107 "expected object param" from 7.06 on (recorded; seestar_alp #748 on 7.75,
+    #758 on 8.46), which leaves the clock unset and the mount unable to slew.
     A naive `utc` is taken as UTC; an aware one is converted to UTC first.
     """
     if utc.tzinfo is not None:
         utc = utc.astimezone(UTC)
     return Call(
         Method.PI_SET_TIME,
-        [
-            {
-                "year": utc.year,
-                "mon": utc.month,
-                "day": utc.day,
-                "hour": utc.hour,
-                "min": utc.minute,
-                "sec": utc.second,
-                "time_zone": time_zone,
-            }
-        ],
+        {
+            "year": utc.year,
+            "mon": utc.month,
+            "day": utc.day,
+            "hour": utc.hour,
+            "min": utc.minute,
+            "sec": utc.second,
+            "time_zone": time_zone,
+        },
     )
-

@@ -71,6 +71,21 @@ def _int_pair(obj: dict[str, Any], key: str, default: tuple[int, int]) -> tuple[
 
 
 @dataclass(frozen=True, slots=True)
+class WideCamera:
+    """The `second_camera` section (S30 family): the wide-angle camera's sensor."""
+
+    width_px: int
+    height_px: int
+    pixel_size_um: float
+    cfa: str
+    #: `device.can_star_mode_sel_cam`: it streams in star mode (SecondView, 4804). True on the
+    #: S30P, false on the S30 (seestar_alp emulator notes; S30 7.06 recording).
+    star_mode: bool = False
+    #: `setting.second_camera.exp_ms.continuous`: the wide preview's exposure (1000 recorded).
+    exposure_ms: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     """The parts of `get_device_state` the driver uses."""
 
@@ -100,6 +115,7 @@ class DeviceState:
     lp_filter: bool = False
     board_temp_c: float | None = None
     is_master: bool | None = None
+    wide_camera: WideCamera | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -144,8 +160,23 @@ def parse_device_state(result: Any) -> DeviceState:
         lp_filter=_get(setting, "stack_lenhance", bool, False),
         board_temp_c=_optional(pi_status, "temp", float),
         is_master=_optional(client, "is_master", bool),
+        wide_camera=_wide_camera(result, device),
         raw=result,
     )
+
+
+def _wide_camera(result: dict[str, Any], device: dict[str, Any]) -> WideCamera | None:
+    """The `second_camera` section, None when the scope has no wide camera."""
+    second = result.get("second_camera")
+    if second is None:
+        return None
+    second = _obj(result, "second_camera")
+    width, height = _int_pair(second, "chip_size", (1920, 1080))
+    settings = _obj(_obj(_obj(result, "setting"), "second_camera"), "exp_ms")
+    return WideCamera(width, height, _get(second, "pixel_size_um", float, 2.7),
+                      _CFA.get(_get(second, "debayer_pattern", str, "RG")[:2].upper(), "RGGB"),
+                      _get(device, "can_star_mode_sel_cam", bool, False),
+                      int(_get(settings, "continuous", (int, float), 1000)))
 
 
 @dataclass(frozen=True, slots=True)

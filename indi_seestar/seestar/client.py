@@ -19,13 +19,15 @@ Arguments outside their documented range raise ValueError (a caller bug, not a s
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Self
 
 from ..config import SeestarConfig
-from ..errors import RemoteProtocolError, RequestTimeout
+from ..errors import OperationFailed, RemoteProtocolError, RequestTimeout
 from ..protocol import methods, results
 from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Stage
@@ -33,6 +35,7 @@ from ..protocol.results import EquCoord, HorizCoord, ViewState
 from ..protocol.rpc import Event, VerifyPolicy
 from .client_extras import ExtraCommands
 from .client_mount import WHEEL_SLOTS, MountCommands
+from .clock_sync import ClockSync
 from .connection import ConnectionState
 from .hub import EventCallback, EventExpectation, EventHub, EventPredicate
 from .imaging import Imaging
@@ -44,6 +47,7 @@ from .sockets import ImageStats
 from .state import ScopeState
 from .supervisor import Caller, Supervisor
 from .timeouts import Timeouts
+from .wide import WideFrames
 
 __all__ = ["GAIN_RANGE", "WHEEL_SLOTS", "ConnectionCallback", "SeestarClient"]
 
@@ -67,14 +71,16 @@ class SeestarClient(MountCommands, ExtraCommands):
         self._t = timeouts or Timeouts()
         self._hub = EventHub()
         self._snapshot = Snapshot()
+        self._clock = ClockSync()
         self._connection_listeners: list[ConnectionCallback] = []
         self._supervisor = Supervisor(config, self._t, on_event=self._on_event,
-                                      on_ready=self._on_ready, on_lost=self._hub.connection_lost,
+                                      on_ready=self._on_ready, on_lost=self._on_lost,
                                       on_state=self._on_connection_state)
         self._imaging = Imaging(config, self._t, send=self._send,
                                 get_state=lambda: self._snapshot.current,
                                 update_state=self._snapshot.update)
         self._motion = SpeedMoveForms(self._call)
+        self._wide = WideFrames(config, self._t)
 
     # --- life cycle -------------------------------------------------------------
 
@@ -92,6 +98,7 @@ class SeestarClient(MountCommands, ExtraCommands):
     async def close(self) -> None:
         """Stop everything: pending calls and waits fail with ConnectionLost; no thread or task stays."""
         self._hub.close("the client is closed")
+        await self._wide.close()
         await self._imaging.close()
         await self._supervisor.close()
 
@@ -243,6 +250,33 @@ class SeestarClient(MountCommands, ExtraCommands):
                                                   exposure_s=exposure_s, timeout_s=timeout_s,
                                                   restart_exposure=restart_exposure)
 
+    async def next_wide_frame(self, *, started_after_s: float, timeout_s: float) -> RawFrame:
+        """The S30 Pro wide camera's first frame whose exposure began after `started_after_s`.
+
+        Starts the star preview if none runs (SecondView runs alongside it) and sets
+        `wide_cam`; the frame comes from the wide image port (4804). Its exposure is the
+        scope's (`state.wide_camera.exposure_ms`). OperationFailed on a scope without a wide
+        camera that works in star mode; RequestTimeout after `timeout_s`.
+        """
+        wide = self.state.wide_camera
+        if wide is None or not wide.star_mode:
+            raise OperationFailed("wide camera frame",
+                                  "this Seestar has no wide camera that works in star mode")
+        deadline_s = time.monotonic() + timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._imaging.ensure_preview()
+                # Sent every time: stopping the view clears it (Setting event wide_cam false).
+                await self._send(methods.set_setting(wide_cam=True))
+        except RequestTimeout:
+            raise
+        except TimeoutError:
+            raise RequestTimeout("wide camera frame (4804)", timeout_s) from None
+        return await self._wide.next_frame(
+            started_after_s=started_after_s, exposure_s=wide.exposure_ms / 1000.0,
+            timeout_s=max(0.0, deadline_s - time.monotonic()),
+            policy=VerifyPolicy.for_firmware(self.state.firmware_ver_int))
+
     async def stop_streaming(self) -> None:
         """Stop the preview frames' pushes (the camera goes on); next_raw_frame resumes them."""
         await self._imaging.stop_streaming()
@@ -262,8 +296,11 @@ class SeestarClient(MountCommands, ExtraCommands):
     # --- internals ---------------------------------------------------------------
 
     async def _on_ready(self, caller: Caller, contact: Contact) -> None:
-        """A session is (re-)established: resync the snapshot and the image side."""
+        """A session is (re-)established: set the clock, resync the snapshot and the image side."""
         self._snapshot.merge_poll(contact.device, logged_in=contact.logged_in)
+        await self._clock.apply(caller, self._t.setup_s)
+        if self._clock.site is not None and self._clock.last_error is None:
+            self._snapshot.update(lat_deg=self._clock.site[0], lon_east_deg=self._clock.site[1])
         await self._poll_wheel(caller)
         try:
             view = results.parse_view_state((await caller(methods.get_view_state(), self._t.request_s)).result)
@@ -291,6 +328,12 @@ class SeestarClient(MountCommands, ExtraCommands):
         after = self._snapshot.current.continuous_exposure_ms
         if after != before:
             self._imaging.sync_exposure(after)
+
+    def _on_lost(self, exc: ConnectionLost) -> None:
+        """The control session dropped: event waits fail, and so do frame waits (an exposure
+        cannot be trusted to end across a drop; its caller reports the lost link at once)."""
+        self._hub.connection_lost(exc)
+        self._imaging.link_lost(exc)
 
     def _on_connection_state(self, connection_state: ConnectionState) -> None:
         notify(self._connection_listeners, connection_state, "connection listener")

@@ -14,11 +14,23 @@ from typing import Any
 from ..protocol import methods
 from ..protocol.codes import ErrorCode
 from ..protocol.power import PowerStatus, parse_power_status
+from .clock_sync import ClockSync
 from .commands import Commands, raise_for_reply
 
 
 class ExtraCommands(Commands):
     """The firmware's own procedures and the scope's settings (site, clock, dew heater)."""
+
+    _clock: ClockSync
+
+    @property
+    def clock_error(self) -> str | None:
+        """What the scope refused when this session set its clock/site (None: all set)."""
+        return self._clock.last_error
+
+    def scope_utc(self) -> datetime:
+        """The UTC the scope's clock was set to run at (this machine's, plus a client's offset)."""
+        return self._clock.scope_utc()
 
     async def start_autofocus(self) -> None:
         """Firmware autofocus (needs a star view and stars); ends with AutoFocus."""
@@ -65,12 +77,14 @@ class ExtraCommands(Commands):
             raise ValueError("lat_deg must be -90..90")
         await self._send(methods.set_user_location(lat_deg, lon))
         self._snapshot.update(lat_deg=lat_deg, lon_east_deg=lon)
+        self._clock.site = (lat_deg, lon)  # re-sent at every reconnect
 
     async def set_time(self, utc: datetime) -> None:
-        """Set the scope clock (an aware datetime; converted to UTC)."""
+        """Set the scope clock (an aware datetime; converted to UTC); it wins over reconnects."""
         if utc.tzinfo is None:
             raise ValueError("set_time needs an aware datetime")
         await self._send(methods.pi_set_time(utc.astimezone(UTC), "UTC"))
+        self._clock.client_set_time(utc)
 
     async def get_power_status(self, previous: PowerStatus | None = None) -> PowerStatus:
         """Battery, charger, temperatures, storage, heater and LEDs (get_device_state)."""

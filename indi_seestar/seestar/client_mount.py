@@ -8,7 +8,7 @@ contract and for how completion is observed.
 from __future__ import annotations
 
 from ..errors import CommandFailed
-from ..protocol import methods
+from ..protocol import firmware, methods
 from ..protocol.methods import Stage
 from .commands import Commands
 from .motion import MAX_OLD_FORM_SPEED, MoveForm, SpeedMoveForms
@@ -27,12 +27,16 @@ class MountCommands(Commands):
         """The `scope_speed_move` parameter form this firmware accepted (None until probed)."""
         return self._motion.form
 
+    def _keyed_coords(self) -> bool:
+        """`{"ra", "dec"}` on fw 7.75+ (8.46 answers 108 to a nested array, PR #767)."""
+        return firmware.keyed_coords(self._snapshot.current.firmware_ver_int)
+
     # --- mount -------------------------------------------------------------------
 
     async def goto(self, ra_hours: float, dec_deg: float) -> None:
         """Raw slew (`scope_goto`), no plate solving; ends with ScopeGoto complete/fail."""
         _check_coord(ra_hours, dec_deg)
-        await self._send(methods.scope_goto(ra_hours, dec_deg))
+        await self._send(methods.scope_goto(ra_hours, dec_deg, self._keyed_coords()))
 
     async def goto_centered(self, ra_hours: float, dec_deg: float, target_name: str) -> None:
         """Plate-solve-centred goto (`iscope_start_view` + target); ends with AutoGoto."""
@@ -53,7 +57,7 @@ class MountCommands(Commands):
     async def sync(self, ra_hours: float, dec_deg: float) -> None:
         """Tell the mount it points at (ra, dec) JNow."""
         _check_coord(ra_hours, dec_deg)
-        await self._send(methods.scope_sync(ra_hours, dec_deg))
+        await self._send(methods.scope_sync(ra_hours, dec_deg, self._keyed_coords()))
 
     async def park(self) -> None:
         """Fold the arm; ends with ScopeHome complete."""

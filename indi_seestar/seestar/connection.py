@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import itertools
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -102,7 +103,7 @@ class RpcConnection:
                    policy: VerifyPolicy | None = None) -> Reply:
         """Send `call`, return its reply (any code); RequestTimeout or ConnectionLost otherwise."""
         if self._lost is not None:
-            raise ConnectionLost(self._lost.reason)
+            raise ConnectionLost(self._lost.reason, may_have_run=False)
         request_id = next(self._ids)
         data = encode_request(Request(request_id, call.method, call.params),
                               self.policy if policy is None else policy)
@@ -121,6 +122,14 @@ class RpcConnection:
             raise ConnectionLost(f"{call.method}: write failed: {exc}") from exc
         finally:
             self._pending.pop(request_id, None)
+
+    def send_only(self, call: Call) -> None:
+        """Write `call` without waiting for a reply (a keepalive); nothing if the session ended."""
+        if self._lost is not None or self._writer.transport.is_closing():
+            return
+        data = encode_request(Request(next(self._ids), call.method, call.params), self.policy)
+        log.debug("%s >> %s", self._label, redact(data))
+        self._writer.write(data)
 
     def abort(self, reason: str) -> None:
         """Drop the session now: pending requests fail with ConnectionLost(reason)."""
@@ -159,6 +168,8 @@ class RpcConnection:
 
     def _dispatch(self, message: Reply | Event | Request | Malformed) -> None:
         now = time.monotonic()
+        if isinstance(message, Reply) and log.isEnabledFor(logging.DEBUG):
+            log.debug("%s << %s", self._label, redact(json.dumps(message.raw, default=str)))
         if isinstance(message, Reply):
             self.last_reply_monotonic_s = now
             future = self._pending.get(message.id) if isinstance(message.id, int) else None

@@ -30,6 +30,7 @@ from ..protocol.frames import (
     classify,
     decode_raw,
     find_magic,
+    inflate_bayer_into,
     parse_header,
 )
 from ..protocol.methods import Call
@@ -249,6 +250,14 @@ class ImageStream:
                 pixels = decode_raw(lease.view, header.width, header.height)
                 item: ImageItem = RawFrame(pixels, header, first_s, last_s, self._seq, lease)
                 self._io.count("raw")
+            elif kind is FrameKind.BAYER_ZIP:
+                try:
+                    item = self._inflate_preview(header, lease, first_s, last_s)
+                except BadFrame as exc:  # the stream is still in step: drop this frame only
+                    self._io.count("corrupt")
+                    log.warning("4800: dropped a ZIP preview (id %d): %s", header.frame_id, exc)
+                    return
+                self._io.count("raw")
             elif kind is FrameKind.STACK_ZIP:
                 item = StackedPayload(header, last_s, self._seq, lease)
                 self._io.count("stacked")
@@ -261,6 +270,20 @@ class ImageStream:
             lease.release()
             raise
         self._deliver(item)
+
+    def _inflate_preview(self, header: FrameHeader, packed: Lease, first_s: float,
+                         last_s: float) -> RawFrame:
+        """A ZIP preview (S30 family) inflated straight into a pooled buffer; `packed` is released."""
+        lease = self.pool.acquire(header.width * header.height * 2)
+        try:
+            inflate_bayer_into(packed.view, lease.view)
+        except BaseException:
+            lease.release()
+            raise
+        finally:
+            packed.release()
+        return RawFrame(decode_raw(lease.view, header.width, header.height), header, first_s,
+                        last_s, self._seq, lease)
 
     def _deliver(self, item: ImageItem, bounded: bool = True) -> None:
         with self._lock:

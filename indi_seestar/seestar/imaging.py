@@ -23,7 +23,7 @@ from ..protocol.results import parse_view_state
 from ..protocol.rpc import Reply, VerifyPolicy
 from .images import ImageItem, ImageRequestId, ImageStream
 from .pool import FrameStarted, RawFrame, StackedImage, StackedPayload
-from .router import FrameRouter
+from .router import FrameRequest, FrameRouter
 from .sockets import ImageStats
 from .state import ScopeState
 from .timeouts import Timeouts
@@ -80,6 +80,10 @@ class Imaging:
             self.router.new_generation(exposure_ms=exposure_ms, ack_monotonic_s=time.monotonic(),
                                        drain_s=drain)
 
+    def link_lost(self, exc: ConnectionLost) -> None:
+        """The control session dropped: every pending frame wait fails now, naming the cause."""
+        self.router.fail_all(ConnectionLost(f"lost the link to the Seestar ({exc.reason})"))
+
     async def close(self) -> None:
         """Fail pending requests and stop the thread."""
         lost = ConnectionLost("the client is closed")
@@ -109,19 +113,16 @@ class Imaging:
             raise ValueError(f"exposure_s must be positive, got {exposure_s}")
         request = self.router.add(started_after_s, exposure_ms)
         self._refresh_wanted()
+        setup = asyncio.ensure_future(self._prepare(request, exposure_ms, restart_exposure))
         try:
             async with asyncio.timeout(timeout_s):
-                async with self._lock:
-                    running = await self._preview_running()
-                    if (running and restart_exposure and self._restart_pays(exposure_ms)
-                            and not request.future.done()):
-                        await self._restart_preview(exposure_ms)
-                    else:
-                        await self._ensure_exposure(exposure_ms)
-                        if not running:
-                            await self._start_preview()
-                    self._refresh_wanted()
-                    await self._ensure_streaming()
+                # A request failed meanwhile (link lost) ends the wait without the setup.
+                await asyncio.wait({setup, request.future}, return_when=asyncio.FIRST_COMPLETED)
+                failed = (request.future.done() and not request.future.cancelled()
+                          and request.future.exception())
+                if failed:
+                    raise failed
+                await setup
                 frame = await request.future
             request.taken = True
             return frame
@@ -130,8 +131,25 @@ class Imaging:
         except TimeoutError:
             raise RequestTimeout("next_raw_frame", timeout_s) from None
         finally:
+            if not setup.done():
+                setup.cancel()
             self.router.remove(request)
             self._refresh_wanted()
+
+    async def _prepare(self, request: FrameRequest, exposure_ms: int,
+                       restart_exposure: bool) -> None:
+        """Exposure length, preview and streaming in place for `request`."""
+        async with self._lock:
+            running = await self._preview_running()
+            if (running and restart_exposure and self._restart_pays(exposure_ms)
+                    and not request.future.done()):
+                await self._restart_preview(exposure_ms)
+            else:
+                await self._ensure_exposure(exposure_ms)
+                if not running:
+                    await self._start_preview()
+            self._refresh_wanted()
+            await self._ensure_streaming()
 
     async def set_continuous_exposure_ms(self, exposure_ms: int) -> None:
         """Set the preview exposure; frames of the old length are never handed out afterwards."""
@@ -144,6 +162,12 @@ class Imaging:
         """`iscope_start_view {"mode":"star"}`: opens a parked arm on a real scope."""
         async with self._lock:
             await self._start_preview()
+
+    async def ensure_preview(self) -> None:
+        """Start the star preview unless it runs (OperationFailed while a busy stage runs)."""
+        async with self._lock:
+            if not await self._preview_running():
+                await self._start_preview()
 
     async def stop_preview(self) -> None:
         """Stop the ContinuousExposure stage (camera idle; the view mode stays)."""

@@ -10,6 +10,7 @@ key we check whether plain requests are answered before giving up.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 FIRMWARE_LOGIN_ENFORCED = 2732
 #: The configuration key we point the user at.
 KEY_FILE_SETTING = "seestar.key_file"
+#: Logged in, yet events stream and requests stay unanswered (seestar_alp PR #768).
+_WRONG_KEY = ("the login was accepted but the scope still answers nothing while its events "
+              "arrive: the key is probably wrong (not the app's key)")
 #: Codes that mean "this parameter shape is refused" for get_device_state with the marker.
 _MARKER_REFUSED = frozenset({ErrorCode.EXPECTED_OBJECT_PARAM, ErrorCode.UNEXPECTED_PARAM})
 
@@ -51,23 +55,27 @@ async def first_contact(conn: RpcConnection, key: rsa.RSAPrivateKey | None,
     conn.policy = VerifyPolicy.MARKER  # harmless on old firmware; required > 2582 (§2.7)
     verified = await probe_verified(conn, timeouts.verify_probe_s)
     logged_in = False
-    if verified is False:
-        if key is None:
-            device = await _device_state_or_none(conn, timeouts.login_probe_s)
-            if device is None or device.firmware_ver_int >= FIRMWARE_LOGIN_ENFORCED:
-                raise LoginRequired(_firmware_text(device), KEY_FILE_SETTING)
+    if verified is not True and key is not None:
+        # False: a login is needed. None: no answer (7.75+ withholds even pi_is_verified
+        # before login) or 103 (no login on this firmware: get_verify_str says 103 too).
+        logged_in = await handshake(conn, key, timeouts)
+    elif verified is False or (verified is None and conn.last_event_monotonic_s > conn.opened_monotonic_s):
+        device = await _device_state_or_none(conn, timeouts.login_probe_s)
+        if device is None or device.firmware_ver_int >= FIRMWARE_LOGIN_ENFORCED:
+            raise LoginRequired(_firmware_text(device, conn), KEY_FILE_SETTING)
+        if verified is False:
             log.warning("firmware %s offers a login but does not enforce it; going on without "
                         "a key", device.firmware_ver_string)
-        else:
-            logged_in = await handshake(conn, key, timeouts.login_step_s)
     try:
         device = await read_device_state(conn, timeouts.device_state_s)
     except RequestTimeout:
-        if conn.last_event_monotonic_s > conn.opened_monotonic_s and not logged_in:
-            # §10 quirk 3: events stream but replies are withheld -> a login problem, not a hang.
+        if conn.last_event_monotonic_s > conn.opened_monotonic_s:
+            # §10 quirk 3 / seestar_alp #759, PR #768: events stream but replies are withheld.
             if key is None:
-                raise LoginRequired(_firmware_text(None), KEY_FILE_SETTING) from None
-            logged_in = await handshake(conn, key, timeouts.login_step_s)
+                raise LoginRequired(_firmware_text(None, conn), KEY_FILE_SETTING) from None
+            if logged_in:
+                raise AuthenticationFailed(str(Method.VERIFY_CLIENT), -1, _WRONG_KEY) from None
+            logged_in = await handshake(conn, key, timeouts)
             device = await read_device_state(conn, timeouts.device_state_s)
         else:
             raise
@@ -83,7 +91,7 @@ async def probe_verified(conn: RpcConnection, timeout_s: float) -> bool | None:
     try:
         reply = await conn.call(methods.pi_is_verified(), timeout_s)
     except RequestTimeout:
-        log.debug("pi_is_verified unanswered within %g s; assuming no login is needed", timeout_s)
+        log.debug("pi_is_verified unanswered within %g s", timeout_s)
         return None
     if not reply.ok:
         return None  # 103 on firmware without the login
@@ -93,15 +101,34 @@ async def probe_verified(conn: RpcConnection, timeout_s: float) -> bool | None:
     return result if isinstance(result, bool) else None
 
 
-async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, step_timeout_s: float) -> bool:
-    """get_verify_str -> sign -> verify_client; True when logged in, False on pre-login firmware."""
-    reply = await conn.call(methods.get_verify_str(), step_timeout_s)
+async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeouts) -> bool:
+    """get_verify_str -> sign -> verify_client; True when logged in, False on pre-login firmware.
+
+    A scope busy imaging answers get_verify_str ~10 s late (seestar_alp #753): an unanswered
+    challenge is asked again after `login_retry_s` on the same socket (dropping it would only
+    start over); the supervisor's keepalive stops the scope's idle limit from closing it.
+    Replies are matched by id, so the events that stream meanwhile do not disturb it.
+    """
+    step_s = timeouts.login_step_s
+    for attempt in range(1, max(1, timeouts.login_attempts) + 1):
+        try:
+            reply = await conn.call(methods.get_verify_str(), step_s)
+            break
+        except RequestTimeout:
+            if attempt >= timeouts.login_attempts:
+                # Not a key problem: a timeout, so a reconnect tries again later (backoff).
+                log.warning("the scope did not answer the login challenge in %d tries of %g s "
+                            "(busy imaging?)", attempt, step_s)
+                raise
+            log.warning("get_verify_str unanswered within %g s (a scope busy imaging stalls it); "
+                        "asking again in %g s on the same connection", step_s, timeouts.login_retry_s)
+            await asyncio.sleep(timeouts.login_retry_s)  # a throttle (the supervisor keeps the link alive)
     if reply.code == ErrorCode.METHOD_NOT_FOUND:
         log.info("firmware has no login (get_verify_str: 103); going on without")
         return False
     challenge = _challenge(reply)
     signature = sign_challenge(key, challenge)
-    answer = await conn.call(methods.verify_client(signature, challenge), step_timeout_s)
+    answer = await conn.call(methods.verify_client(signature, challenge), step_s)
     if not answer.ok:
         raise AuthenticationFailed(str(answer.method or Method.VERIFY_CLIENT), answer.code,
                                    answer.error or "signature refused (is it the right key?)")
@@ -138,7 +165,10 @@ def _challenge(reply: Reply) -> str:
     return result
 
 
-def _firmware_text(device: DeviceState | None) -> str:
+def _firmware_text(device: DeviceState | None, conn: RpcConnection) -> str:
     if device is not None and device.firmware_ver_string:
         return device.firmware_ver_string
+    if conn.last_event_monotonic_s > conn.opened_monotonic_s:
+        return ("7.32 or later: events arrive but no request is answered, so the scope wants a "
+                "login (a missing or wrong key)")
     return "7.32 or later: replies are withheld until login"

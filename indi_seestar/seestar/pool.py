@@ -128,7 +128,7 @@ class Lease:
 
 
 class RawFrame:
-    """One raw 16-bit GRBG frame from 4800; `pixels` borrow a pooled buffer until release().
+    """One raw 16-bit Bayer frame (the model's CFA) from 4800; `pixels` borrow a pooled buffer until release().
 
     Times are `time.monotonic()` seconds at which the first header byte and the last payload
     byte were read. Use as `with frame: ...` or call `release()`; copy what you keep.
@@ -160,7 +160,7 @@ class RawFrame:
 
     @property
     def width(self) -> int:
-        """Columns (1080 on a portrait-read S50)."""
+        """Columns (1080 on a portrait-read S50, 2180 on the Pro models)."""
         return int(self._pixels.shape[1])
 
     @property

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..protocol.events import TERMINAL_STATES, EventName, StageState
-from ..protocol.results import DeviceState, EquCoord
+from ..protocol.results import DeviceState, EquCoord, WideCamera
 from ..protocol.rpc import Event
 
 _RUNNING = frozenset({StageState.START, StageState.WORKING, StageState.FRAME_COMPLETE})
@@ -37,6 +37,7 @@ class ScopeState:
     chip_height_px: int = 1920
     pixel_size_um: float = 2.9
     cfa: str = "GRBG"
+    wide_camera: WideCamera | None = None  # S30 family's second camera
     # mount
     equ_mode: bool = False
     tracking: bool = False
@@ -84,6 +85,7 @@ def from_device_state(state: ScopeState, device: DeviceState) -> ScopeState:
         chip_height_px=device.chip_height_px,
         pixel_size_um=device.pixel_size_um,
         cfa=device.cfa,
+        wide_camera=device.wide_camera,
         equ_mode=device.equ_mode,
         tracking=device.tracking,
         parked=device.parked,

@@ -32,6 +32,7 @@ from ..errors import (
 from ..protocol import methods
 from ..protocol.auth import load_private_key
 from ..protocol.codes import ErrorCode, describe
+from ..protocol.firmware import supported_settings
 from ..protocol.methods import Call
 from ..protocol.rpc import Event, Reply
 from .backoff import Backoff
@@ -123,7 +124,7 @@ class Supervisor:
         except TimeoutError:
             if self._conn is None:
                 raise ConnectionLost(f"{call.method}: the Seestar did not reconnect within "
-                                     f"{timeout_s:g} s") from None
+                                     f"{timeout_s:g} s", may_have_run=False) from None
             raise RequestTimeout(str(call.method), timeout_s) from None
 
     async def wait_ready(self, timeout_s: float) -> None:
@@ -137,11 +138,12 @@ class Supervisor:
     async def _wait_connection(self, what: str) -> RpcConnection:
         while True:
             if self._state is ConnectionState.CLOSED:
-                raise ConnectionLost(f"{what}: the client is closed")
+                raise ConnectionLost(f"{what}: the client is closed", may_have_run=False)
             if self._state is ConnectionState.FAILED:
-                raise ConnectionLost(f"{what}: the Seestar session failed: {self._fatal}")
+                raise ConnectionLost(f"{what}: the Seestar session failed: {self._fatal}",
+                                     may_have_run=False)
             if self._state is ConnectionState.DISCONNECTED:
-                raise ConnectionLost(f"{what}: not connected (connect() first)")
+                raise ConnectionLost(f"{what}: not connected (connect() first)", may_have_run=False)
             if self._state is ConnectionState.READY and self._conn is not None:
                 return self._conn
             await self._ready.wait()
@@ -155,7 +157,10 @@ class Supervisor:
         except OSError as exc:
             raise ConfigError(f"cannot read the login key: {exc.strerror or exc}", path=path,
                               key=KEY_FILE_SETTING) from exc
-        return load_private_key(pem, source=path)
+        try:
+            return load_private_key(pem, source=path)
+        except ConfigError as exc:  # name the setting as well as the file
+            raise ConfigError(exc.reason, path=path, key=KEY_FILE_SETTING) from None
 
     async def _establish(self, *, first: bool) -> Contact:
         cfg = self._config
@@ -164,15 +169,20 @@ class Supervisor:
         await send_intro(cfg.host, cfg.discovery_port, cfg.client_name)
         conn = await RpcConnection.open(cfg.host, cfg.control_port, timeout_s=self._t.connect_s,
                                         on_event=self._on_event, on_lost=self._conn_lost)
+        keepalive = asyncio.ensure_future(self._keep_alive(conn))
+        keepalive.set_name("seestar-keepalive")
         try:
             if first:
                 self._set_state(ConnectionState.LOGGING_IN)
             contact = await first_contact(conn, self._key, self._t)
-            await self._setup(conn)
+            await self._setup(conn, contact)
             await self._on_ready(conn.call, contact)
         except BaseException:
             await conn.close()
             raise
+        finally:
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
         if not conn.is_open:
             raise ConnectionLost("the session dropped while it was being set up")
         self._conn, self.contact = conn, contact
@@ -180,11 +190,25 @@ class Supervisor:
         self._set_state(ConnectionState.READY)
         return contact
 
-    async def _setup(self, conn: RpcConnection) -> None:
+    async def _keep_alive(self, conn: RpcConnection) -> None:
+        """While a session is set up (login waits, slow replies): a heartbeat each period, no
+        reply awaited, so that the scope's idle limit (~16 s, fw 7.75+) never closes it."""
+        period_s = self._t.heartbeat_period_s(self._config.time_factor)
+        while conn.is_open:
+            await asyncio.sleep(period_s)  # a period, not a wait for a condition
+            conn.send_only(methods.test_connection())
+
+    async def _setup(self, conn: RpcConnection, contact: Contact) -> None:
         """Master claim and driver settings; refusals are logged, never fatal."""
         steps = (("master claim", methods.claim_master(self._config.client_name)),
                  ("driver settings", methods.driver_control_settings()))
         for what, call in steps:
+            if isinstance(call.params, dict):  # keys this firmware lacks are never sent
+                params, dropped = supported_settings(contact.device.firmware_ver_int, call.params)
+                if dropped:
+                    log.info("%s: firmware %d lacks %s; not sent", what,
+                             contact.device.firmware_ver_int, ", ".join(dropped))
+                call = Call(call.method, params)
             try:
                 reply = await conn.call(call, self._t.setup_s)
             except RequestTimeout as exc:
@@ -205,12 +229,13 @@ class Supervisor:
         noticed within about interval x misses + reply timeout (~11 s with the defaults).
         """
         t = self._t
+        period_s = t.heartbeat_period_s(self._config.time_factor)  # fw 7.75+ drops idle links
         loop = asyncio.get_running_loop()
         misses = 0
-        due = loop.time() + t.heartbeat_interval_s
+        due = loop.time() + period_s
         while conn.is_open:
             await asyncio.sleep(max(0.0, due - loop.time()))  # a period, not a wait for a condition
-            due = loop.time() + t.heartbeat_interval_s
+            due = loop.time() + period_s
             sent_at = time.monotonic()
             try:
                 await conn.call(methods.test_connection(), t.heartbeat_reply_s)

@@ -30,12 +30,21 @@ class Timeouts:
     login_probe_s: float = 3.0
     #: Each login step; `get_verify_str` stalls ~10 s while the scope is imaging (§6.3).
     login_step_s: float = 15.0
+    #: Pause before asking the challenge again after `get_verify_str` went unanswered, on the
+    #: same socket (ALP PR #753 throttles its retries to 10 s); a keepalive goes out meanwhile.
+    login_retry_s: float = 10.0
+    #: `get_verify_str` attempts per connection before the login is given up.
+    login_attempts: int = 3
     #: `get_device_state`; it can be slow while imaging (§10 quirk 13).
     device_state_s: float = 10.0
     #: Master claim and driver settings after login; failures there are tolerated.
     setup_s: float = 5.0
-    #: Control heartbeat (`test_connection`) period; clients use 3-5 s (§2.6).
+    #: Control heartbeat (`test_connection`) period; clients use 3-5 s (§2.6). Never more
+    #: than a quarter of the scope's idle limit (`control_idle_limit_s`) in our seconds.
     heartbeat_interval_s: float = 4.0
+    #: Scope seconds of silence after which the scope drops the control connection (~16 s
+    #: on 2026 firmware, docs/firmware.md fact 3).
+    control_idle_limit_s: float = 16.0
     #: Wait for one heartbeat reply (any other reply meanwhile also proves the scope alive).
     heartbeat_reply_s: float = 3.0
     #: Consecutive unanswered heartbeats after which the session is declared dead.
@@ -60,6 +69,10 @@ class Timeouts:
     thread_join_s: float = 3.0
     #: UDP discovery listening window.
     discovery_window_s: float = 2.0
+
+    def heartbeat_period_s(self, time_factor: float = 1.0) -> float:
+        """The control heartbeat period: the configured one, within a quarter of the idle limit."""
+        return min(self.heartbeat_interval_s, self.control_idle_limit_s / time_factor / 4.0)
 
     def replace(self, **changes: Any) -> Timeouts:
         """A copy with some values changed."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .fake import FakeSeestar
+from .profile import MODEL_NAMES
 from .trace import Trace
 
 
@@ -28,8 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--control-port", type=int, default=4700)
     p.add_argument("--image-port", type=int, default=4800)
     p.add_argument("--discovery-port", type=int, default=4720)
-    p.add_argument("--model", default="S50", choices=["S50", "S30"])
-    p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32")
+    p.add_argument("--wide-image-port", type=int, default=4804,
+                   help="the S30P's wide camera image channel")
+    p.add_argument("--model", default="S50", choices=list(MODEL_NAMES),
+                   help="hardware (sensor, optics, wide camera); separate from --firmware")
+    p.add_argument("--firmware", default="6.70", help="e.g. 6.70, 7.06, 7.32, 7.75, 8.46")
+    p.add_argument("--idle-drop-s", type=float, default=None,
+                   help="close a control connection silent this many scope seconds "
+                        "(default: the firmware's, 16 from 7.75 on; 0 = never)")
     p.add_argument("--public-key", type=Path, default=None, help="PEM public key checked by verify_client")
     p.add_argument("--time-factor", type=float, default=1.0, help="scope seconds per real second")
     p.add_argument("--seed", type=int, default=1)
@@ -64,8 +71,11 @@ async def _serve(args: argparse.Namespace) -> None:
                            control_port=_port(args.control_port, i),
                            image_port=_port(args.image_port, i),
                            discovery_port=_port(args.discovery_port, i), seed=args.seed + i,
+                           wide_image_port=_port(args.wide_image_port, i),
                            parked=not args.unparked, equ_mode=args.equ_mode,
-                           serial=serial_of(i, args.seed))
+                           serial=serial_of(i, args.seed),
+                           idle_drop_s=("profile" if args.idle_drop_s is None
+                                        else (args.idle_drop_s or None)))
         if args.trace is not None:
             trace = args.trace if i == 0 else args.trace.with_name(f"{args.trace.name}.{i}")
             fake.enable_trace(Trace(trace))
@@ -86,8 +96,9 @@ async def _serve(args: argparse.Namespace) -> None:
         for fake in fakes:
             logging.getLogger("indi_seestar_sim").info("fake serial %s on control port %d",
                                                        fake.state.serial, fake.control_port)
+            wide = f" wide={fake.wide_image_port}" if fake.wide_image_port is not None else ""
             sys.stdout.write(f"ready control={fake.control_port} image={fake.image_port} "
-                             f"discovery={fake.discovery_port}\n")
+                             f"discovery={fake.discovery_port}{wide}\n")
         sys.stdout.flush()
         await stop.wait()
     finally:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import sky
 from .core import SimCore
-from .render import FrameSpec, Pointing
+from .render import FrameSpec, Pointing, Renderer
 
 MAX_SAMPLES = 16
 _RENDERED_KEPT = 3
@@ -28,12 +28,26 @@ Listener = Callable[[FrameSpec], None]
 class Camera:
     """Latest frame, frame listeners and on-demand rendering."""
 
-    def __init__(self, core: SimCore) -> None:
+    def __init__(self, core: SimCore, renderer: Renderer | None = None) -> None:
         self._core = core
+        #: The main camera renders with the core's renderer; the S30P's wide camera has its own.
+        self._renderer = renderer or core.renderer
         self.latest: FrameSpec | None = None
         self._listeners: dict[int, Listener] = {}
         self._rendered: OrderedDict[int, np.ndarray] = OrderedDict()
+        #: How many rendered frames `rendered()` can still give (tests that compare raise it).
+        self.rendered_kept = _RENDERED_KEPT
         self.frames_completed = 0
+
+    @property
+    def width_px(self) -> int:
+        """Columns of this camera's frames."""
+        return int(self._renderer.width)
+
+    @property
+    def height_px(self) -> int:
+        """Rows of this camera's frames."""
+        return int(self._renderer.height)
 
     def subscribe(self, key: int, listener: Listener) -> None:
         """Call `listener(spec)` for every completed live-preview frame."""
@@ -65,7 +79,7 @@ class Camera:
         """The spec of an exposure that ran from `t_start_s` for `exposure_s` (ends now)."""
         st = self._core.state
         t_end = t_start_s + max(0.0, exposure_s)
-        scale_deg = st.profile.plate_scale_arcsec_px / 3600.0
+        scale_deg = self._renderer.profile.plate_scale_arcsec_px / 3600.0
         mount = st.mount
         a, b = mount.radec(t_start_s), mount.radec(t_end)
         mid = mount.radec(0.5 * (t_start_s + t_end))
@@ -94,12 +108,12 @@ class Camera:
         return self._rendered.get(image_id)
 
     async def pixels(self, spec: FrameSpec) -> np.ndarray:
-        """The frame's (1920, 1080) uint16 pixels, rendered once in the worker thread."""
+        """The frame's (height, width) uint16 pixels, rendered once in the worker thread."""
         hit = self._rendered.get(spec.image_id)
         if hit is not None:
             return hit
-        img: np.ndarray = await self._core.in_worker(self._core.renderer.render, spec)
+        img: np.ndarray = await self._core.in_worker(self._renderer.render, spec)
         self._rendered[spec.image_id] = img
-        while len(self._rendered) > _RENDERED_KEPT:
+        while len(self._rendered) > self.rendered_kept:
             self._rendered.popitem(last=False)
         return img

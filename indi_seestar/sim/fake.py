@@ -35,6 +35,7 @@ from .usecases_camera import ViewOps
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
 from .usecases_polar import PolarAlign
+from .wide import SecondView
 from .wiring import Ops
 
 _log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ T = TypeVar("T")
 
 
 class FakeSeestar:
-    """A fake S50/S30 speaking the real wire protocol; `await start()`, `await stop()`."""
+    """A fake S50/S30/S50P/S30P speaking the real wire protocol; `await start()`, `await stop()`."""
 
     def __init__(
         self,
@@ -56,6 +57,7 @@ class FakeSeestar:
         discovery_port: int = 0,
         seed: int = 1,
         *,
+        wide_image_port: int = 0,
         parked: bool = True,
         equ_mode: bool = False,
         lat_deg: float = DEFAULT_LAT_DEG,
@@ -63,11 +65,13 @@ class FakeSeestar:
         sky_seed: int = 0,
         clock: SimClock | None = None,
         serial: str | None = None,
+        idle_drop_s: float | None | str = "profile",
     ) -> None:
         self.profile = Profile.make(model, firmware)
         self.clock = clock or SimClock(time_factor)
         self.host = host
         self._ports = (control_port, image_port, discovery_port)
+        self._wide_port = wide_image_port
         self.state = SimState.boot(self.profile, self.clock, seed=seed, parked=parked, equ_mode=equ_mode,
                                    lat_deg=lat_deg, lon_deg=lon_deg)
         if serial is not None:
@@ -87,11 +91,22 @@ class FakeSeestar:
             key = load_public_key(pem)
         self.control = ControlServer(self.core, handlers, verify_key=key)
         self.polar = PolarAlign(self.core)
-        ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control, self.polar)
+        if idle_drop_s != "profile":  # scope seconds; None = never (the profile's default otherwise)
+            self.control.idle_drop_s = None if idle_drop_s is None else float(idle_drop_s)
+        #: S30P: the wide camera's SecondView pipeline; its image server is `wide_image` (4804).
+        self.second_view: SecondView | None = None
+        if self.profile.wide_in_star_mode:
+            self.second_view = SecondView(self.core, sky_seed=sky_seed, seed=seed)
+        ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control,
+                  self.second_view, self.polar)
         register_state(handlers, ops)
         register_devices(handlers, ops)
-        self.image = ImageServer(self.core, self.camera, self.view)
+        self.image = ImageServer(self.core, self.camera, self.view, zip_previews=self.profile.zip_previews)
         self.discovery = DiscoveryServer(self.core, host)
+        self.wide_image: ImageServer | None = None
+        if self.second_view is not None:
+            self.wide_image = ImageServer(self.core, self.second_view.camera, self.view,
+                                          zip_previews=self.profile.zip_previews)
         self.loop: asyncio.AbstractEventLoop | None = None
         if self.profile.login_required and key is None:
             _log.warning("firmware %s requires login but no public key was given: nobody can log in",
@@ -106,12 +121,18 @@ class FakeSeestar:
         await self.control.start(self.host, control_port)
         await self.image.start(self.host, image_port)
         await self.discovery.start(discovery_port)
+        if self.wide_image is not None and self.second_view is not None:
+            await self.wide_image.start(self.host, self._wide_port)
+            self.second_view.start()
         self.core.spawn("pi_status", self.extras.pi_status_loop())
 
     async def stop(self) -> None:
-        """Close every socket and cancel every task."""
+        """Close every socket and cancel every task (a frozen link is thawed first)."""
+        self.faults.gate.thaw()
         await self.control.stop()
         await self.image.stop()
+        if self.wide_image is not None:
+            await self.wide_image.stop()
         await self.discovery.stop()
         await self.core.close()
         if self.core.trace is not None:
@@ -140,6 +161,11 @@ class FakeSeestar:
         return self.image.port
 
     @property
+    def wide_image_port(self) -> int | None:
+        """TCP port of the wide camera's image channel (4804), None without one."""
+        return self.wide_image.port if self.wide_image is not None else None
+
+    @property
     def discovery_port(self) -> int:
         """UDP port of discovery (4720)."""
         return self.discovery.port
@@ -160,6 +186,18 @@ class FakeSeestar:
         self.view.start_view("star", None, None)
 
     # --- fault targets (called on the loop by `Faults`) -----------------------------------------
+
+    async def kill_servers(self) -> None:
+        """Close the 4700 and 4800 listeners and connections (fault knob `kill`)."""
+        self._ports = (self.control_port, self.image_port, self.discovery_port)
+        await self.control.stop()
+        await self.image.stop()
+
+    async def restart_servers(self) -> None:
+        """Listen on the same 4700 and 4800 ports again (fault knob `restart`)."""
+        control_port, image_port, _ = self._ports
+        await self.control.start(self.host, control_port)
+        await self.image.start(self.host, image_port)
 
     def drop_control_connections(self) -> int:
         """Close every 4700 connection."""

@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from ..protocol import firmware as fw
 from ..protocol.auth import verify_signature
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
@@ -65,6 +66,12 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
     def get_device_state(call: Call) -> Any:
         keys = as_object(call.params).get("keys")
         return shapes.device_state(st, call.client, keys if isinstance(keys, list) else None)
+
+    def app_state(call: Call) -> Any:
+        state: dict[str, Any] = {**shapes.view_state(st), "selected_cam": "View"}
+        if ops.second_view is not None:  # S30P (seestarpy-s30 wide.py: SecondView app state)
+            state["SecondView"] = ops.second_view.app_state()
+        return state
 
     def set_setting(call: Call) -> Any:
         params = as_object(call.params)
@@ -159,10 +166,7 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         return [ms.lon_deg, ms.lat_deg]
 
     def pi_set_time(call: Call) -> Any:
-        obj = call.params
-        if isinstance(obj, list) and obj and isinstance(obj[0], dict):
-            obj = obj[0]
-        obj = as_object(obj)
+        obj = as_object(call.params)  # [obj] was unwrapped (or refused) by the admission rules
         when = datetime(int(obj["year"]), int(obj["mon"]), int(obj["day"]), int(obj["hour"]), int(obj["min"]),
                         int(obj.get("sec", 0)), tzinfo=timezone.utc)
         st.clock.set_utc(when)
@@ -202,7 +206,7 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         Method.GET_SETTING: lambda call: copy.deepcopy(st.settings),
         Method.SET_SETTING: set_setting,
         Method.GET_VIEW_STATE: lambda call: shapes.view_state(st),
-        Method.GET_APP_STATE: lambda call: {**shapes.view_state(st), "selected_cam": "View"},
+        Method.GET_APP_STATE: app_state,
         Method.PI_STATION_STATE: lambda call: shapes.station(),
         Method.TEST_CONNECTION: lambda call: "server connected!",
         Method.PLAY_SOUND: play_sound,
@@ -218,3 +222,8 @@ def register(table: dict[Method, Handler], ops: Ops) -> None:
         Method.ISCOPE_START_STACK: start_stack,
         Method.SET_SEQUENCE_SETTING: lambda call: 0,
     })
+    # The six methods 7.75 added (older profiles answer 103: rpc_server checks has_method).
+    # Their params and results are unknown (docs/firmware.md fact 4): the fake only models
+    # that they exist, answering code 0 with result 0 to whatever params come.
+    for method in fw.METHODS_FROM:
+        table[method] = lambda call: 0

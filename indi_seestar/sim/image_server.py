@@ -6,7 +6,8 @@ one pending preview frame (the newest wins), so a slow reader drops frames inste
 a buffer. Frames follow `protocol.frames`: 80-byte big-endian header, byte 15 = the low byte of
 the request id (begin_streaming's id for pushed frames), little-endian pixels.
 * begin_streaming: zero-size ack, then every completed live-preview frame (img_type 1,
-  data_type 2, 1080x1920, can_debayer 1, image_id = frame sequence).
+  data_type 2, the model's width x height, can_debayer 1, image_id = frame sequence); on the S30
+  family a ZIP with the same Bayer pixels, data_type 3 (seestarpy-s30 4ac531c).
 * stop_streaming: ack, no more pushed frames.
 * get_current_img: the latest completed frame, or a zero-size ack when there is none.
 * get_stacked_img: ZIP with `raw_data` RGB (img_type 5, data_type 3), or a zero-size ack.
@@ -22,12 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol.frames import DataType, FrameHeader, ImageType, encode_stack_zip
+from ..protocol.frames import DataType, FrameHeader, ImageType, encode_bayer_zip, encode_stack_zip
 from ..protocol.methods import Method
 from ..protocol.rpc import Request, RpcDecoder
 from .camera import Camera
 from .core import SimCore
-from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX
 from .render import FrameSpec
 from .trace import fingerprint
 from .usecases_camera import ViewOps
@@ -105,17 +105,25 @@ class ImageConnection:
             if payload is None:
                 await self.write(ack_header(frame_id))
             else:
-                header = FrameHeader(size=len(payload), frame_id=frame_id, width=CHIP_WIDTH_PX,
-                                     height=CHIP_HEIGHT_PX, img_type=ImageType.STACKED,
+                width, height = srv.size_px
+                header = FrameHeader(size=len(payload), frame_id=frame_id, width=width,
+                                     height=height, img_type=ImageType.STACKED,
                                      data_type=DataType.COMPRESSED, image_id=srv.core.state.stack.stacked_frames)
                 await self.write(header.pack(), payload)
 
     async def send_frame(self, spec: FrameSpec, frame_id: int) -> None:
         """Render (if needed) and write one raw frame."""
-        pixels = await self._server.camera.pixels(spec)
-        payload = memoryview(np.ascontiguousarray(pixels, dtype="<u2")).cast("B")
-        header = FrameHeader(size=len(payload), frame_id=frame_id, width=CHIP_WIDTH_PX, height=CHIP_HEIGHT_PX,
-                             img_type=ImageType.PREVIEW, data_type=DataType.RAW, can_debayer=1,
+        srv = self._server
+        pixels = await srv.camera.pixels(spec)
+        data_type = DataType.RAW
+        if srv.zip_previews:
+            payload = memoryview(await srv.core.in_worker(encode_bayer_zip, pixels))
+            data_type = DataType.COMPRESSED
+        else:
+            payload = memoryview(np.ascontiguousarray(pixels, dtype="<u2")).cast("B")
+        height, width = pixels.shape
+        header = FrameHeader(size=len(payload), frame_id=frame_id, width=width, height=height,
+                             img_type=ImageType.PREVIEW, data_type=data_type, can_debayer=1,
                              image_id=spec.image_id).pack()
         if self.truncate_next:
             self.truncate_next = False
@@ -131,7 +139,8 @@ class ImageConnection:
         self.frames_sent += 1
 
     async def write(self, *parts: Any) -> None:
-        """Write buffers and wait until the socket takes them."""
+        """Write buffers and wait until the socket takes them (not while the link is frozen)."""
+        await self._server.core.faults.gate.wait_open()
         for part in parts:
             self.writer.write(part)
         await self.writer.drain()
@@ -140,10 +149,13 @@ class ImageConnection:
 class ImageServer:
     """The 4800 listener."""
 
-    def __init__(self, core: SimCore, camera: Camera, view: ViewOps) -> None:
+    def __init__(self, core: SimCore, camera: Camera, view: ViewOps, *,
+                 zip_previews: bool = False) -> None:
         self.core = core
         self.camera = camera
         self._view = view
+        #: Previews as ZIP-compressed Bayer, data_type 3 (the S30 family).
+        self.zip_previews = zip_previews
         self._server: asyncio.Server | None = None
         self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ImageConnection] = {}
@@ -157,7 +169,8 @@ class ImageServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self, host: str, port: int) -> None:
-        """Listen on (host, port)."""
+        """Listen on (host, port) (again after stop(): a restart)."""
+        self._closing = False
         self._server = await asyncio.start_server(self._serve, host, port)
 
     async def stop(self) -> None:
@@ -169,6 +182,11 @@ class ImageServer:
             conn.writer.transport.abort()
         if self._server is not None:
             await self._server.wait_closed()
+
+    @property
+    def size_px(self) -> tuple[int, int]:
+        """(width, height) of this camera's frames."""
+        return self.camera.width_px, self.camera.height_px
 
     async def stacked_zip(self) -> bytes | None:
         """The live stack as the firmware's ZIP, cached per stacked-frame count."""
@@ -190,6 +208,7 @@ class ImageServer:
             # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
             # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
             self.core.adopt(handler)
+        await core.faults.gate.wait_open()
         if self._closing or core.faults.refusing or len(self.connections) >= MAX_IMAGE_CLIENTS:
             writer.transport.abort()
             return
@@ -203,6 +222,7 @@ class ImageServer:
         try:
             while not sender.done():
                 data = await reader.read(65536)
+                await core.faults.gate.wait_open()
                 if not data:
                     break
                 for msg in decoder.feed(data):
@@ -234,10 +254,11 @@ class ImageServer:
         conns = list(self.connections.values())
         for conn in conns:
             if mid_frame:
-                header = FrameHeader(size=CHIP_WIDTH_PX * CHIP_HEIGHT_PX * 2, frame_id=conn.stream_id or 0,
-                                     width=CHIP_WIDTH_PX, height=CHIP_HEIGHT_PX, img_type=ImageType.PREVIEW,
+                width, height = self.size_px
+                header = FrameHeader(size=width * height * 2, frame_id=conn.stream_id or 0,
+                                     width=width, height=height, img_type=ImageType.PREVIEW,
                                      data_type=DataType.RAW, can_debayer=1).pack()
-                conn.writer.write(header + bytes(CHIP_WIDTH_PX * CHIP_HEIGHT_PX))
+                conn.writer.write(header + bytes(width * height))
             if mid_frame:
                 conn.writer.transport.close()  # flushes what was written, then closes
             else:

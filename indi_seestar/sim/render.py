@@ -1,4 +1,4 @@
-"""Raw-frame renderer of the fake Seestar: a 1920x1080 GRBG Bayer star field with noise.
+"""Raw-frame renderer of the fake Seestar: a GRBG Bayer star field with noise, the model's size.
 
 Layer: sim (numpy + stdlib; runs in a worker thread, numpy releases the GIL).
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import sky
-from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX, Profile
+from .profile import Profile
 from .starfield import StarCatalogue
 
 SEEING_SIGMA_PX = 1.2
@@ -109,7 +109,7 @@ class Renderer:
         self.profile = profile
         self.catalogue = catalogue
         self.best_focus_steps = best_focus_steps
-        self.height, self.width = CHIP_HEIGHT_PX, CHIP_WIDTH_PX
+        self.height, self.width = profile.height_px, profile.width_px
         self._scale_rad = math.radians(profile.plate_scale_arcsec_px / 3600.0)
         self._f0 = F0_S50_E_PER_S * (profile.aperture_mm / 50.0) ** 2
         rng = np.random.default_rng([seed, 4242])
@@ -146,7 +146,7 @@ class Renderer:
     # --- rendering -----------------------------------------------------------------------
 
     def render(self, spec: FrameSpec) -> np.ndarray:
-        """The frame as (1920, 1080) uint16, noise included (thread-safe)."""
+        """The frame as (height, width) uint16, noise included (thread-safe)."""
         with self._lock:
             self.renders += 1
             off = int(self._rng.integers(0, _BANK_EXTRA))

@@ -13,7 +13,16 @@ Admission, in order (fw = firmware_ver_int):
    supported" when it carries master_cli), as recorded on 6.70 and 7.06; others accept it.
 5. `[object, "verify"]` for a method that wants an object: 107 on fw >= 2706 (recorded on
    7.06); older firmware unwraps it [unverified].
-6. Unknown method (or an image-port method): 103 "method not found".
+6. fw >= 2775 (7.75, 8.46): an array nested in the params (`[[ra, dec], "verify"]`,
+   `[[{...}], "verify"]`) answers 107 for object methods, 108 "expected float param" for
+   the others (seestar_alp #748, #758, PR #767); older firmware unwraps it. scope_goto /
+   scope_sync take `{"ra", "dec"}` on fw >= 2775; older firmware answers 108 [unverified].
+7. Unknown method (or an image-port method, or one newer than the firmware): 103.
+8. fw >= 2775 before login: pi_is_verified gets no reply either (docs/firmware.md fact 2).
+
+Timing (docs/firmware.md facts 2, 3): on fw >= 2775 get_verify_str is answered ~10 scope
+seconds late while a View runs (a scope busy imaging), and a connection that sends nothing
+for `idle_drop_s` scope seconds (16 on fw >= 2775, None = never) is closed.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from ..protocol.codes import ErrorCode
 from ..protocol.methods import Method
 from ..protocol.rpc import NO_PARAMS, VERIFY, Malformed, Reply, Request, RpcDecoder, encode_reply, strip_verify
 from .core import SimCommandError, SimCore
+from .scenarios import LinkGate
 from .state import ClientInfo
 
 _log = logging.getLogger(__name__)
@@ -41,8 +51,10 @@ OBJECT_METHODS = frozenset({
     Method.SET_SETTING, Method.ISCOPE_START_VIEW, Method.ISCOPE_STOP_VIEW, Method.ISCOPE_START_STACK,
     Method.MOVE_FOCUSER, Method.SCOPE_SPEED_MOVE, Method.SET_USER_LOCATION, Method.PI_OUTPUT_SET2,
     Method.VERIFY_CLIENT, Method.SET_SEQUENCE_SETTING, Method.SCOPE_PARK, Method.PLAY_SOUND,
-    Method.GET_DEVICE_STATE,
+    Method.GET_DEVICE_STATE, Method.PI_SET_TIME,
 })
+#: Methods whose params are floats: a nested array answers 108 on fw >= 2775 (#758, #767).
+COORD_METHODS = frozenset({Method.SCOPE_GOTO, Method.SCOPE_SYNC})
 #: Handlers may return this to send no reply at all.
 NO_REPLY = object()
 
@@ -69,11 +81,19 @@ class ControlConnection:
     writer: asyncio.StreamWriter
     challenge: str | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    gate: LinkGate | None = None
+    held: list[bytes] = field(default_factory=list)
 
     def send(self, line: bytes) -> None:
-        """Queue one line; drop the connection if the client stopped reading."""
+        """Queue one line (held while the link is frozen); drop the connection if the client
+        stopped reading."""
         transport = self.writer.transport
         if transport.is_closing():
+            return
+        if self.gate is not None and self.gate.frozen:
+            if not self.held:
+                self.gate.on_thaw(self._flush_held)
+            self.held.append(line)
             return
         if transport.get_write_buffer_size() > MAX_WRITE_BUFFER_BYTES:
             _log.warning("control client %s is not reading; dropping it", self.info.name)
@@ -84,6 +104,11 @@ class ControlConnection:
     def close(self) -> None:
         """Close the socket now."""
         self.writer.transport.abort()
+
+    def _flush_held(self) -> None:
+        held, self.held = self.held, []
+        for line in held:
+            self.send(line)
 
 
 class ControlServer:
@@ -99,6 +124,10 @@ class ControlServer:
         self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ControlConnection] = {}
         self._next_index = 0
+        #: Scope seconds of silence after which a control connection is closed (None = never).
+        self.idle_drop_s: float | None = core.state.profile.idle_drop_s
+        #: The raw params of the last request per method name, as they came (for tests).
+        self.last_params: dict[str, Any] = {}
 
     @property
     def port(self) -> int:
@@ -107,7 +136,8 @@ class ControlServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self, host: str, port: int) -> None:
-        """Listen on (host, port); port 0 picks a free one."""
+        """Listen on (host, port); port 0 picks a free one (again after stop(): a restart)."""
+        self._closing = False
         self._server = await asyncio.start_server(self._serve, host, port, limit=1 << 16)
 
     async def stop(self) -> None:
@@ -141,20 +171,23 @@ class ControlServer:
             # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
             # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
             self._core.adopt(handler)
+        gate = core.faults.gate
+        await gate.wait_open()  # frozen: the kernel accepted it, the firmware has not yet
         if self._closing or core.faults.refusing or len(self.connections) >= MAX_CONTROL_CLIENTS:
             writer.transport.abort()
             return
         index = self._next_index
         self._next_index += 1
         info = ClientInfo(index=index, name=f"client{index}", verified=not core.state.profile.login_required)
-        conn = ControlConnection(info, writer)
+        conn = ControlConnection(info, writer, gate=gate)
         self.connections[index] = conn
         core.state.clients[index] = info
         core.bus.subscribe(index, conn.send)
         decoder = RpcDecoder()
         try:
             while True:
-                data = await reader.read(65536)
+                data = await self._read_or_idle(reader, conn)
+                await gate.wait_open()  # frozen: what arrived waits, the end of the stream too
                 if not data:
                     break
                 for msg in decoder.feed(data):
@@ -172,6 +205,19 @@ class ControlServer:
                 task.cancel()
             writer.transport.abort()
 
+    async def _read_or_idle(self, reader: asyncio.StreamReader, conn: ControlConnection) -> bytes:
+        """The next bytes, or b"" when the client stayed silent for `idle_drop_s` scope seconds."""
+        idle_s = self.idle_drop_s
+        if idle_s is None:
+            return await reader.read(65536)
+        try:
+            return await asyncio.wait_for(reader.read(65536), self._core.clock.real_s(idle_s))
+        except TimeoutError:
+            self._core.faults.counters.idle_drops += 1
+            _log.info("control client %s silent for %g s: dropped (fw %s)", conn.info.name, idle_s,
+                      self._core.state.profile.firmware)
+            return b""
+
     # --- one request -----------------------------------------------------------------------
 
     def _admit(self, conn: ControlConnection, req: Request) -> tuple[Method | None, Any, SimCommandError | None] | None:
@@ -187,23 +233,40 @@ class ControlServer:
         else:
             params, marked = strip_verify(raw)
         if method in AUTH_METHODS:
+            if (method is Method.PI_IS_VERIFIED and profile.withholds_verify_probe
+                    and not conn.info.verified):
+                return None
             return method, params, None
         if profile.login_required and not conn.info.verified:
             return None
         if profile.needs_marker and not marked and not isinstance(raw, dict):
             return None
-        if method is None or method not in self._handlers:
+        if method is None or method not in self._handlers or not profile.has_method(method):
             return None, params, None
         if isinstance(raw, dict) and VERIFY in raw and method is Method.SET_SETTING:
             code = ErrorCode.NOT_SUPPORTED if "master_cli" in raw else ErrorCode.UNEXPECTED_PARAM
             if self.on_refused_setting is not None:
                 self.on_refused_setting(params)
             return method, params, SimCommandError.of(code)
+        if isinstance(params, list) and len(params) == 1 and isinstance(params[0], (list, dict)):
+            if profile.refuses_nested_arrays and isinstance(params[0], list):
+                code = (ErrorCode.EXPECTED_OBJECT_PARAM if method in OBJECT_METHODS
+                        else ErrorCode.EXPECTED_FLOAT_PARAM)
+                return method, params, SimCommandError.of(code)
+            if isinstance(params[0], list):  # older firmware unwraps [[...], "verify"]
+                params = params[0]
         if method in OBJECT_METHODS and isinstance(params, list):
             if profile.refuses_wrapped_object:
                 return method, params, SimCommandError.of(ErrorCode.EXPECTED_OBJECT_PARAM)
             if len(params) == 1 and isinstance(params[0], dict):
                 params = params[0]
+        if method in COORD_METHODS and isinstance(params, dict):
+            if not profile.keyed_coords:
+                return method, params, SimCommandError.of(ErrorCode.EXPECTED_FLOAT_PARAM)
+            try:
+                params = [float(params["ra"]), float(params["dec"])]
+            except (KeyError, TypeError, ValueError):
+                return method, params, SimCommandError.of(ErrorCode.EXPECTED_FLOAT_PARAM)
         return method, params, None
 
     def _handle(self, conn: ControlConnection, req: Request) -> None:
@@ -211,6 +274,7 @@ class ControlServer:
         if core.trace is not None:
             core.trace.record("request", method=req.method, id=req.id)
         core.faults.counters.requests[req.method] += 1
+        self.last_params[req.method] = req.params
         admitted = self._admit(conn, req)
         if admitted is None:
             core.faults.counters.ignored_requests += 1
@@ -236,6 +300,9 @@ class ControlServer:
         lose, delay_s = core.faults.take_reply_fate(method) if method is not None else (False, 0.0)
         if lose:
             return
+        stall_s = core.state.profile.busy_login_stall_s
+        if method is Method.GET_VERIFY_STR and stall_s and error is None and core.state.view.active:
+            delay_s = max(delay_s, core.clock.real_s(stall_s))  # a scope busy imaging (#753)
         reply = Reply(id=req.id, method=req.method, code=error.code if error else 0,
                       result=None if error else result, error=error.text if error else None,
                       timestamp=core.clock.timestamp())

@@ -17,10 +17,49 @@ from typing import Any, Protocol
 from ..protocol.methods import Method
 
 
+class LinkGate:
+    """Open unless the link is frozen: the servers wait on it before acting on what they read
+    and before writing, and hold their control lines meanwhile (used on the fake's loop only)."""
+
+    def __init__(self) -> None:
+        self._open = asyncio.Event()
+        self._open.set()
+        self._on_thaw: list[Callable[[], None]] = []
+
+    @property
+    def frozen(self) -> bool:
+        """True between freeze() and thaw()."""
+        return not self._open.is_set()
+
+    async def wait_open(self) -> None:
+        """Return at once unless frozen; else once thawed."""
+        if not self._open.is_set():
+            await self._open.wait()
+
+    def freeze(self) -> None:
+        """Close the gate."""
+        self._open.clear()
+
+    def thaw(self) -> None:
+        """Open the gate, then run the flushes registered while frozen (held lines)."""
+        self._open.set()
+        flushes, self._on_thaw = self._on_thaw, []
+        for flush in flushes:
+            flush()
+
+    def on_thaw(self, flush: Callable[[], None]) -> None:
+        """Run `flush` at the next thaw (once)."""
+        self._on_thaw.append(flush)
+
+
 class FaultTargets(Protocol):
     """What the knobs act on (implemented by FakeSeestar)."""
 
     loop: asyncio.AbstractEventLoop | None
+
+    async def kill_servers(self) -> None: ...
+
+    async def restart_servers(self) -> None: ...
 
     def drop_control_connections(self) -> int: ...
 
@@ -44,6 +83,7 @@ class Counters:
     login_attempts: int = 0
     login_successes: int = 0
     ignored_requests: int = 0  # dropped for a missing marker or missing login
+    idle_drops: int = 0  # control connections closed for silence (fw 7.75+)
     garbage_lines: int = 0
 
 
@@ -67,6 +107,8 @@ class Faults:
         self._refuse = False
         self._frame_on_stop = False
         self.counters = Counters()
+        #: Frozen by freeze(), opened by thaw(); the servers consult it on the fake's loop.
+        self.gate = LinkGate()
 
     # --- reply faults (consumed by the RPC server) -----------------------------------------
 
@@ -142,6 +184,38 @@ class Faults:
 
         loop.call_soon_threadsafe(call)
         return result.result(timeout=10.0)
+
+    def _on_loop_async(self, make: Callable[[], Any], timeout_s: float = 10.0) -> Any:
+        """Run the coroutine `make()` on the fake's loop from another thread and wait for it."""
+        loop = self._targets.loop
+        if loop is None:
+            raise RuntimeError("the fake Seestar is not running")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            raise RuntimeError("on the fake's own loop, await its kill_servers()/restart_servers()")
+        return asyncio.run_coroutine_threadsafe(make(), loop).result(timeout_s)
+
+    def freeze(self) -> None:
+        """Stop reading and answering on 4700 and 4800 while keeping every socket (as SIGSTOP
+        would): requests stay unread, replies, events and frames are held. The scope itself
+        goes on (a slew under way continues). thaw() carries out what had arrived meanwhile."""
+        self._on_loop(self.gate.freeze)
+
+    def thaw(self) -> None:
+        """End a freeze: the held lines go out, then the requests received meanwhile run."""
+        self._on_loop(self.gate.thaw)
+
+    def kill(self) -> None:
+        """Close both listeners and every connection, as a killed firmware process would;
+        the scope's state (mount, focuser, wheel, camera) is kept for restart()."""
+        self._on_loop_async(self._targets.kill_servers)
+
+    def restart(self) -> None:
+        """Listen again on the same ports after kill()."""
+        self._on_loop_async(self._targets.restart_servers)
 
     def drop_control(self) -> int:
         """Close every 4700 connection now; returns how many."""

@@ -10,8 +10,8 @@ import copy
 from typing import Any
 
 from .core import lapse_ms
-from .profile import CHIP_HEIGHT_PX, CHIP_WIDTH_PX, FOCUSER_MAX_STEPS, PIXEL_SIZE_UM
 from .power import charger_status, used_percent
+from .profile import FOCUSER_MAX_STEPS
 from .state import ClientInfo, SimState
 
 
@@ -57,17 +57,17 @@ def device_state(st: SimState, me: ClientInfo | None = None, keys: list[str] | N
             "name": "ASI AIR imager", "firmware_ver_int": p.ver_int, "firmware_ver_string": p.ver_string,
             "is_verified": True, "sn": st.serial, "cpuId": "0000000000000000",
             "product_model": p.product_model, "user_product_model": p.product_model,
-            "focal_len": p.focal_length_mm, "fnumber": p.f_number, "can_star_mode_sel_cam": False,
-            "can_wide_cam_roi": False, "can_wide_cam_af": False,
+            "focal_len": p.focal_length_mm, "fnumber": p.f_number,
+            # S30P: these three flip to true (seestar_alp emulator notes, booted binary).
+            "can_star_mode_sel_cam": p.wide_in_star_mode, "can_wide_cam_roi": p.wide_in_star_mode,
+            "can_wide_cam_af": p.wide_in_star_mode,
         },
         "setting": copy.deepcopy(st.settings),
         "location_lon_lat": [float(ms.lon_deg), float(ms.lat_deg)],
-        "camera": {"chip_size": [CHIP_WIDTH_PX, CHIP_HEIGHT_PX], "pixel_size_um": PIXEL_SIZE_UM,
-                   "debayer_pattern": "GR", "hpc_num": p.hot_pixel_count},
+        "camera": p.sensor.section(p.hot_pixel_count),
     }
-    if p.has_second_camera:
-        sections["second_camera"] = {"chip_size": [1920, 1080], "pixel_size_um": 2.7,
-                                     "debayer_pattern": "RG", "hpc_num": 0}
+    if p.wide_sensor is not None:
+        sections["second_camera"] = p.wide_sensor.section(0)
     sections.update({
         "focuser": focuser(st),
         "ap": {"ssid": "seestar-sim", "passwd": "12345678", "is_5g": True},

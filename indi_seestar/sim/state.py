@@ -45,6 +45,8 @@ def default_settings(profile: Profile) -> dict[str, Any]:
         "stack_lenhance": False, "heater_enable": False, "expt_heater_enable": False,
         "auto_power_off": False, "auto_af": False, "frame_calib": True,
     }
+    if profile.has_setting("auto_lenhance"):
+        s["auto_lenhance"] = False  # 7.75+ (seestar_alp 294d709); its place in the object is a guess
     if profile.reports_3ppa_offsets:
         s["effect_offset_deg"] = [0.0, 0.0]
         s["offset_deg_3ppa"] = [0.0, 0.0]

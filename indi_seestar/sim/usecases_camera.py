@@ -287,7 +287,7 @@ class ViewOps:
                  fullname=f"MyWorks/{st.stack.target_name}/{name}.fit")
 
     def stacked_rgb(self) -> np.ndarray | None:
-        """The live stack as (1920, 1080, 3) uint16 (average of the subs), or None."""
+        """The live stack as (height, width, 3) uint16 (average of the subs), or None."""
         s = self._st.stack
         if not s.has_image() or s.rgb_sum is None:
             return None
@@ -368,6 +368,6 @@ def star_count(core: SimCore, spec) -> int:  # type: ignore[no-untyped-def]
     p = spec.pointings[len(spec.pointings) // 2]
     stars = core.renderer.catalogue.near(p.ra_hours, p.dec_deg, core.state.profile.field_radius_deg)
     x, y, front = core.renderer.project(p, stars.ra_hours, stars.dec_deg)
-    inside = front & (x >= 0) & (x < 1080) & (y >= 0) & (y < 1920)
+    inside = front & (x >= 0) & (x < core.renderer.width) & (y >= 0) & (y < core.renderer.height)
     limit = 12.0 + 1.25 * math.log10(max(spec.exposure_s, 0.01) / 0.5)
     return int(np.count_nonzero(inside & (stars.mag < limit)))

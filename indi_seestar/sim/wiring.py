@@ -17,6 +17,7 @@ from .usecases_polar import PolarAlign
 
 if TYPE_CHECKING:
     from .rpc_server import ControlServer
+    from .wide import SecondView
 
 
 @dataclass
@@ -29,4 +30,5 @@ class Ops:
     view: ViewOps
     extras: ExtrasOps
     control: ControlServer
-    polar: PolarAlign
+    second_view: SecondView | None = None  # S30P's wide camera
+    polar: PolarAlign | None = None  # EQ-mode 3-point polar alignment

@@ -163,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops everything even when our parent ignored SIGINT (a shell starting us in the
+    # background without job control does, and the ignored disposition is inherited).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(cmd, start_new_session=True)
     try:
         deadline = time.monotonic() + LISTEN_TIMEOUT_S

@@ -58,10 +58,14 @@ class FakeFrames:
     """The fake's record of its preview frames (filled on the fake's loop)."""
 
     _KEY = 0xCA3E4A
+    #: Frames the fake keeps while recording: a frame read back after a few more previews (a
+    #: loaded machine, a compressed FITS to open) must still be there (3 were not, under load).
+    KEPT = 16
 
     def __init__(self, rig: Rig) -> None:
         self._rig = rig
         self.specs: dict[int, Any] = {}
+        rig.fake_call(setattr, rig.fake.camera, "rendered_kept", self.KEPT)
         rig.fake_call(rig.fake.camera.subscribe, self._KEY, self._record)
 
     def _record(self, spec: Any) -> None:

@@ -5,6 +5,7 @@ built-in fake is used); `make install` is staged into a temporary DESTDIR."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -83,8 +84,14 @@ def test_make_run_tool_serves_the_four_devices_and_stops_on_ctrl_c(tmp_path):
         assert not alive
     finally:
         if tool.poll() is None:
+            # indiserver runs in a session of its own: killing the tool alone would leave it
+            # and the driver running (seen when this test failed under load).
+            family = psutil.Process(tool.pid).children(recursive=True)
             tool.kill()
             tool.wait()
+            for process in family:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
 
 
 def test_make_run_tool_refuses_a_busy_port(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from indi_seestar.errors import ConfigError
 from indi_seestar.indi import standard as std
-from indi_seestar.indi.config_store import ConfigStore, config_path
+from indi_seestar.indi.config_store import NO_SAVED_CONFIGURATION, ConfigStore, config_path
 from indi_seestar.indi.device import Device
 from indi_seestar.indi.model import Kind
 from tests.support.indi_harness import DeviceProbe
@@ -174,7 +174,9 @@ async def test_save_change_load_restores_through_the_normal_path(tmp_path: Path)
 async def test_default_and_purge(tmp_path: Path) -> None:
     scope = Scope("Scope", config_dir=tmp_path)
     probe = DeviceProbe(scope)
-    assert _switch(probe, "CONFIG_LOAD")[0] == "Alert"
+    # nothing saved yet: libindi's INFO text, and no Alert (Ekos loads at every first connection)
+    assert _switch(probe, "CONFIG_LOAD") == ("Ok", ALL_OFF, f"[INFO] {NO_SAVED_CONFIGURATION}")
+    assert _switch(probe, "CONFIG_DEFAULT") == ("Ok", ALL_OFF, f"[INFO] {NO_SAVED_CONFIGURATION}")
     assert _switch(probe, "CONFIG_SAVE")[0] == "Ok"  # first save also writes the .default
     probe.new(Kind.TEXT, "Scope", "DEVICE_ADDRESS", {"ADDRESS": "second"})
     assert _switch(probe, "CONFIG_SAVE")[0] == "Ok"

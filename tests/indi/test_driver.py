@@ -20,7 +20,7 @@ from indi_seestar.indi.driver import Driver
 from indi_seestar.indi.model import State
 from indi_seestar.indi.wire import Malformed, PingReply, Snooped, XmlStreamDecoder
 from indi_seestar.indi.writer import can_attach_blobs
-from tests.support.indi_harness import until_async
+from tests.support.indi_harness import driver_socketpair, recv_chunks, until_async
 
 
 class Cam(Device):
@@ -43,13 +43,7 @@ class Peer:
         self._thread.start()
 
     def _read(self) -> None:
-        while True:
-            try:
-                data = self.sock.recv(1 << 20)
-            except OSError:
-                return
-            if not data:
-                return
+        for data in recv_chunks(self.sock):
             self.raw_bytes += len(data)
             self.messages.extend(self._decoder.feed(data))
 
@@ -68,15 +62,8 @@ def serve(device: Device, input_fd: int, output_fd: int) -> tuple[Driver, asynci
 
 @pytest.fixture
 def wire() -> Iterator[tuple[socket.socket, int]]:
-    ours, theirs = socket.socketpair()
-    fd = os.dup(theirs.fileno())  # the driver gets one socket as both stdin and stdout
-    theirs.close()
-    yield ours, fd
-    ours.close()
-    try:
-        os.close(fd)
-    except OSError:
-        pass
+    with driver_socketpair() as pair:  # the driver gets one socket as both stdin and stdout
+        yield pair
 
 
 async def test_serves_a_socketpair_and_exits_promptly_at_eof(

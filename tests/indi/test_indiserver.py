@@ -57,8 +57,10 @@ def start_rig(tmp: Path, blob_transport: str = "inline") -> Rig:
 
 
 def stop_rig(rig: Rig) -> None:
-    rig.client.disconnectServer()
-    rig.server.stop()
+    try:
+        rig.client.close()
+    finally:
+        rig.server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +218,7 @@ def test_attached_blobs_arrive_intact(attached_rig: Rig, size: int, count: int, 
             assert blob.sha256 == blob_sha256(seed + i, size)
     finally:
         if client is not attached_rig.client:
-            client.disconnectServer()
+            client.close()
             # The TCP client's copy of FIXTURE_BLOB is updated by this run's replies, late over
             # TCP; let them land before its own next send (which starts from its copy).
             until(lambda: attached_rig.client.updates(CAMERA, "FIXTURE_BLOB", "set",

@@ -38,3 +38,9 @@ def test_records_and_exceptions_go_through_the_cap() -> None:
     assert lines[0].startswith("INFO indi_seestar.test: yyy")
     assert max(len(line.encode()) for line in lines) < 1024
     assert any(line.startswith("ValueError: zzz") for line in lines)
+
+
+def test_long_lines_are_cut_at_a_word_with_an_ellipsis() -> None:
+    text = cap_lines("a few words " * 200)
+    assert len(text.encode()) <= MAX_LINE_BYTES and text.endswith("...")
+    assert text[:-3].split()[-1] in ("a", "few", "words") and text[-4] != " "  # a whole word

@@ -58,8 +58,9 @@ def test_the_package_depends_on_debian_python_packages_at_bookworm_versions(buil
     depends = dict(re.findall(r"([a-z0-9.+-]+)(?: \(>= ([^)]+)\))?", _field(built_deb, "Depends")))
     for name, minimum in BOOKWORM_DEPENDS.items():
         assert depends.get(name) == minimum, (name, depends)
-    # the driver computes with erfa: astropy is a test dependency only
+    # the driver computes with erfa: astropy only writes the optional compressed FITS
     assert "python3-astropy" not in depends
+    assert "python3-astropy" in _field(built_deb, "Recommends")
 
 
 def test_the_installed_xml_is_the_checkouts_drivers_xml(built_deb, tmp_path):

@@ -92,7 +92,7 @@ def test_wrong_challenge_bad_base64_and_wrong_key_are_false(key: rsa.RSAPrivateK
 
 def test_encrypted_key_is_a_config_error(key: rsa.RSAPrivateKey) -> None:
     pem = private_pem(key, serialization.PrivateFormat.PKCS8, password=b"secret")
-    with pytest.raises(ConfigError, match="not an unencrypted PEM private key") as info:
+    with pytest.raises(ConfigError, match="protected by a passphrase; save an unencrypted copy") as info:
         auth.load_private_key(pem, source="/home/me/seestar.pem")
     assert info.value.path == "/home/me/seestar.pem"
 

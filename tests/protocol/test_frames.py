@@ -364,8 +364,11 @@ def test_stack_zip_without_raw_data_member() -> None:
         frames.decode_stack_zip(buf.getvalue(), 2, 3)
 
 
+# Named ids: _ZIP holds the time it was made, and xdist workers must collect the same names.
 @pytest.mark.parametrize("payload", [b"", b"PK\x03\x04", b"not a zip at all", _ZIP[:-10], _ZIP[:40],
-                                     _ZIP[:30] + b"\x00" * (len(_ZIP) - 30)])
+                                     _ZIP[:30] + b"\x00" * (len(_ZIP) - 30)],
+                         ids=["empty", "magic-only", "not-a-zip", "last-10-cut", "first-40",
+                              "zeroed-after-30"])
 def test_not_a_zip_or_truncated_is_a_bad_frame(payload: bytes) -> None:
     with pytest.raises(BadFrame):
         frames.decode_stack_zip(payload, 2, 3)

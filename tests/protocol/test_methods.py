@@ -86,7 +86,9 @@ CASES: list[tuple[Callable[..., Call], tuple[Any, ...], Method, Any]] = [
     (methods.set_dew_heater, (-5,), M.PI_OUTPUT_SET2, {"heater": {"state": False, "value": 0}}),
     (methods.set_user_location, (52, 13.4), M.SET_USER_LOCATION, {"lat": 52.0, "lon": 13.4, "force": True}),
     (methods.pi_set_time, (datetime(2026, 3, 31, 20, 34, 6),), M.PI_SET_TIME,
-     [{"year": 2026, "mon": 3, "day": 31, "hour": 20, "min": 34, "sec": 6, "time_zone": "UTC"}]),
+     {"year": 2026, "mon": 3, "day": 31, "hour": 20, "min": 34, "sec": 6, "time_zone": "UTC"}),
+    (methods.scope_goto, (8, -20, True), M.SCOPE_GOTO, {"ra": 8.0, "dec": -20.0}),
+    (methods.scope_sync, (1, 2.5, True), M.SCOPE_SYNC, {"ra": 1.0, "dec": 2.5}),
     (methods.set_dark_mode, (True,), M.SET_SETTING, {"dark_mode": True}),
     (methods.pi_reboot, (), M.PI_REBOOT, NO),
     (methods.pi_shutdown, (), M.PI_SHUTDOWN, NO),
@@ -126,8 +128,8 @@ def test_set_setting_keeps_keyword_order() -> None:
 def test_pi_set_time_sends_utc_fields_for_an_aware_datetime() -> None:
     paris_summer = timezone(timedelta(hours=2))
     call = methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=paris_summer))
-    assert call.params == [{"year": 2026, "mon": 6, "day": 30, "hour": 22, "min": 30, "sec": 5,
-                            "time_zone": "UTC"}]
+    assert call.params == {"year": 2026, "mon": 6, "day": 30, "hour": 22, "min": 30, "sec": 5,
+                           "time_zone": "UTC"}
     assert methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=UTC)) == \
         methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5))
 
@@ -140,8 +142,10 @@ def test_pi_set_time_sends_utc_fields_for_an_aware_datetime() -> None:
     (methods.set_gain(80), ["gain", 80, "verify"]),
     (methods.get_focuser_position(), ["verify"]),
     (methods.move_focuser(1580), {"step": 1580, "ret_step": True}),
+    # a bare object, unmarked: `[{...}, "verify"]` is answered 107 from 7.06 on (#748, #758)
     (methods.pi_set_time(datetime(2026, 1, 2, 3, 4, 5)),
-     [{"year": 2026, "mon": 1, "day": 2, "hour": 3, "min": 4, "sec": 5, "time_zone": "UTC"}, "verify"]),
+     {"year": 2026, "mon": 1, "day": 2, "hour": 3, "min": 4, "sec": 5, "time_zone": "UTC"}),
+    (methods.scope_goto(8.5, 19.5, keyed=True), {"ra": 8.5, "dec": 19.5}),
     (methods.get_verify_str(), rpc.NO_PARAMS),
     (methods.verify_client("s", "d"), {"sign": "s", "data": "d"}),
     (methods.pi_is_verified(), rpc.NO_PARAMS),

@@ -38,6 +38,8 @@ def test_s30_device_state(sessions: list[Session]) -> None:
     assert (state.focuser_max_steps, state.focuser_position_steps, state.focuser_moving) == (2600, 1236, False)
     assert (state.mount_moving, state.parked, state.tracking, state.equ_mode) == (False, False, True, False)
     assert (state.continuous_exposure_ms, state.heater_enabled, state.lp_filter) == (500, False, False)
+    # The S30's wide camera: recorded, but not usable in star mode (can_star_mode_sel_cam false).
+    assert state.wide_camera == results.WideCamera(1920, 1080, 2.7, "RGGB", False, 1000)
     assert state.board_temp_c == pytest.approx(45.3, abs=1e-3)
     assert state.is_verified is True and state.is_master is None  # no client section on fw 7.06 here
 
@@ -49,6 +51,7 @@ def test_s50_device_state(sessions: list[Session]) -> None:
     assert (state.parked, state.tracking, state.equ_mode) == (True, False, True)
     assert (state.focuser_position_steps, state.cfa) == (1517, "GRBG")
     assert (state.lon_deg, state.lat_deg) == (0.0, 0.0)  # sanitised recording
+    assert state.wide_camera is None  # no second_camera section on the S50
 
 
 def test_view_state(sessions: list[Session]) -> None:

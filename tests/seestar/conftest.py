@@ -67,6 +67,7 @@ def config_for(fake: FakeSeestar, *, key_file: Path | None = None, time_factor: 
     """A client configuration pointing at the fake (loopback only)."""
     return SeestarConfig(host="127.0.0.1", control_port=fake.control_port,
                          image_port=fake.image_port, discovery_port=fake.discovery_port,
+                         wide_image_port=fake.wide_image_port or 4804,
                          discovery_address="127.0.0.1",
                          key_file=str(key_file) if key_file else None,
                          time_factor=time_factor, readout_margin_s=readout_margin_s)

@@ -191,3 +191,46 @@ async def test_firmware_718_offers_a_login_but_works_without_a_key(clients: Clie
         state = await client.connect()
         assert state.firmware == "7.18" and not state.logged_in
         assert fake.faults.counters.login_attempts == 0
+
+
+@pytest.mark.parametrize("model", ["S30", "S50P", "S30P"])
+async def test_each_model_streams_frames_of_its_own_sensor(model: str, clients: Clients) -> None:
+    """S30 family: ZIP previews (data_type 3) arrive as raw Bayer; Pro: 2180x3856 frames."""
+    with running_fake(model=model, firmware="7.06", time_factor=TIME_FACTOR) as (sim, fake):
+        client = clients(config_for(fake, time_factor=TIME_FACTOR))
+        state = await client.connect()
+        sensor = fake.profile.sensor
+        assert (state.chip_width_px, state.chip_height_px) == (sensor.width_px, sensor.height_px)
+        with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=0.5,
+                                         timeout_s=15) as frame:
+            assert (frame.width, frame.height) == (sensor.width_px, sensor.height_px)
+            zipped = frame.header.data_type == 3
+            assert zipped is model.startswith("S30")
+            assert np.array_equal(frame.pixels, sim.call(fake.camera.rendered, frame.header.image_id))
+
+
+async def test_the_s30p_wide_camera_frame_comes_from_its_own_port(clients: Clients) -> None:
+    """next_wide_frame: star view + wide_cam, a 1920x1080 frame from 4804 begun after the call."""
+    with running_fake(model="S30P", firmware="7.06", time_factor=TIME_FACTOR) as (sim, fake):
+        client = clients(config_for(fake, time_factor=TIME_FACTOR))
+        state = await client.connect()
+        assert state.wide_camera is not None and state.wide_camera.star_mode
+        assert (state.wide_camera.width_px, state.wide_camera.height_px) == (1920, 1080)
+        asked = time.monotonic()
+        with await client.next_wide_frame(started_after_s=asked, timeout_s=15) as frame:
+            assert (frame.width, frame.height) == (1920, 1080)
+            wide_camera = fake.second_view.camera
+            assert np.array_equal(frame.pixels, sim.call(wide_camera.rendered, frame.header.image_id))
+            spec = sim.call(lambda: wide_camera.latest)
+            assert spec is not None and frame.first_byte_monotonic_s > asked
+        assert sim.call(lambda: fake.state.settings["wide_cam"]) is True
+
+
+@pytest.mark.parametrize("model", ["S50", "S30"])
+async def test_no_wide_frames_without_a_star_mode_wide_camera(model: str, clients: Clients) -> None:
+    with running_fake(model=model, firmware="7.06", time_factor=TIME_FACTOR) as (_sim, fake):
+        client = clients(config_for(fake, time_factor=TIME_FACTOR))
+        state = await client.connect()
+        assert (state.wide_camera is not None) is (model == "S30")
+        with pytest.raises(OperationFailed, match="no wide camera"):
+            await client.next_wide_frame(started_after_s=time.monotonic(), timeout_s=5)

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 
 def test_cli_ready_line_and_clean_exit():
@@ -63,3 +64,30 @@ def test_cli_count_runs_several_fakes_each_with_its_own_ports_serial_and_discove
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_cli_firmware_8_46_drops_a_silent_connection_unless_told_not_to():
+    def run(extra: list[str]) -> bool:
+        """Whether a silent control connection is closed within 2 s (16 scope s at x20 = 0.8 s)."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "indi_seestar.sim", "--control-port", "0", "--image-port", "0",
+             "--discovery-port", "0", "--firmware", "8.46", "--time-factor", "20", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            control = int(re.search(r"control=(\d+)", proc.stdout.readline()).group(1))
+            with socket.create_connection(("127.0.0.1", control), timeout=5) as sock:
+                deadline = time.monotonic() + 2.0
+                while (left := deadline - time.monotonic()) > 0:  # events may come: read past them
+                    sock.settimeout(left)
+                    try:
+                        if sock.recv(65536) == b"":
+                            return True  # EOF: the fake closed it
+                    except TimeoutError:
+                        break
+                return False
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+    assert run([]) is True
+    assert run(["--idle-drop-s", "0"]) is False

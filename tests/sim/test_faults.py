@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from indi_seestar.protocol.methods import Method
 from indi_seestar.sim import SimThread
 
@@ -107,3 +109,41 @@ def test_sim_thread_for_synchronous_code():
             assert json.loads(line)["result"] == 1
             fake.faults.fail_next(Method.GET_WHEEL_POSITION, 207)  # knobs are thread-safe
             assert fake.faults.drop_control() == 1
+
+
+async def test_freeze_holds_everything_and_thaw_carries_out_what_arrived(fake_factory,
+                                                                        client_factory):
+    fake = await fake_factory()
+    ctl = await client_factory(fake.control_port)
+    await ctl.call(Method.TEST_CONNECTION)
+    before = fake.state.wheel.position
+    wanted = 2 if before != 2 else 0
+    fake.faults.freeze()
+    held = ctl.send(Method.TEST_CONNECTION)
+    with pytest.raises(AssertionError, match="timed out"):
+        await ctl.reply(held, timeout_s=0.3)  # frozen: read by nobody, answered by nobody
+    ctl.send(Method.SET_WHEEL_POSITION, [wanted])
+    late = await client_factory(fake.control_port)  # the kernel accepts; the firmware waits
+    probe = late.send(Method.TEST_CONNECTION)
+    ctl.writer.close()  # the client gives up on the frozen link
+    assert fake.state.wheel.position == before
+    fake.faults.thaw()
+    await until(lambda: fake.state.wheel.position == wanted)  # carried out after the thaw
+    assert (await late.reply(probe)).result == "server connected!"
+
+
+async def test_kill_and_restart_on_the_same_ports_keep_the_scope_state(fake_factory,
+                                                                        client_factory):
+    fake = await fake_factory()
+    port, image_port = fake.control_port, fake.image_port
+    ctl = await client_factory(port)
+    await ctl.call(Method.SET_WHEEL_POSITION, [0])
+    await until(lambda: fake.state.wheel.position == 0)
+    await fake.kill_servers()
+    await until(lambda: ctl.closed)
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
+    await fake.restart_servers()
+    assert (fake.control_port, fake.image_port) == (port, image_port)
+    again = await client_factory(port)
+    assert (await again.call(Method.GET_WHEEL_POSITION)).result == 0

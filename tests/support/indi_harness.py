@@ -33,7 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -43,6 +43,8 @@ from indi_seestar.indi.device import Device
 from indi_seestar.indi.driver import Driver
 from indi_seestar.indi.model import Kind
 from indi_seestar.indi.wire import Snooped, XmlStreamDecoder
+
+from .client_lifetime import ClientLifetime
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
@@ -93,6 +95,35 @@ def exited(process: Any) -> bool:
         return bool(process.status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
+
+
+def recv_chunks(sock: socket.socket, size: int = 1 << 20) -> Iterator[bytes]:
+    """What `sock` receives, chunk by chunk, until EOF or an error (the socket was closed)."""
+    while True:
+        try:
+            data = sock.recv(size)
+        except OSError:
+            return
+        if not data:
+            return
+        yield data
+
+
+@contextlib.contextmanager
+def driver_socketpair(send_buffer_bytes: int | None = None) -> Iterator[tuple[socket.socket, int]]:
+    """(our socket, the driver's fd): one AF_UNIX socket as its stdin and stdout, as indiserver
+    >= 1.9.7 gives it; `send_buffer_bytes` shrinks the driver's kernel send buffer."""
+    ours, theirs = socket.socketpair()
+    if send_buffer_bytes is not None:
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)
+    fd = os.dup(theirs.fileno())
+    theirs.close()
+    try:
+        yield ours, fd
+    finally:
+        ours.close()
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def free_port() -> int:
@@ -288,11 +319,14 @@ def _snapshot(prop: Any, keep: Callable[[bytes], None] | None = None) -> tuple[s
 def _make_recording_client_class() -> type:
     import PyIndi
 
-    class RecordingClient(PyIndi.BaseClient):
-        """A libindi client that records every update; callbacks run on libindi's thread."""
+    class RecordingClient(ClientLifetime, PyIndi.BaseClient):
+        """A libindi client that records every update; callbacks run on libindi's thread.
+
+        Ends with close(): it waits for libindi's thread (see ClientLifetime)."""
 
         def __init__(self) -> None:
             super().__init__()
+            self._lifetime_start()
             self._lock = threading.Lock()
             self._updates: list[Update] = []
             self.server_connected = threading.Event()
@@ -311,6 +345,8 @@ def _make_recording_client_class() -> type:
 
         # --- recording (libindi thread) ---
         def _record(self, event: str, prop: Any = None, **kw: Any) -> None:
+            if not self._callback():
+                return
             if prop is not None:
                 _kind, values = (_snapshot(prop, self._keep_blob) if event != "del"
                                  else ("", {}))

@@ -50,6 +50,7 @@ def write_config(path: Path, fake: FakeSeestar, *, time_factor: float = 1.0,
             "discovery_port": fake.discovery_port,
             "discovery_address": "127.0.0.1",
             "time_factor": time_factor,
+            **({"wide_image_port": fake.wide_image_port} if fake.wide_image_port else {}),
         },
         "devices": {"prefix": PREFIX},
     }
@@ -182,13 +183,9 @@ def serve_driver(tmp_path: Path, env: Mapping[str, str], *,
         try:
             yield server, client
         finally:
-            # Disconnect while its thread can still take the GIL: deleting a connected PyIndi
-            # client joins that thread with the GIL held, a deadlock if the thread is calling
-            # back into Python (seen when indiserver dies first).
-            with contextlib.suppress(Exception):
-                client.disconnectServer()
-                until(lambda: not client.server_connected.is_set(), 5,
-                      what="the client's disconnection")
+            # Close while indiserver is up: close() waits for libindi's thread to end, so the
+            # client is never freed under a callback (see tests/support/client_lifetime.py).
+            client.close()
     finally:
         with contextlib.suppress(Exception):
             server.stop()

@@ -28,6 +28,7 @@ GENERAL_INFO = "General Info"
 IMAGE_SETTINGS = "Image Settings"
 IMAGE_INFO = "Image Info"
 FILTER_WHEEL = "Filter Wheel"
+CONTROLS = "Controls"
 
 SEXAGESIMAL = "%010.6m"  # hh:mm:ss display
 
@@ -102,10 +103,12 @@ def texts(
 
 
 def one_number(
-    name: str, label: str, fmt: str, min_: float, max_: float, step: float, value: float
+    name: str, label: str, fmt: str, min_: float, max_: float, step: float, value: float,
+    *, whole_numbers: bool | None = None,
 ) -> NumberMember:
-    """A number member, arguments in libindi's fill() order."""
-    return NumberMember(name, label, fmt, min_, max_, step, value)
+    """A number member, arguments in libindi's fill() order; `whole_numbers` overrides what
+    the format implies (a `%.f` duration in ms still takes fractions)."""
+    return NumberMember(name, label, fmt, min_, max_, step, value, whole_numbers)
 
 
 def enable_disable(

@@ -17,6 +17,7 @@ from indi_seestar.indi.model import (
     TextVector,
 )
 from indi_seestar.indi.standard._build import (
+    CONTROLS,
     GENERAL_INFO,
     IMAGE_INFO,
     IMAGE_SETTINGS,
@@ -144,6 +145,21 @@ def ccd_gain(
     return numbers(device, "CCD_GAIN", "Gain", MAIN_CONTROL, [member])
 
 
+def ccd_controls_gain(
+    device: str, min_gain: float, max_gain: float, step: float, value: float
+) -> NumberVector:
+    """CCD_CONTROLS with the one element Gain, as indi_asi_ccd names it (group "Controls")."""
+    member = one_number("Gain", "Gain", "%g", min_gain, max_gain, step, value,
+                        whole_numbers=True)  # shown as indi_asi_ccd does; the gain is whole
+    return numbers(device, "CCD_CONTROLS", "Controls", CONTROLS, [member])
+
+
+def ccd_compression(device: str) -> SwitchVector:
+    """CCD_COMPRESSION: INDI_ENABLED "Enabled", INDI_DISABLED "Disabled" (On), as libindi."""
+    options = [("INDI_ENABLED", "Enabled"), ("INDI_DISABLED", "Disabled")]
+    return choice(device, "CCD_COMPRESSION", "Compression", IMAGE_SETTINGS, options, 1)
+
+
 def ccd_capture_format(
     device: str, formats: Sequence[tuple[str, str]], current: int = 0
 ) -> SwitchVector:
@@ -177,11 +193,19 @@ def ccd_file_path(device: str) -> TextVector:
 
 
 def fits_header(device: str) -> TextVector:
-    """FITS_HEADER (wo): KEYWORD_NAME, KEYWORD_VALUE, KEYWORD_COMMENT."""
+    """FITS_HEADER (wo): KEYWORD_NAME, KEYWORD_VALUE, KEYWORD_COMMENT (libindi >= 2.0.1), then
+    FITS_OBSERVER, FITS_OBJECT (libindi 1.9, filled by name by KStars 3.6).
+
+    One vector serves both client generations: KStars >= 3.7 writes elements 0-2 by index
+    and needs at least 3 (ISD::Camera::setFITSHeaders); KStars 3.6 finds its elements by name
+    and sends the whole vector. libindi 1.9's defaults were "Unknown"; ours are empty (unset).
+    """
     members = [
         ("KEYWORD_NAME", "Name", ""),
         ("KEYWORD_VALUE", "Value", ""),
         ("KEYWORD_COMMENT", "Comment", ""),
+        ("FITS_OBSERVER", "Observer", ""),
+        ("FITS_OBJECT", "Object", ""),
     ]
     return texts(device, "FITS_HEADER", "FITS Header", GENERAL_INFO, members, perm=Perm.WO)
 

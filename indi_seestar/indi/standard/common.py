@@ -65,7 +65,8 @@ def config_process(device: str) -> SwitchVector:
 
 def polling_period(device: str, period_ms: float = 1000) -> NumberVector:
     """POLLING_PERIOD: PERIOD_MS (10 ms .. 600 s)."""
-    member = one_number("PERIOD_MS", "Period (ms)", "%.f", 10, 600000, 1000, period_ms)
+    member = one_number("PERIOD_MS", "Period (ms)", "%.f", 10, 600000, 1000, period_ms,
+                        whole_numbers=False)  # a duration: a fraction of a ms is harmless
     return numbers(device, "POLLING_PERIOD", "Polling", OPTIONS, [member], timeout_s=0)
 
 

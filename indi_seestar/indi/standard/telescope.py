@@ -117,7 +117,9 @@ def telescope_slew_rate(
 def _timed_guide(
     device: str, name: str, label: str, members: Sequence[tuple[str, str]], max_ms: float
 ) -> NumberVector:
-    items = [one_number(n, lab, "%.f", 0, max_ms, 100, 0) for n, lab in members]
+    # A duration, not a count: libindi truncates a fractional pulse, so it is accepted here.
+    items = [one_number(n, lab, "%.f", 0, max_ms, 100, 0, whole_numbers=False)
+             for n, lab in members]
     return numbers(device, name, label, MOTION, items)
 
 
