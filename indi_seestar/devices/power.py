@@ -13,6 +13,7 @@ SEESTAR_SYSTEM_CONFIRM CONFIRM follows within CONFIRM_WINDOW_S.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ..errors import IndiSeestarError, ValueRejected
 from ..indi.model import State
@@ -58,6 +59,7 @@ class Power(SeestarDevice):
         self.confirm = self.add(props.system_confirm(n), connected_only=True, on_new=self._on_confirm)
         self.sequences = Sequences(self, self.add, self._site)
         self.status = PowerStatus()
+        self._shown: dict[str, object] = {}  # vector name -> (state, values) last published by _show
         self._armed: str | None = None
         self._arm_timer: asyncio.TimerHandle | None = None
 
@@ -65,6 +67,7 @@ class Power(SeestarDevice):
 
     async def on_session(self, client: SeestarClient) -> None:
         """Read everything once; follow PiStatus/DiskSpace."""
+        self._shown.clear()
         try:
             self.status = await client.get_power_status()
         except IndiSeestarError as exc:  # the readings can come later (poll, events)
@@ -126,7 +129,8 @@ class Power(SeestarDevice):
         b.state = State.OK
         self.charger["CHARGER_STATUS"] = s.charger_status or ""
         self.charger.state = State.OK
-        for member, value in (("STORAGE_FREE_MB", s.storage_free_mb), ("STORAGE_TOTAL_MB", s.storage_total_mb),
+        for member, value in (("STORAGE_FREE_MB", s.storage_free_mb),
+                              ("STORAGE_TOTAL_MB", s.storage_total_mb),
                               ("STORAGE_USED_PERCENT", s.storage_used_percent)):
             if value is not None:
                 self.storage[member] = value
@@ -140,9 +144,17 @@ class Power(SeestarDevice):
         if s.dark_mode is not None and self.leds.state is not State.BUSY:
             self.leds.select("INDI_DISABLED" if s.dark_mode else "INDI_ENABLED")
             self.leds.state = State.OK
-        if publish:
+        if publish:  # only what changed: a client's copy is not overwritten while it sends
             for vector in (self.battery, self.charger, self.storage, self.dew, self.duty, self.leds):
-                self.publish(vector)
+                shown = (vector.state, tuple(vector.values().items()))
+                if self._shown.get(vector.name) != shown:
+                    self._shown[vector.name] = shown
+                    self.publish(vector)
+
+    def _publish_shown(self, vector: Any, **kwargs: Any) -> None:
+        """Publish a reading vector and remember what was shown (see _show)."""
+        self.publish(vector, **kwargs)
+        self._shown[vector.name] = (vector.state, tuple(vector.values().items()))
 
     # --- dew heater and LEDs -----------------------------------------------------------------
 
@@ -155,8 +167,8 @@ class Power(SeestarDevice):
         self._set_heater(round(values["DEW_CHANNEL_1"]))
 
     def _set_heater(self, percent: int) -> None:
-        self.publish(self.dew, state=State.BUSY)
-        self.publish(self.duty, state=State.BUSY)
+        self._publish_shown(self.dew, state=State.BUSY)
+        self._publish_shown(self.duty, state=State.BUSY)
         self.spawn(self._apply_heater(percent))
 
     async def _apply_heater(self, percent: int) -> None:
@@ -165,20 +177,21 @@ class Power(SeestarDevice):
             self.status = await self.client.get_power_status(self.status)
         except IndiSeestarError as exc:
             self._show(publish=False)  # what the scope last reported, then Alert on top
-            self.publish(self.dew, state=State.ALERT,
+            self._publish_shown(self.dew, state=State.ALERT,
                          message=f"[ERROR] dew heater to {percent} % failed: {exc}")
-            self.publish(self.duty, state=State.ALERT)
+            self._publish_shown(self.duty, state=State.ALERT)
             return
         if self.status.heater_percent is None:  # firmware reporting only on/off
             self.status = power_status.merge(self.status, {"heater_percent": percent})
         self.dew.state = self.duty.state = State.OK
         self._show(publish=False)
-        self.publish(self.dew, message=f"[INFO] dew heater {'off' if not percent else f'at {percent} %'}")
-        self.publish(self.duty)
+        said = "off" if not percent else f"at {percent} %"
+        self._publish_shown(self.dew, message=f"[INFO] dew heater {said}")
+        self._publish_shown(self.duty)
 
     def _on_leds(self, values: dict[str, bool]) -> None:
         dark = bool(values.get("INDI_DISABLED"))
-        self.publish(self.leds, state=State.BUSY)
+        self._publish_shown(self.leds, state=State.BUSY)
         self.spawn(self._apply_leds(dark))
 
     async def _apply_leds(self, dark: bool) -> None:
@@ -187,12 +200,12 @@ class Power(SeestarDevice):
             self.status = await self.client.get_power_status(self.status)
         except IndiSeestarError as exc:
             self._show(publish=False)
-            self.publish(self.leds, state=State.ALERT,
+            self._publish_shown(self.leds, state=State.ALERT,
                          message=f"[ERROR] LEDs {'off' if dark else 'on'} failed: {exc}")
             return
         self.leds.state = State.OK
         self._show(publish=False)
-        self.publish(self.leds)
+        self._publish_shown(self.leds)
 
     # --- reboot and shut down ----------------------------------------------------------------
 
@@ -218,6 +231,7 @@ class Power(SeestarDevice):
             self._disarm()
             self.system.reset()
             self.publish(self.system, state=State.IDLE, message="[INFO] cancelled")
+            self.publish(self.confirm, state=State.OK)  # buttons: shown Off again
             return
         if not values.get("CONFIRM"):
             raise ValueRejected(self.confirm.name, "nothing to do")

@@ -123,6 +123,10 @@ def test_reboot_needs_the_confirmation_switch(rig):
     # cancelled: still nothing
     rig.client.send_switch(rig.power, "SEESTAR_SYSTEM_CONFIRM", ["CANCEL"])
     rig.wait_state(rig.power, "SEESTAR_SYSTEM", "Idle", since=since)
+    # the answer to CANCEL must be in before the next send: libindi's client copies an update
+    # arriving mid-send over the switches it is about to send
+    done = rig.wait_state(rig.power, "SEESTAR_SYSTEM_CONFIRM", "Ok", since=since)
+    assert done.values == {"CONFIRM": False, "CANCEL": False}
     since = rig.client.mark()
     rig.client.send_switch(rig.power, "SEESTAR_SYSTEM_CONFIRM", ["CONFIRM"])
     try:  # once seen timing out under heavy load (not reproduced): say what came instead
