@@ -72,6 +72,7 @@ def build_devices(cfg: configuration.Config,
     from .devices.camera import Camera
     from .devices.filter_wheel import FilterWheel
     from .devices.focuser import Focuser
+    from .devices.power import Power
     from .devices.session import SeestarSession
     from .devices.stack import StackDevice
     from .devices.telescope import Mount
@@ -90,9 +91,10 @@ def build_devices(cfg: configuration.Config,
     wheel = FilterWheel(f"{prefix} Filter Wheel", session)
     wide = WideCamera(f"{prefix} Wide Camera", session)
     stack = StackDevice(f"{prefix} Stack", session)  # the scope's own live stack (docs/stack.md)
+    power = Power(f"{prefix} Power", session)  # AUX: dew heater, battery, storage (issue 12)
     session.register(mount=mount, camera=camera, focuser=focuser, wheel=wheel, wide=wide,
-                     stack=stack)
-    return session, [mount, camera, focuser, wheel, stack, wide]
+                     stack=stack, power=power)
+    return session, [mount, camera, focuser, wheel, stack, wide, power]
 
 
 async def _serve(cfg: configuration.Config, config_error: ConfigError | None) -> None:

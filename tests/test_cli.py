@@ -67,7 +67,7 @@ def test_a_copy_under_another_parent_defines_its_devices(tmp_path):
                               capture_output=True, env=_env(tmp_path), timeout=30, check=False)
     finally:
         held.close()
-    assert done.stdout.count(b'name="DRIVER_INFO"') == 5  # four devices and the live stack
+    assert done.stdout.count(b'name="DRIVER_INFO"') == 6  # four devices, the live stack, Seestar Power
 
 
 def test_indidev_names_the_devices_and_a_role_suffix_is_dropped(tmp_path):
@@ -86,5 +86,5 @@ def test_a_broken_configuration_is_reported_and_the_devices_still_come_up(tmp_pa
                           env=_env(tmp_path, INDI_SEESTAR_CONFIG=str(bad)), timeout=30, check=False)
     assert done.returncode == 0
     assert f"configuration error: {bad}:seestar.hots: unknown key 'hots'".encode() in done.stderr
-    assert done.stdout.count(b'name="DRIVER_INFO"') == 5  # four devices and the live stack
+    assert done.stdout.count(b'name="DRIVER_INFO"') == 6  # four devices, the live stack, Seestar Power
     assert max(len(line) for line in done.stderr.splitlines()) < 1024

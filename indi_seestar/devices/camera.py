@@ -36,6 +36,7 @@ from ..seestar.client import SeestarClient
 from ..text import excerpt
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
+from .camera_darks import DarkLibrary
 from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
 from .camera_fits import (
     Optics,
@@ -116,6 +117,8 @@ class Camera(SeestarDevice):
         self._snooped = SnoopedValues()
         self._snooping: set[str] = set()
         self._file_path_added = False
+        self.darks = DarkLibrary(self, self.add, gain=lambda: round(self.gain["GAIN"]),
+                                 exposing=lambda: self.exposure.state is State.BUSY)
 
     # --- session ---------------------------------------------------------------------------
 
@@ -141,6 +144,8 @@ class Camera(SeestarDevice):
         follow_paths(self, self.paths, self.session.alpaca)
         self._show_file_path_property()
         self._snoop_foreign()
+        await self.darks.on_session(client)
+        self.keep_until_session_end(client.subscribe(self.darks.feed))
 
     def on_link_lost(self) -> None:
         """The link dropped: an exposure under way ends now, naming it (docs/outcomes.md)."""
@@ -148,6 +153,7 @@ class Camera(SeestarDevice):
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any exposure and put the wheel back if a dark moved it."""
+        self.darks.reset()
         await self.exposures.close(client)
 
     # --- what the exposure pipeline reads and reports --------------------------------------

@@ -17,6 +17,7 @@ from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from .base import SeestarDevice
+from .focuser_autofocus import Autofocus
 
 DEFAULT_MAX_STEPS = 2600
 #: A full-range move at the slowest speed seen (~300 steps/s) plus the scope's latency.
@@ -45,6 +46,7 @@ class Focuser(SeestarDevice):
         self.max = self.add(std.focus_max(name, DEFAULT_MAX_STEPS, min_steps=1, max_steps=DEFAULT_MAX_STEPS),
                             connected_only=True, on_new=self._on_max)
         self._move: asyncio.Task[None] | None = None
+        self.autofocus = Autofocus(self, self.add)
 
     async def on_session(self, client: SeestarClient) -> None:
         """Take the scope's range and position; follow FocuserMove (moves run on at disconnect)."""
@@ -58,7 +60,12 @@ class Focuser(SeestarDevice):
         if state.focuser_position_steps is not None:
             self.abs_pos["FOCUS_ABSOLUTE_POSITION"] = state.focuser_position_steps
         self.abs_pos.state = State.OK
-        self.keep_until_session_end(client.subscribe(self._on_event))
+        self.keep_until_session_end(client.subscribe(self._on_event),
+                                    client.subscribe(self.autofocus.feed))
+
+    async def on_session_end(self, client: SeestarClient) -> None:
+        """Forget a running autofocus (no event will end it for us)."""
+        self.autofocus.reset()
 
     # --- handlers ----------------------------------------------------------------------
 

@@ -58,7 +58,9 @@ from .mount_site import (
     site_from_scope,
 )
 from .mount_link import LinkRecovery
+from .mount_polar import PolarAlignment
 from .mount_slew import SlewControl
+from .mount_solve import PlateSolve
 from .mount_status import Activity, ScopeFlags, Status, derive
 
 #: libindi republishes the pointing when it moved more than this (or the state changed).
@@ -107,6 +109,8 @@ class Mount(SeestarDevice):
         self.goto_mode = self.add(props.goto_mode(n, centered=False), connected_only=True,
                                   saved=True)
         self.motion.init_properties()
+        self.solve = PlateSolve(self, self.add, lambda ra, dec: self.set_pointing(ra, dec, force=True))
+        self.polar = PolarAlignment(self, self.add)
         self.load_saved(self.goto_mode)
         self._geo_saved = self.load_saved(self.geo)
         self.activity = Activity.IDLE
@@ -194,12 +198,15 @@ class Mount(SeestarDevice):
         self.motion.start(client)
         follow_paths(self, self.paths, self.session.alpaca)
         self.keep_until_session_end(client.subscribe(self._on_event),
-                                    client.on_state_change(self._on_state))
+                                    client.on_state_change(self._on_state),
+                                    client.subscribe(self.solve.feed), client.subscribe(self.polar.feed))
 
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any motion (disconnect stops everything at once); events no longer arrive."""
         self._poll = None
         self.activity = Activity.IDLE
+        self.solve.reset()
+        self.polar.reset()
         await self.motion.stop(client, "disconnected")
 
     async def on_connect(self) -> None:

@@ -30,6 +30,7 @@ class EventName(enum.StrEnum):
     DARK_LIBRARY = "DarkLibrary"
     INITIALISE = "Initialise"
     EQ_MODE_PA = "EqModePA"
+    THREE_PPA = "3PPA"
     SAVE_IMAGE = "SaveImage"
     ALERT = "Alert"
     PI_STATUS = "PiStatus"
@@ -52,6 +53,10 @@ class StageState(enum.StrEnum):
     FRAME_COMPLETE = "frame_complete"
     ON = "on"
     OFF = "off"
+    MOVE1 = "move1"
+    DELAY1 = "delay1"
+    MOVE2 = "move2"
+    DELAY2 = "delay2"
 
 
 #: States that end an operation.

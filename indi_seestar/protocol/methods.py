@@ -75,7 +75,10 @@ class Method(enum.StrEnum):
     GET_LAST_SOLVE_RESULT = "get_last_solve_result"
     START_POLAR_ALIGN = "start_polar_align"
     STOP_POLAR_ALIGN = "stop_polar_align"
+    PAUSE_POLAR_ALIGN = "pause_polar_align"
     PI_OUTPUT_SET2 = "pi_output_set2"
+    PI_REBOOT = "pi_reboot"
+    PI_SHUTDOWN = "pi_shutdown"
     SET_USER_LOCATION = "set_user_location"
     GET_USER_LOCATION = "get_user_location"
     PI_SET_TIME = "pi_set_time"
@@ -376,6 +379,36 @@ def set_dew_heater(power_percent: int) -> Call:
     """Dew heater power 0..100 (0 = off)."""
     power = max(0, min(100, int(power_percent)))
     return Call(Method.PI_OUTPUT_SET2, {"heater": {"state": power > 0, "value": power}})
+
+
+def start_polar_align(dec_pos_index: int = 3, restart: bool = True) -> Call:
+    """3-point polar alignment (EQ mode); dec_pos_index 1..5 chooses the arm position (3 = zenith)."""
+    return Call(Method.START_POLAR_ALIGN, {"restart": bool(restart), "dec_pos_index": int(dec_pos_index)})
+
+
+def stop_polar_align() -> Call:
+    """End the polar alignment."""
+    return Call(Method.STOP_POLAR_ALIGN)
+
+
+def pause_polar_align() -> Call:
+    """Pause the polar alignment's refresh (resume with start_polar_align restart=False)."""
+    return Call(Method.PAUSE_POLAR_ALIGN)
+
+
+def set_dark_mode(dark: bool) -> Call:
+    """The scope's LEDs off (dark mode) or on."""
+    return set_setting(dark_mode=bool(dark))
+
+
+def pi_reboot() -> Call:
+    """Reboot the scope (ALP parks it first)."""
+    return Call(Method.PI_REBOOT)
+
+
+def pi_shutdown() -> Call:
+    """Shut the scope down (ALP parks it first)."""
+    return Call(Method.PI_SHUTDOWN)
 
 
 def set_user_location(lat_deg: float, lon_deg: float) -> Call:

@@ -1,4 +1,5 @@
-"""ExtraCommands: SeestarClient's autofocus, dark library, plate solve, dew heater, site, clock.
+"""ExtraCommands: SeestarClient's autofocus, dark library, plate solve, dew heater, site, clock,
+power status, LEDs, reboot and shutdown.
 
 Layer: seestar (asyncio engine). Must not import indi/, devices/ or sim/.
 A mixin of SeestarClient; each coroutine returns once the firmware has accepted the command
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..protocol import methods
 from ..protocol.codes import ErrorCode
+from ..protocol.power import PowerStatus, parse_power_status
 from .clock_sync import ClockSync
 from .commands import Commands, raise_for_reply
 
@@ -83,3 +85,44 @@ class ExtraCommands(Commands):
             raise ValueError("set_time needs an aware datetime")
         await self._send(methods.pi_set_time(utc.astimezone(UTC), "UTC"))
         self._clock.client_set_time(utc)
+
+    async def get_power_status(self, previous: PowerStatus | None = None) -> PowerStatus:
+        """Battery, charger, temperatures, storage, heater and LEDs (get_device_state)."""
+        reply = await self._send(methods.get_device_state(["pi_status", "storage", "setting"]),
+                                 self._t.device_state_s)
+        return parse_power_status(reply.result, previous)
+
+    async def set_dark_mode(self, dark: bool) -> None:
+        """The scope's LEDs off (True) or on."""
+        await self._send(methods.set_dark_mode(dark))
+
+    async def reboot(self) -> None:
+        """Reboot the scope (the connection drops; the engine reconnects)."""
+        await self._send(methods.pi_reboot())
+
+    async def shutdown(self) -> None:
+        """Shut the scope down (the connection drops for good)."""
+        await self._send(methods.pi_shutdown())
+
+    async def get_stack_exposure_ms(self) -> int | None:
+        """The stack sub length the scope is set to (setting exp_ms.stack_l), None if absent."""
+        reply = await self._send(methods.get_setting())
+        exp = reply.result.get("exp_ms") if isinstance(reply.result, dict) else None
+        value = exp.get("stack_l") if isinstance(exp, dict) else None
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    async def set_stack_exposure_ms(self, exposure_ms: int) -> None:
+        """Stack sub length (setting exp_ms.stack_l); the dark library is built for it."""
+        await self._send(methods.set_setting(exp_ms={"stack_l": int(exposure_ms)}))
+
+    async def start_polar_align(self, dec_pos_index: int = 3, restart: bool = True) -> None:
+        """3-point polar alignment (EQ mode; 207 in alt-az); 3PPA/EqModePA events follow."""
+        await self._send(methods.start_polar_align(dec_pos_index, restart))
+
+    async def stop_polar_align(self) -> None:
+        """End the polar alignment."""
+        await self._send(methods.stop_polar_align())
+
+    async def pause_polar_align(self) -> None:
+        """Pause the polar alignment's refresh."""
+        await self._send(methods.pause_polar_align())

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--unparked", action="store_true", help="boot with the arm open")
     p.add_argument("--equ-mode", action="store_true", help="boot in EQ mode")
+    p.add_argument("--pa-error", default=None, metavar="ALT,AZ",
+                   help="polar misalignment of the wedge in arcmin (EQ mode), e.g. 18,-27")
     p.add_argument("--trace", type=Path, default=None,
                    help="append request/event/frame timing records (JSON lines) to this file")
     p.add_argument("--fast-frames", action="store_true",
@@ -96,6 +98,9 @@ async def _serve(args: argparse.Namespace) -> None:
             trace = args.trace if i == 0 else args.trace.with_name(f"{args.trace.name}.{i}")
             fake.enable_trace(Trace(trace))
         fake.renderer.fast_noise = args.fast_frames
+        if args.pa_error:
+            alt, az = (float(v) for v in args.pa_error.split(","))
+            fake.state.polar_error_arcmin = (alt, az)
         fakes.append(fake)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -40,6 +40,7 @@ from .usecases_batch import BatchOps, save_sub
 from .usecases_batch import register as register_batch
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
+from .usecases_polar import PolarAlign
 from .wide import SecondView
 from .wiring import Ops
 
@@ -101,6 +102,7 @@ class FakeSeestar:
             pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
             key = load_public_key(pem)
         self.control = ControlServer(self.core, handlers, verify_key=key)
+        self.polar = PolarAlign(self.core)
         if idle_drop_s != "profile":  # scope seconds; None = never (the profile's default otherwise)
             self.control.idle_drop_s = None if idle_drop_s is None else float(idle_drop_s)
         #: S30P: the wide camera's SecondView pipeline; its image server is `wide_image` (4804).
@@ -108,7 +110,7 @@ class FakeSeestar:
         if self.profile.wide_in_star_mode:
             self.second_view = SecondView(self.core, sky_seed=sky_seed, seed=seed)
         ops = Ops(self.core, self.camera, self.mount_ops, self.view, self.extras, self.control,
-                  self.second_view)
+                  self.second_view, self.polar)
         register_state(handlers, ops)
         register_devices(handlers, ops)
         self.album = Album()
@@ -218,6 +220,11 @@ class FakeSeestar:
     def point_at(self, ra_hours: float, dec_deg: float, *, tracking: bool = True) -> None:
         """Put the true pointing at (ra, dec) at once, arm open (no events)."""
         self.state.mount.set_pointing(ra_hours, dec_deg, tracking=tracking)
+
+    def turn_polar_knobs(self, d_alt_arcmin: float, d_az_arcmin: float) -> None:
+        """The user turns the wedge's knobs: the polar misalignment changes by that much."""
+        alt, az = self.state.polar_error_arcmin
+        self.state.polar_error_arcmin = (alt + d_alt_arcmin, az + d_az_arcmin)
 
     def start_preview(self) -> None:
         """Start the star-mode live preview as iscope_start_view {"mode": "star"} would."""

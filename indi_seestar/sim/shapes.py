@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from .core import lapse_ms
+from .power import charger_status, used_percent
 from .profile import FOCUSER_MAX_STEPS
 from .state import ClientInfo, SimState
 
@@ -23,9 +24,9 @@ def station() -> dict[str, Any]:
 
 def pi_status(st: SimState) -> dict[str, Any]:
     """The pi_status section."""
-    return {"is_overtemp": False, "temp": round(st.board_temp_c, 6), "charger_status": "Discharging",
-            "battery_capacity": st.battery_percent, "charge_online": False, "is_typec_connected": False,
-            "battery_overtemp": False, "battery_temp": 25, "battery_temp_type": "normal"}
+    return {"is_overtemp": False, "temp": round(st.board_temp_c, 6), "charger_status": charger_status(st),
+            "battery_capacity": st.battery_percent, "charge_online": st.charger_online, "is_typec_connected": False,
+            "battery_overtemp": False, "battery_temp": int(round(st.battery_temp_c)), "battery_temp_type": "normal"}
 
 
 def mount(st: SimState) -> dict[str, Any]:
@@ -72,9 +73,10 @@ def device_state(st: SimState, me: ClientInfo | None = None, keys: list[str] | N
         "ap": {"ssid": "seestar-sim", "passwd": "12345678", "is_5g": True},
         "station": station(),
         "storage": {"is_typec_connected": False, "connected_storage": ["emmc"],
-                    "storage_volume": [{"name": "emmc", "state": "mounted", "total_mb": 51854,
-                                        "totalMB": 51854, "free_mb": 43862, "freeMB": 43862,
-                                        "disk_mb": 59699, "diskSizeMB": 59699, "used_percent": 26}],
+                    "storage_volume": [{"name": "emmc", "state": "mounted", "total_mb": int(st.storage_total_mb),
+                                        "totalMB": int(st.storage_total_mb), "free_mb": int(st.storage_free_mb),
+                                        "freeMB": int(st.storage_free_mb), "disk_mb": 59699,
+                                        "diskSizeMB": 59699, "used_percent": used_percent(st)}],
                     "cur_storage": "emmc"},
         "balance_sensor": {"code": 0, "data": {"x": 0.028137, "y": -0.011157, "z": 1.001013, "angle": 1.73201}},
         "compass_sensor": {"code": 0, "data": {"x": -37.35, "y": 10.5, "z": 66.45, "direction": 25.114475,

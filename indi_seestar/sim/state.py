@@ -153,6 +153,14 @@ class SimState:
     serial: str = "00000000"
     board_temp_c: float = 45.0
     battery_percent: int = 80
+    #: Power and storage (sim/power.py): exact charge, charger plugged in, battery temperature.
+    battery_level: float = 80.0
+    charger_online: bool = False
+    battery_temp_c: float = 25.0
+    storage_total_mb: float = 51854.0
+    storage_free_mb: float = 43862.0
+    #: Polar misalignment of the wedge in EQ mode, (alt, az) arcmin (sim/usecases_polar.py).
+    polar_error_arcmin: tuple[float, float] = (18.0, -27.0)
     clients: dict[int, ClientInfo] = field(default_factory=dict)
 
     @classmethod

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
-from . import sky
+from . import power, sky
 from .camera import Camera
 from .core import SimCommandError, SimCore, lapse_ms
 from .render import debayer_half
@@ -272,6 +272,8 @@ class ViewOps:
         core.bus.emit(EventName.STACK, state="frame_complete", frame_type="light", **self._stack_counts(),
                       total_frame=st.stack.total_frames, error="no error" if not errcode else "too few stars",
                       lapse_ms=lapse_ms(core.clock.now_s() - t0), code=errcode)
+        if not errcode and st.settings["stack"].get("save_discrete_ok_frame") and power.store_file(st):
+            core.bus.emit(EventName.DISK_SPACE, used_percent=power.used_percent(st))
         failure = self.stack_knobs.take_failure(st.stack.total_frames)
         if failure is not None and core.running(STACK):
             self._fail_stack(*failure)

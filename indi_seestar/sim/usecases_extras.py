@@ -13,7 +13,7 @@ import numpy as np
 
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
-from . import sky
+from . import power, sky
 from .core import SimCommandError, SimCore, lapse_ms
 from .motors import WHEEL_MOVE_S
 from .render import psf_sigma_px
@@ -28,6 +28,10 @@ SOLVE_S = 2.7
 DARK_LIBRARY_S = 60.0
 AF_STEPS = 9
 AF_SPAN_STEPS = 320
+#: Sweeps shifted toward the falling side before giving up on finding the minimum.
+AF_MAX_SWEEPS = 4
+#: Relative scatter of a measured star size (seeing, few stars) [model].
+AF_SIZE_NOISE = 0.03
 AF_EXPOSURE_S = 1.0
 PI_STATUS_PERIOD_S = 5.0
 MIN_REAL_PI_STATUS_S = 1.0
@@ -152,24 +156,35 @@ class ExtrasOps:
         core, st, bus = self._core, self._core.state, self._core.bus
         t0 = core.clock.now_s()
         bus.emit(EventName.AUTO_FOCUS, state="start", lapse_ms=0, route=["View"])
-        dark = st.wheel.position == 0 or st.mount.state().parked
-        if dark:
+        if not self._sees_stars():
             await core.clock.sleep(AF_EXPOSURE_S * 2)
             bus.emit(EventName.AUTO_FOCUS, state="fail", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                      error="no star is detected", code=int(ErrorCode.NO_STAR_DETECTED), route=["View"])
             return
-        start = st.focuser.position_steps()
         points: list[list[float]] = []
-        for i in range(AF_STEPS):
-            pos = int(max(0, min(st.focuser.max_steps, start - AF_SPAN_STEPS // 2 + i * AF_SPAN_STEPS // (AF_STEPS - 1))))
-            await self.focus_to(pos)
-            await core.clock.sleep(AF_EXPOSURE_S)
-            size = round(2.355 * psf_sigma_px(pos, st.best_focus_steps), 3)
-            points.append([pos, size])
-            bus.emit(EventName.AUTO_FOCUS, state="working", lapse_ms=lapse_ms(core.clock.now_s() - t0),
-                     result={"x_scale": 1.0, "y_scale": 1.0, "points": points, "status_flag": 0}, route=["View"])
-        xs = np.array([p[0] for p in points], dtype=float)
-        ys = np.array([p[1] for p in points], dtype=float)
+        centre = st.focuser.position_steps()
+        rng = np.random.default_rng([st.next_image_id(), 4242])
+        for _sweep in range(AF_MAX_SWEEPS):
+            sweep: list[list[float]] = []
+            for i in range(AF_STEPS):
+                pos = centre - AF_SPAN_STEPS // 2 + i * AF_SPAN_STEPS // (AF_STEPS - 1)
+                pos = int(max(0, min(st.focuser.max_steps, pos)))
+                await self.focus_to(pos)
+                await core.clock.sleep(AF_EXPOSURE_S)
+                size = round(2.355 * psf_sigma_px(pos, st.best_focus_steps) * (1 + rng.normal(0, AF_SIZE_NOISE)), 3)
+                sweep.append([pos, size])
+                points.append([pos, size])
+                bus.emit(EventName.AUTO_FOCUS, state="working", lapse_ms=lapse_ms(core.clock.now_s() - t0),
+                         result={"x_scale": 1.0, "y_scale": 1.0, "points": list(points), "status_flag": 0},
+                         route=["View"])
+            sizes = [p[1] for p in sweep]
+            low = int(np.argmin(sizes))
+            if 0 < low < AF_STEPS - 1:  # the minimum is inside the sweep: fit it
+                break
+            # the curve still falls at an edge: sweep again further that way
+            centre = int(sweep[low][0]) + (AF_SPAN_STEPS // 2 if low else -AF_SPAN_STEPS // 2)
+        xs = np.array([p[0] for p in sweep], dtype=float)
+        ys = np.array([p[1] for p in sweep], dtype=float)
         a, b, _c = np.polyfit(xs, ys ** 2, 2)
         best = int(round(-b / (2 * a))) if a > 0 else int(xs[int(np.argmin(ys))])
         best = max(int(xs.min()), min(int(xs.max()), best))
@@ -177,6 +192,14 @@ class ExtrasOps:
         bus.emit(EventName.AUTO_FOCUS, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                  result={"last_point": [best, round(2.355 * psf_sigma_px(best, st.best_focus_steps), 3)]},
                  route=["View"])
+
+    def _sees_stars(self) -> bool:
+        """Stars in the view: wheel open, arm up and the scope above the horizon."""
+        st = self._core.state
+        if st.wheel.position == 0 or st.mount.state().parked:
+            return False
+        alt, _az = st.mount.altaz()
+        return alt > 0.0
 
     # --- dark library ------------------------------------------------------------------------
 
@@ -208,11 +231,17 @@ class ExtrasOps:
     # --- PiStatus ----------------------------------------------------------------------------
 
     async def pi_status_loop(self) -> None:
-        """PiStatus {temp} about every 5 scope seconds (at least 1 real second apart)."""
+        """PiStatus about every 5 scope seconds (at least 1 real second apart): the board
+        temperature each time, the battery fields when the charge's whole percent changed."""
         core, st = self._core, self._core.state
         k = 0
+        last_s = core.clock.now_s()
         while True:
             await asyncio.sleep(max(core.clock.real_s(PI_STATUS_PERIOD_S), MIN_REAL_PI_STATUS_S))
             k += 1
+            now_s = core.clock.now_s()
+            changed = power.advance_battery(st, now_s - last_s)
+            last_s = now_s
             st.board_temp_c = round(45.0 + 2.0 * math.sin(k / 7.0) + (3.0 if st.heater_value else 0.0), 6)
-            core.bus.emit(EventName.PI_STATUS, temp=st.board_temp_c)
+            fields = power.battery_fields(st) if changed else {}
+            core.bus.emit(EventName.PI_STATUS, temp=st.board_temp_c, **fields)

@@ -13,6 +13,7 @@ from .core import SimCore
 from .usecases_camera import ViewOps
 from .usecases_extras import ExtrasOps
 from .usecases_mount import MountOps
+from .usecases_polar import PolarAlign
 
 if TYPE_CHECKING:
     from .rpc_server import ControlServer
@@ -30,3 +31,4 @@ class Ops:
     extras: ExtrasOps
     control: ControlServer
     second_view: SecondView | None = None  # S30P's wide camera
+    polar: PolarAlign | None = None  # EQ-mode 3-point polar alignment

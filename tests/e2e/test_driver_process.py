@@ -16,7 +16,7 @@ from tests.support.rig import DRIVER, PREFIX, Rig, serve_driver
 
 pytestmark = pytest.mark.e2e
 
-INTERFACES = {"Mount": "5", "Camera": "2", "Focuser": "8", "Filter Wheel": "16"}
+INTERFACES = {"Mount": "5", "Camera": "2", "Focuser": "8", "Filter Wheel": "16", "Power": "32768"}
 QUIET_S = 0.5
 
 

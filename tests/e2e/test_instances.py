@@ -31,7 +31,7 @@ pytestmark = pytest.mark.e2e
 WEST, EAST, NORTH = "Seestar West", "Seestar East", "Seestar North"
 #: Scope seconds per real second: slews go faster, nothing else changes.
 TF = 4.0
-INTERFACES = {"Mount": "5", "Camera": "2", "Focuser": "8", "Filter Wheel": "16"}
+INTERFACES = {"Mount": "5", "Camera": "2", "Focuser": "8", "Filter Wheel": "16", "Power": "32768"}
 
 
 def _scope(fake: Any) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def _client(port: int) -> Iterator[Any]:
 def _view(base: dict[str, Any], name: str, sim: SimThread | None, fake: Any) -> Rig:
     return Rig(base["tmp_path"], sim, fake, base["server"], base["client"], base["config_path"],
                base["env"], mount=f"{name} Mount", camera=f"{name} Camera",
-               focuser=f"{name} Focuser", wheel=f"{name} Filter Wheel")
+               focuser=f"{name} Focuser", wheel=f"{name} Filter Wheel", power=f"{name} Power")
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from tests.support.rig import PREFIX, venv_bin
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-ROLES = ("Mount", "Camera", "Focuser", "Filter Wheel", "Stack")  # Stack: issue 11
+ROLES = ("Mount", "Camera", "Focuser", "Filter Wheel", "Stack", "Power")  # issues 11, 12
 
 
 def _getprop(port: int, spec: str) -> dict[str, str]:

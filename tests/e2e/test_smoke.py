@@ -8,7 +8,7 @@ from tests.support.rig import Rig
 def test_four_devices_one_session_focuser_and_wheel(tmp_path):
     with Rig.start(tmp_path) as rig:
         infos = {d: rig.client.updates(device=d, name="DRIVER_INFO")[-1].values for d in rig.devices}
-        assert [infos[d]["DRIVER_INTERFACE"] for d in rig.devices] == ["5", "2", "8", "16"]
+        assert [infos[d]["DRIVER_INTERFACE"] for d in rig.devices] == ["5", "2", "8", "16", "32768"]
         rig.connect_all()
         assert rig.fake.faults.counters.connections["control"] == 1
         since = rig.client.mark()

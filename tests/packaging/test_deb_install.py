@@ -35,7 +35,7 @@ from tests.support.indi_harness import IndiServer, free_port, recording_client_c
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PREFIX = "Seestar"
-DEVICES = [f"{PREFIX} {role}" for role in ("Mount", "Camera", "Focuser", "Filter Wheel")]
+DEVICES = [f"{PREFIX} {role}" for role in ("Mount", "Camera", "Focuser", "Filter Wheel", "Power")]
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 SERVICE_USER = "indi-seestar"
 #: Left by the package while installed and removed by its purge.

@@ -25,7 +25,7 @@ SAMPLES: dict[str, Any] = {
     "lp_filter": False, "stage": Stage.AUTO_GOTO, "equ_mode": True, "tracking": True, "speed": 240,
     "angle_deg": 90, "duration_s": 3, "level": 2, "percent": 50, "gain": 80, "restart": True,
     "position_steps": 1580, "slot": 1, "power_percent": 30, "lat_deg": 48.1, "lon_deg": 11.6,
-    "utc": datetime(2026, 9, 1, 21, 30), "time_zone": "UTC",
+    "utc": datetime(2026, 9, 1, 21, 30), "time_zone": "UTC", "dark": True, "dec_pos_index": 3,
     "name": "BatchStack", "path": "MyWorks/M 42_sub", "names": ["Light_M 42_10.0s_IRCUT_20260101-000000.fit"],
 }
 

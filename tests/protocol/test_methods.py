@@ -96,6 +96,13 @@ CASES: list[tuple[Callable[..., Call], tuple[Any, ...], Method, Any]] = [
      {"year": 2026, "mon": 3, "day": 31, "hour": 20, "min": 34, "sec": 6, "time_zone": "UTC"}),
     (methods.scope_goto, (8, -20, True), M.SCOPE_GOTO, {"ra": 8.0, "dec": -20.0}),
     (methods.scope_sync, (1, 2.5, True), M.SCOPE_SYNC, {"ra": 1.0, "dec": 2.5}),
+    (methods.set_dark_mode, (True,), M.SET_SETTING, {"dark_mode": True}),
+    (methods.pi_reboot, (), M.PI_REBOOT, NO),
+    (methods.pi_shutdown, (), M.PI_SHUTDOWN, NO),
+    (methods.start_polar_align, (3,), M.START_POLAR_ALIGN, {"restart": True, "dec_pos_index": 3}),
+    (methods.start_polar_align, (1, False), M.START_POLAR_ALIGN, {"restart": False, "dec_pos_index": 1}),
+    (methods.stop_polar_align, (), M.STOP_POLAR_ALIGN, NO),
+    (methods.pause_polar_align, (), M.PAUSE_POLAR_ALIGN, NO),
 ]
 
 

@@ -61,7 +61,8 @@ async def test_camera_and_accessory_operations(clients: Clients) -> None:
     with running_fake(firmware="6.70", time_factor=FACTOR, parked=False) as (sim, fake):
         client = clients(config_for(fake, time_factor=FACTOR))
         await client.connect()
-        sim.call(fake.point_at, 5.6, -1.2)
+        # above the horizon: the fake sees no star (autofocus 279) below it
+        sim.call(fake.point_at, *target_above_horizon(sim, fake, 50.0, 120.0))
         await client.set_gain(120)
         await client.set_continuous_exposure_ms(1000)
         assert client.state.continuous_exposure_ms == 1000

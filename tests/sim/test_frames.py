@@ -121,7 +121,7 @@ async def test_stack_events_and_stop_sequence(fake_factory, client_factory):
 
 async def test_wheel_focuser_autofocus_and_dark(fake_factory, client_factory):
     fake = await fake_factory(time_factor=100.0, parked=False)
-    fake.point_at(5.6, 22.0)
+    fake.point_at(*fake.state.mount.radec_of_altaz(50.0, 120.0))  # no star below the horizon
     ctl = await client_factory(fake.control_port)
     assert await ctl.result(Method.GET_WHEEL_SLOT_NAME) == ["Dark", "IR", "LP"]
     await ctl.result(Method.SET_SETTING, {"stack_lenhance": True})

@@ -97,11 +97,12 @@ class Rig:
     camera: str = f"{PREFIX} Camera"
     focuser: str = f"{PREFIX} Focuser"
     wheel: str = f"{PREFIX} Filter Wheel"
+    power: str = f"{PREFIX} Power"
 
     @property
     def devices(self) -> list[str]:
-        """The four device names."""
-        return [self.mount, self.camera, self.focuser, self.wheel]
+        """The device names (the four imaging devices and the AUX power device)."""
+        return [self.mount, self.camera, self.focuser, self.wheel, self.power]
 
     @classmethod
     @contextlib.contextmanager
@@ -123,9 +124,9 @@ class Rig:
             sim.stop()
 
     def wait_defined(self, timeout_s: float = 15) -> None:
-        """Until the client has DRIVER_INFO of all four devices."""
+        """Until the client has DRIVER_INFO of every device."""
         until(lambda: all(self.client.updates(device=d, name="DRIVER_INFO") for d in self.devices),
-              timeout_s, what="the four devices' DRIVER_INFO")
+              timeout_s, what="the devices' DRIVER_INFO")
 
     def connect_all(self, timeout_s: float = 30) -> None:
         """CONNECT every device and wait for CONNECTION Ok on each."""

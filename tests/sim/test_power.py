@@ -1,0 +1,59 @@
+"""The fake's battery drains on battery (faster with the heater) and charges when plugged in;
+its storage fills by one FITS per saved sub (sim/power.py), seen in get_device_state."""
+
+from __future__ import annotations
+
+import pytest
+
+from indi_seestar.protocol import methods
+from indi_seestar.protocol.methods import Stage
+from indi_seestar.sim import SimThread, power
+from tests.support.app import AppConnection
+from tests.support.indi_harness import until
+
+
+def _state(sim: SimThread, app: AppConnection) -> dict:
+    reply = app.call(methods.get_device_state(["pi_status", "storage"]))
+    assert reply.ok
+    return reply.result
+
+
+def test_battery_drains_charges_and_the_heater_costs_power():
+    sim = SimThread(time_factor=1.0, parked=False)
+    fake = sim.start()
+    try:
+        st = fake.state
+        drained = sim.call(lambda: (power.advance_battery(st, 3600.0), st.battery_level)[1])
+        assert drained == 80.0 - power.BATTERY_DRAIN_PCT_PER_H
+        sim.call(lambda: setattr(st, "heater_value", 100))
+        with_heater = sim.call(lambda: (power.advance_battery(st, 3600.0), st.battery_level)[1])
+        assert drained - with_heater == power.BATTERY_DRAIN_PCT_PER_H + power.HEATER_DRAIN_PCT_PER_H_AT_FULL
+        sim.call(lambda: setattr(st, "charger_online", True))
+        charged = sim.call(lambda: (power.advance_battery(st, 1800.0), st.battery_level)[1])
+        assert charged == with_heater + power.CHARGE_PCT_PER_H / 2
+        with AppConnection(fake.control_port) as app:
+            pi = _state(sim, app)["pi_status"]
+        assert pi["charger_status"] == "Charging" and pi["charge_online"] is True
+        assert pi["battery_capacity"] == int(charged)
+    finally:
+        sim.stop()
+
+
+def test_storage_fills_as_subs_are_saved():
+    sim = SimThread(time_factor=50.0, parked=False)
+    fake = sim.start()
+    try:
+        with AppConnection(fake.control_port) as app:
+            volume = _state(sim, app)["storage"]["storage_volume"][0]
+            free_mb = sim.call(lambda: fake.state.storage_free_mb)
+            assert volume["free_mb"] == int(free_mb) and volume["used_percent"] == 26
+            assert app.call(methods.start_view_star()).ok
+            until(lambda: app.call(methods.start_stack()).ok, 10, what="the stack to start")
+            until(lambda: sim.call(lambda: fake.state.stack.stacked_frames) >= 2, 30, what="two subs")
+            app.call(methods.stop_view(Stage.STACK))
+            stacked = sim.call(lambda: fake.state.stack.stacked_frames)
+            after = sim.call(lambda: fake.state.storage_free_mb)
+            assert after == pytest.approx(free_mb - stacked * power.SUB_FILE_MB)
+            assert _state(sim, app)["storage"]["storage_volume"][0]["free_mb"] == int(after)
+    finally:
+        sim.stop()
