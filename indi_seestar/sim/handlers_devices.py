@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..protocol.codes import ErrorCode
-from ..protocol.events import EventName
 from ..protocol.methods import Method
 from .core import SimCommandError
 from .handlers_state import as_list, as_object
