@@ -36,6 +36,17 @@ LONGEST_FIRST = (
 )
 
 
+#: Tests whose claim is real-time precision (guide pulses to ~5 ms): `make test` runs them in a
+#: phase of their own after the parallel one, two at a time, so that no burst of the suite's
+#: other work (a worker starting a rig, rendering frames) lands inside a 100 ms pulse.
+REALTIME_MARK = "realtime"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", f"{REALTIME_MARK}: real-time precision; make test runs these after the rest")
+
+
 def pytest_collection_modifyitems(config, items):
     """Run LONGEST_FIRST's modules first, in that order; the rest keeps its order."""
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}

@@ -30,6 +30,7 @@ import asyncio
 import enum
 import logging
 import math
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ STOP_TIMEOUT_S = 5.0
 RTT_WEIGHT = 0.2
 #: Bound on how much earlier than planned we wake to make up for the loop's own lateness (s).
 MAX_WAKE_LEAD_S = 0.005
+#: The stop lead comes from the medians of this many latest round trips of each kind, so one
+#: stalled round trip (a busy host, a GC pause) cannot make the next pulses stop early.
+LEAD_RTT_SAMPLES = 9
 
 
 class Outcome(enum.Enum):
@@ -118,10 +122,13 @@ class Latency:
             self.stop_rtt_s = _ewma(self.stop_rtt_s, rtt_s)
 
     def stop_lead_s(self) -> float:
-        """How much earlier than planned to send a stop: (stop RTT - move RTT) / 2, or 0."""
-        if self.move_rtt_s is None or self.stop_rtt_s is None:
+        """How much earlier than planned to send a stop: (stop RTT - move RTT) / 2, each the
+        median of the latest LEAD_RTT_SAMPLES, or 0 before both were measured."""
+        moves = [rtt for kind, rtt in self.samples if kind == "move"][-LEAD_RTT_SAMPLES:]
+        stops = [rtt for kind, rtt in self.samples if kind == "stop"][-LEAD_RTT_SAMPLES:]
+        if not moves or not stops:
             return 0.0
-        return (self.stop_rtt_s - self.move_rtt_s) / 2.0
+        return (statistics.median(stops) - statistics.median(moves)) / 2.0
 
 
 def _failure(exc: Exception) -> Outcome:

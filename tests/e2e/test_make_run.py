@@ -38,6 +38,7 @@ def _isolated_env(tmp_path: Path) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "INDI_SEESTAR_CONFIG"}
     env.update(HOME=str(home), INDI_SEESTAR_LOCK_DIR=str(tmp_path),
+               INDI_SEESTAR_SYSTEM_LOCK_DIR=str(tmp_path / "system-locks"),
                PATH=os.pathsep.join([str(venv_bin()), env.get("PATH", "")]))
     return env
 

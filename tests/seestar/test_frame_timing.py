@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
+import pytest
 
 from indi_seestar.seestar.client import SeestarClient
 from indi_seestar.seestar.pool import RawFrame
@@ -18,6 +19,10 @@ from .conftest import config_for, running_fake
 from .helpers import until
 
 Clients = Callable[..., SeestarClient]
+
+#: The guarantee rests on every frame reaching us within the readout margin (0.3-1.5 s), which
+#: the in-process fake's rendering misses when six workers share 2 cores: the quiet phase.
+pytestmark = pytest.mark.realtime
 
 
 @asynccontextmanager
@@ -103,6 +108,12 @@ async def test_no_frame_from_before_the_request_is_ever_returned(clients: Client
     margin_s = 0.5
     scene = pointed_fake(clients, firmware="7.06", time_factor=factor, readout_margin_s=margin_s)
     async with scene as (sim, fake, exposures, client):
+        # The fake's first frame of a field draws the field, up to ~0.7 s on a loaded 2-core
+        # machine (measured: 0.655 s once); later frames reuse it. That is the fake's cost, not
+        # a readout a real scope has, so the field is drawn once before the checked requests.
+        with await client.next_raw_frame(started_after_s=time.monotonic(), exposure_s=0.5,
+                                         timeout_s=15):
+            pass
         latencies = []
         for i in range(16):
             exposure_s = rng.choice([0.5, 0.5, 1.0, 2.0])  # changes restart the exposure

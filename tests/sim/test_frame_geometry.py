@@ -127,6 +127,7 @@ async def test_defocus_widens_stars(fake_factory, client_factory):
     assert sharp.sum() == pytest.approx(blurred.sum(), rel=0.3)
 
 
+@pytest.mark.realtime  # a frame period on the wall clock: a quiet CPU (tests/conftest.py)
 async def test_time_factor_shortens_exposures(fake_factory, client_factory):
     fake, ctl, img = await streaming_fake(fake_factory, client_factory, time_factor=10.0)
     await ctl.result(Method.SET_SETTING, {"exp_ms": {"continuous": 5000}})
