@@ -134,7 +134,8 @@ def test_broken_xml_on_stdin_is_skipped_and_memory_stays_bounded(tmp_path, recor
     driver = _PipedDriver(tmp_path)
     try:
         driver.send(b'<getProperties version="1.7"/>\n')
-        until(lambda: driver.count("defTextVector", "DRIVER_INFO") == 5, 20, what="five devices")
+        until(lambda: driver.count("defTextVector", "DRIVER_INFO") == 6, 20,
+              what="six devices (four, the live stack, Seestar Power)")
         before = _rss_mb(driver.proc.pid)
         driver.send(b"<<<>>> &nonsense; </stray> <newTextVector device='Seestar Focuser'\n")
         driver.send(b"\x00\xff\xfe binary junk <?xml version='1.0'?> <!-- comment -->\n")
@@ -144,8 +145,8 @@ def test_broken_xml_on_stdin_is_skipped_and_memory_stays_bounded(tmp_path, recor
         for _ in range(3):  # a well-formed element of 10 MB, three times
             driver.send(_new("Text", "Seestar Focuser", "DEVICE_ADDRESS", {"ADDRESS": "y" * (10 * MB)}))
         driver.send(b'<getProperties version="1.7" device="Seestar Focuser" name="DRIVER_INFO"/>\n')
-        until(lambda: driver.count("defTextVector", "DRIVER_INFO") == 6, 60,
-              what="the driver to answer after the junk")  # five devices, then the answer
+        until(lambda: driver.count("defTextVector", "DRIVER_INFO") == 7, 60,
+              what="the driver to answer after the junk")  # six devices, then the answer
         assert driver.count("setTextVector", "DEVICE_ADDRESS") == 3  # each 10 MB text: Alert
         growth = _rss_mb(driver.proc.pid) - before
         record_property("driver_rss_growth_mb_on_stdin", round(growth, 1))

@@ -33,7 +33,7 @@ def test_indi_getprop_and_indi_setprop_read_and_drive_the_devices(tmp_path):
     with Rig.start(tmp_path) as rig:
         interfaces = _getprop(rig, "*.DRIVER_INFO.DRIVER_INTERFACE")
         assert interfaces == {f"{d}.DRIVER_INFO.DRIVER_INTERFACE": bits
-                              for d, bits in zip(rig.devices, ("5", "2", "8", "16", "32768"))}
+                              for d, bits in zip(rig.all_devices, ("5", "2", "8", "16", "32768", "2"))}
 
         for device in (rig.focuser, rig.wheel):
             _setprop(rig, f"{device}.CONNECTION.CONNECT=On")

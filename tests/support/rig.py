@@ -98,11 +98,17 @@ class Rig:
     focuser: str = f"{PREFIX} Focuser"
     wheel: str = f"{PREFIX} Filter Wheel"
     power: str = f"{PREFIX} Power"
+    stack: str = f"{PREFIX} Stack"
 
     @property
     def devices(self) -> list[str]:
         """The device names (the four imaging devices and the AUX power device)."""
         return [self.mount, self.camera, self.focuser, self.wheel, self.power]
+
+    @property
+    def all_devices(self) -> list[str]:
+        """Every device defined at start-up: `devices` and the live-stack device."""
+        return [*self.devices, self.stack]
 
     @classmethod
     @contextlib.contextmanager
