@@ -24,6 +24,7 @@ from ..protocol.power import PowerStatus
 from ..protocol.rpc import Event
 from ..seestar.client import SeestarClient
 from . import props_services as props
+from .alpaca_paths import set_dew_heater
 from .base import SeestarDevice
 from .startup import Sequences
 
@@ -173,7 +174,8 @@ class Power(SeestarDevice):
 
     async def _apply_heater(self, percent: int) -> None:
         try:
-            await self.client.set_dew_heater(percent)
+            # through the scope's Alpaca Switch when that path is on (issue 14), else pi_output_set2
+            await set_dew_heater(self.session.alpaca, self.client, percent)
             self.status = await self.client.get_power_status(self.status)
         except IndiSeestarError as exc:
             self._show(publish=False)  # what the scope last reported, then Alert on top

@@ -156,3 +156,19 @@ def test_a_heater_change_the_firmware_refuses_is_an_alert(rig):
     assert alert.values["DEW_CHANNEL_1"] == before  # what the scope has, not what was asked
     assert any("dew heater to 40 % failed" in m for m in rig.messages(rig.power, since))
     assert rig.fake_call(lambda: rig.fake.state.heater_value) == before
+
+
+def test_with_the_alpaca_path_the_heater_goes_through_the_alpaca_switch(tmp_path):
+    """Issue 14: `seestar.alpaca: auto` and a scope with ZWO's Alpaca server: DEW_DUTY_CYCLES
+    reaches the fake as the Switch's SetSwitchValue, not as pi_output_set2."""
+    with Rig.start(tmp_path, alpaca_port=0, config={"seestar": {"alpaca": "auto"}}) as rig:
+        rig.connect_all()
+        until(lambda: (u := rig.client.updates(rig.camera, "SEESTAR_PATHS"))
+              and "Alpaca" in " ".join(map(str, u[-1].values.values())), 15,
+              what="the Alpaca path")
+        calls = len(rig.fake.alpaca.calls)
+        since = rig.client.mark()
+        rig.client.send_number(rig.power, "DEW_DUTY_CYCLES", {"DEW_CHANNEL_1": 60})
+        rig.wait_state(rig.power, "DEW_DUTY_CYCLES", "Ok", since=since)
+        assert rig.fake_call(lambda: rig.fake.state.heater_value) == 60
+        assert "PUT switch/setswitchvalue" in rig.fake.alpaca.calls[calls:]
