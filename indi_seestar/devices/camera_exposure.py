@@ -163,13 +163,6 @@ class DarkSlot:
         self._timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
 
-    def link_lost(self) -> None:
-        """The control link dropped: end the exposure under way now with Alert, whatever step
-        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
-        shot = self._shot
-        if shot is not None and self.abort():
-            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
-
     async def close(self, client: SeestarClient) -> None:
         """Wheel on the dark slot, remembering the slot to restore (the first one we moved from)."""
         self._cancel_timer()
@@ -242,6 +235,13 @@ class Exposures:
         self._cancel_idle_timer()
         self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
+
+    def link_lost(self) -> None:
+        """The control link dropped: end the exposure under way now with Alert, whatever step
+        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
+        shot = self._shot
+        if shot is not None and self.abort():
+            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
 
     def abort(self) -> bool:
         """Cancel the running exposure (nothing is sent for it); True if one ran."""
