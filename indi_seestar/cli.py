@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the devices are imported only when the driver really runs
-    from .devices.session import SeestarSession, SimulatorFactory
+    from .devices.session import SeestarSession
+    from .devices.session_sim import SimulatorFactory
 
 from . import config as configuration
 from .errors import ConfigError
@@ -40,7 +41,7 @@ def _wait_for_eof() -> None:
 
 def _simulator_factory(cfg: configuration.Config) -> SimulatorFactory:
     """Starts this instance's own fake (its serial number derived from the device prefix)."""
-    from .devices.session import SimulatorEndpoints
+    from .devices.session_sim import SimulatorEndpoints
 
     def start() -> SimulatorEndpoints:
         from .sim import SimThread

@@ -8,9 +8,7 @@ delivered, and its length is the one requested. Exposures of RESTART_PREVIEW_MIN
 restart the preview at the request, so they take E plus ~0.4 s rather than up to 2E.
 Order of a success, as libindi sends it: CCD_FILE_PATH (saved frames), the CCD1 BLOB (sent
 frames), then CCD_EXPOSURE Ok with 0.
-Dark and bias frames are taken with the wheel on its dark slot; the slot in place before is
-restored DARK_RESTORE_GRACE_S after the last of a series of darks (before any light frame,
-and at disconnect), so that a dark series does not move the wheel for every frame.
+Dark and bias frames are taken with the wheel on its dark slot (camera_dark_slot.py).
 The pipeline knows its camera only through `ExposureHost` (what it reads and reports), so
 this module does not import camera.py.
 """
@@ -27,7 +25,6 @@ from typing import Any, Protocol
 
 from ..errors import AlpacaUnavailable, IndiSeestarError
 from ..fits import FitsRecord, FrameType, fits_parts
-from ..protocol.events import EventName
 from ..seestar.alpaca import AlpacaLink
 from ..seestar.client import SeestarClient
 from ..seestar.pool import RawFrame
@@ -35,7 +32,7 @@ from . import camera_alpaca, camera_frame
 from .camera_fits import Optics, Surroundings, frame_meta
 from .camera_frame import Geometry
 from .camera_upload import UploadPlan, save_frame
-from .filter_wheel import DARK_POSITION, MOVE_TIMEOUT_S, move_wheel
+from .camera_dark_slot import DarkSlot
 from .outcomes import LINK_LOST, link_named
 
 log = logging.getLogger(__name__)
@@ -62,9 +59,6 @@ RESTART_PREVIEW_MIN_S = 1.0
 #: answered within ~1 s by a healthy scope. Keeps a 2 s exposure's Alert within PHD2's
 #: default watchdog (exposure + 15 s).
 FRAME_SETUP_MARGIN_S = 10.0
-#: After a dark or bias, how long the wheel stays on the dark slot waiting for the next one
-#: (Ekos starts the next frame of a series within a second of the BLOB).
-DARK_RESTORE_GRACE_S = 2.0
 #: Putting the wheel back at disconnect (one wheel move, ~0.4-0.8 s, §9).
 RESTORE_AT_CLOSE_S = 15.0
 #: With no exposure for this long, the scope stops pushing preview frames (it goes on exposing,
@@ -154,68 +148,6 @@ def frame_timeout_s(exposure_s: float, running_exposure_s: float, client: Seesta
     return exposures_s / cfg.time_factor + cfg.readout_margin_s + FRAME_SETUP_MARGIN_S
 
 
-class DarkSlot:
-    """Moves the wheel to the dark slot for darks and biases and back to where it was."""
-
-    def __init__(self, camera: ExposureHost) -> None:
-        self._camera = camera
-        self._restore_to: int | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._lock = asyncio.Lock()
-
-    def link_lost(self) -> None:
-        """The control link dropped: end the exposure under way now with Alert, whatever step
-        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
-        shot = self._shot
-        if shot is not None and self.abort():
-            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
-
-    async def close(self, client: SeestarClient) -> None:
-        """Wheel on the dark slot, remembering the slot to restore (the first one we moved from)."""
-        self._cancel_timer()
-        async with self._lock:
-            await _wheel_settled(client)
-            slot = client.state.wheel_slot
-            if slot == DARK_POSITION:
-                return
-            if self._restore_to is None:
-                self._restore_to = slot
-            await move_wheel(client, DARK_POSITION)
-
-    def restore_later(self) -> None:
-        """Restore after DARK_RESTORE_GRACE_S unless another dark comes first."""
-        self._cancel_timer()
-        if self._restore_to is not None:
-            self._timer = self._camera.call_later(DARK_RESTORE_GRACE_S, self._restore_in_background)
-
-    async def restore(self, client: SeestarClient) -> None:
-        """Put the wheel back now if we moved it (IndiSeestarError if it cannot be moved)."""
-        self._cancel_timer()
-        async with self._lock:
-            target = self._restore_to
-            if target is None:
-                return
-            await _wheel_settled(client)
-            if client.state.wheel_slot != target:
-                await move_wheel(client, target)
-            self._restore_to = None
-
-    async def _restore_in_background(self) -> None:
-        self._timer = None
-        if not self._camera.is_connected:
-            return
-        try:
-            await self.restore(self._camera.client)
-        except IndiSeestarError as exc:
-            self._camera.message(f"could not put the filter wheel back after the darks: {exc}",
-                                 "WARNING")
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-
 class Exposures:
     """Runs CCD_EXPOSURE requests for the camera, one at a time."""
 
@@ -225,7 +157,9 @@ class Exposures:
         self._shot: Shot | None = None
         self._gain_applied: int | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
-        self.dark_slot = DarkSlot(camera)
+        self.dark_slot = DarkSlot(
+            call_later=camera.call_later, message=camera.message,
+            connected_client=lambda: camera.client if camera.is_connected else None)
 
     @property
     def running(self) -> bool:
@@ -242,6 +176,13 @@ class Exposures:
         self._cancel_idle_timer()
         self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
+
+    def link_lost(self) -> None:
+        """The control link dropped: end the exposure under way now with Alert, whatever step
+        it is in (a step not yet sent would otherwise wait for the reconnect and go on)."""
+        shot = self._shot
+        if shot is not None and self.abort():
+            self._camera.exposure_failed(f"exposure of {shot.exposure_s:g} s failed: {LINK_LOST}")
 
     def abort(self) -> bool:
         """Cancel the running exposure (nothing is sent for it); True if one ran."""
@@ -394,9 +335,3 @@ class Exposures:
                 wait.cancel()
             elif not taken and not wait.cancelled() and wait.exception() is None:
                 wait.result().release()  # arrived while we were being cancelled
-
-
-async def _wheel_settled(client: SeestarClient) -> None:
-    """Return once a wheel move under way (ours, cancelled, or the user's) has ended."""
-    if client.state.wheel_moving:
-        await client.wait_event(EventName.WHEEL_MOVE, timeout_s=MOVE_TIMEOUT_S)

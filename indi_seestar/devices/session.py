@@ -14,54 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..config import SIMULATOR_HOST, Config, SeestarConfig
-from ..errors import (ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster,
-                      ScopeHeld)
+from ..errors import ConfigError, ConnectFailed, ConnectionLost, IndiSeestarError, NotMaster
 from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from ..seestar.state import ScopeState
-from ..seestar.timeouts import Timeouts
 from . import advice
 from .alpaca_paths import AlpacaPaths
+from .scope_claim import ScopeClaim, ScopeClaims
+from .session_sim import BuiltInSimulator, SimulatorFactory
 
 log = logging.getLogger(__name__)
 
 #: Opening the session: TCP connect, login and the first state poll (the engine's own
 #: per-step timeouts apply inside); a guard so a CONNECT never stays Busy forever.
 OPEN_TIMEOUT_S = 60.0
-
-
-@dataclass(frozen=True)
-class SimulatorEndpoints:
-    """Where a built-in fake Seestar listens, and how to stop it."""
-
-    control_port: int
-    image_port: int
-    discovery_port: int
-    time_factor: float
-    stop: Callable[[], None]
-    wide_image_port: int | None = None  # the S30P's wide camera (4804)
-    alpaca_port: int | None = None  # ZWO's Alpaca server (32323), None without one
-    alpaca_discovery_port: int | None = None  # its UDP discovery (32227)
-    files_port: int = 80  # its HTTP file server
-
-
-class SimulatorFactory(Protocol):
-    """Starts a fake Seestar on loopback (injected by cli.py; devices never import sim/)."""
-
-    def __call__(self) -> SimulatorEndpoints: ...
-
-
-class ScopeClaim(Protocol):
-    """Claims the Seestar at "host:port" for this process: its release, or ScopeHeld."""
-
-    def __call__(self, address: str) -> Callable[[], None]: ...
 
 
 class SessionListener(Protocol):
@@ -84,10 +55,8 @@ class SeestarSession:
                  claim_scope: ScopeClaim | None = None,
                  scope_holder: Callable[[str], str | None] | None = None) -> None:
         self._config = config
-        self._claim_scope = claim_scope
-        self._scope_holder = scope_holder
-        self._releases: list[Callable[[], None]] = []
-        self._simulator_factory = simulator_factory
+        self._claims = ScopeClaims(claim_scope, scope_holder)
+        self._simulator = BuiltInSimulator(simulator_factory)
         self._config_error = config_error
         self._reload_config = reload_config
         self._config_file = config_file
@@ -100,7 +69,6 @@ class SeestarSession:
         self._waiting = 0
         self._users: set[str] = set()
         self._listeners: dict[str, SessionListener] = {}
-        self._simulator: SimulatorEndpoints | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._address_listeners: list[Callable[[str, int], None]] = []
         self._open_listeners: list[Callable[[SeestarClient | None], None]] = []
@@ -221,8 +189,8 @@ class SeestarSession:
             self._tell_open(None)
             await client.close()
             log.info("Seestar session closed")
-        self._stop_simulator()
-        self._release_claim()
+        self._simulator.stop()
+        self._claims.release()
 
     # --- internals ----------------------------------------------------------------------
 
@@ -246,80 +214,32 @@ class SeestarSession:
     def _seestar_config(self) -> SeestarConfig:
         base = dataclasses.replace(self._config.seestar, host=self._host,
                                    control_port=self._control_port)
-        if self._host != SIMULATOR_HOST:
-            return base
-        if self._simulator_factory is None:
-            raise ConfigError("no built-in simulator in this process; set seestar.host")
-        if self._simulator is None:
-            self._simulator = self._simulator_factory()
-        sim = self._simulator
-        return dataclasses.replace(base, host="127.0.0.1", control_port=sim.control_port,
-                                   image_port=sim.image_port, discovery_port=sim.discovery_port,
-                                   wide_image_port=sim.wide_image_port or base.wide_image_port,
-                                   discovery_address="127.0.0.1", time_factor=sim.time_factor,
-                                   alpaca=base.alpaca if sim.alpaca_port else "off",
-                                   alpaca_port=sim.alpaca_port or base.alpaca_port,
-                                   alpaca_discovery_port=(sim.alpaca_discovery_port
-                                                          or base.alpaca_discovery_port),
-                                   files_port=sim.files_port)
-
-    async def _claim(self, cfg: SeestarConfig) -> None:
-        """Claim the real Seestar `cfg` names (by resolved address), or raise ScopeHeld."""
-        if self._claim_scope is None or self._host == SIMULATOR_HOST:
-            return
-        self._release_claim()
-        await self._claim_key(f"{await _resolved(cfg.host)}:{cfg.control_port}")
-
-    async def _claim_serial(self, serial: str) -> None:
-        """The same scope reached by another address: claim its serial number too (hashed)."""
-        if self._claim_scope is None or self._host == SIMULATOR_HOST or not serial:
-            return
-        try:
-            await self._claim_key("sn-" + hashlib.sha256(serial.encode()).hexdigest()[:16])
-        except ScopeHeld as exc:
-            raise ScopeHeld(f"{self._host}:{self._control_port} (the same Seestar by its serial "
-                            "number)", exc.holder) from None
-
-    async def _claim_key(self, key: str) -> None:
-        assert self._claim_scope is not None
-        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim_scope, key))
-        try:
-            self._releases.append(await asyncio.shield(claiming))
-        except asyncio.CancelledError:  # the thread may still take the lock: give it back then
-            claiming.add_done_callback(_release_when_claimed)
-            raise
+        return self._simulator.config_for(base) if self._host == SIMULATOR_HOST else base
 
     async def held_elsewhere(self, host: str, control_port: int) -> str | None:
         """Who else (another process) drives the Seestar at host:port, or None."""
-        if self._scope_holder is None:
-            return None
-        address = f"{await _resolved(host)}:{control_port}"
-        return await asyncio.to_thread(self._scope_holder, address)
-
-    def _release_claim(self) -> None:
-        releases, self._releases = self._releases, []
-        for release in releases:
-            release()
-        if releases:
-            log.info("released the Seestar lock")
+        return await self._claims.held_elsewhere(host, control_port)
 
     async def _open(self) -> SeestarClient:
         cfg = await asyncio.to_thread(self._seestar_config)
         try:
-            await self._claim(cfg)
+            if self._host != SIMULATOR_HOST:  # the built-in fake needs no claim
+                await self._claims.claim_address(cfg.host, cfg.control_port)
         except BaseException:
-            self._stop_simulator()
+            self._simulator.stop()
             raise
         client = SeestarClient(cfg)
         try:
             async with asyncio.timeout(OPEN_TIMEOUT_S):
                 await client.connect()
                 await self._check_master(client)
-            await self._claim_serial(client.state.serial)
+            if self._host != SIMULATOR_HOST:
+                await self._claims.claim_serial(client.state.serial,
+                                                f"{self._host}:{self._control_port}")
         except BaseException as exc:
             await client.close()
-            self._stop_simulator()
-            self._release_claim()
+            self._simulator.stop()
+            self._claims.release()
             if isinstance(exc, TimeoutError) and not isinstance(exc, IndiSeestarError):
                 raise advice.explain(
                     ConnectFailed(cfg.host, cfg.control_port,
@@ -423,26 +343,3 @@ class SeestarSession:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("session task failed", exc_info=task.exception())
-
-    def _stop_simulator(self) -> None:
-        sim, self._simulator = self._simulator, None
-        if sim is not None:
-            sim.stop()
-
-
-async def _resolved(host: str) -> str:
-    """`host` as its first IPv4/IPv6 address (one scope, one lock key), else as written."""
-    import socket
-
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(host, None, type=socket.SOCK_STREAM),
-                                       Timeouts().resolve_s)
-    except (OSError, TimeoutError):
-        return host.lower()
-    return str(infos[0][4][0]) if infos else host.lower()
-
-
-def _release_when_claimed(claiming: asyncio.Future[Callable[[], None]]) -> None:
-    if not claiming.cancelled() and claiming.exception() is None:
-        claiming.result()()

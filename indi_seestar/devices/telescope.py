@@ -2,7 +2,8 @@
 
 Layer: devices. This module holds the device, its properties, the pointing poll and the
 status shown to clients; the operations live beside it: mount_slew.py (goto, sync, park,
-abort, tracking), mount_motion.py (manual motion, pulse guiding), mount_site.py (site, time).
+abort, tracking), mount_motion.py (manual motion, pulse guiding), mount_site_time.py
+(GEOGRAPHIC_COORD, TIME_UTC; the arithmetic in mount_site.py).
 
 Properties (connected only): EQUATORIAL_EOD_COORD (JNow; its state is the mount status, see
 mount_status.py), ON_COORD_SET (TRACK, SLEW, SYNC), TARGET_EOD_COORD, TELESCOPE_ABORT_MOTION,
@@ -45,18 +46,8 @@ from . import props
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .mount_motion import MotionControl
-from .mount_site import (
-    Pointing,
-    Site,
-    format_offset,
-    format_utc,
-    horizontal,
-    local_offset_hours,
-    parse_offset_hours,
-    parse_utc,
-    separation_arcsec,
-    site_from_scope,
-)
+from .mount_site import Pointing, Site, horizontal, separation_arcsec, site_from_scope
+from .mount_site_time import SiteAndTime
 from .mount_link import LinkRecovery
 from .mount_polar import PolarAlignment
 from .mount_slew import SlewControl
@@ -101,9 +92,10 @@ class Mount(SeestarDevice):
         self.track_state = self.add(std.telescope_track_state(n), connected_only=True,
                                     on_new=self.slews.on_track)
         self.horizontal_coord = self.add(std.horizontal_coord(n), connected_only=True)
-        self.geo = self.add(std.geographic_coord(n), connected_only=True, on_new=self._on_geo,
-                            saved=True)
-        self.time_utc = self.add(std.time_utc(n), connected_only=True, on_new=self._on_time)
+        self.site_time = SiteAndTime(n, self.add, client=lambda: self.client, publish=self.publish,
+                                     message=self.message, log=self.log,
+                                     after_site_change=self._after_site_change)
+        self.geo, self.time_utc = self.site_time.geo, self.site_time.time_utc
         self.info = self.add(std.telescope_info(n, 50.0, 250.0), connected_only=True)
         self.mount_type = self.add(std.telescope_mount_type(n), connected_only=True)
         self.goto_mode = self.add(props.goto_mode(n, centered=False), connected_only=True,
@@ -112,10 +104,9 @@ class Mount(SeestarDevice):
         self.solve = PlateSolve(self, self.add, lambda ra, dec: self.set_pointing(ra, dec, force=True))
         self.polar = PolarAlignment(self, self.add)
         self.load_saved(self.goto_mode)
-        self._geo_saved = self.load_saved(self.geo)
+        self.site_time.geo_saved = self.load_saved(self.geo)
         self.activity = Activity.IDLE
         self._pointing: Pointing | None = None
-        self._site: Site | None = None
         self._poll: asyncio.Task[None] | None = None
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
         self.recovery = LinkRecovery(self)
@@ -125,7 +116,7 @@ class Mount(SeestarDevice):
     @property
     def site(self) -> Site | None:
         """The site in GEOGRAPHIC_COORD, once known (from the scope or a client)."""
-        return self._site
+        return self.site_time.site
 
     @property
     def pointing(self) -> Pointing | None:
@@ -139,7 +130,7 @@ class Mount(SeestarDevice):
 
     def horizontal(self) -> tuple[float, float] | None:
         """(alt_deg, az_deg) of the last pointing from the site."""
-        p, site = self.pointing, self._site
+        p, site = self.pointing, self.site
         return None if p is None or site is None else horizontal(p, site)
 
     @property
@@ -175,15 +166,9 @@ class Mount(SeestarDevice):
         self.info["GUIDER_FOCAL_LENGTH"] = self.info["TELESCOPE_FOCAL_LENGTH"]
         self.info["GUIDER_APERTURE"] = self.info["TELESCOPE_APERTURE"]
         self.info.state = State.OK
-        await self._site_at_connect(client, site_from_scope(state.lat_deg, state.lon_east_deg))
+        await self.site_time.site_at_connect(client, site_from_scope(state.lat_deg, state.lon_east_deg))
         now = datetime.now(UTC)
-        # The engine set the scope's clock at connect (seestar/clock_sync.py); show what it sent.
-        self.time_utc.update({"UTC": format_utc(client.scope_utc()),
-                              "OFFSET": format_offset(local_offset_hours())})
-        self.time_utc.state = State.ALERT if client.clock_error else State.OK
-        if client.clock_error:
-            self.message(f"the scope's clock was not set ({client.clock_error}): it may not "
-                         "slew until a client sets TIME_UTC", level="WARNING")
+        self.site_time.show_clock_at_connect(client)
         self.activity = Activity.IDLE
         self._scope_moving.clear()
         try:
@@ -275,7 +260,7 @@ class Mount(SeestarDevice):
 
     def _show_horizontal(self, *, publish: bool) -> None:
         """HORIZONTAL_COORD of the pointing; it changes while tracking, republished past 0.1"."""
-        p, site = self._pointing, self._site
+        p, site = self._pointing, self.site
         if p is None or site is None:
             return
         alt, az = horizontal(p, site)
@@ -365,51 +350,14 @@ class Mount(SeestarDevice):
         """Stop every manual move and pulse (mount_motion.MotionControl.stop)."""
         await self.motion.stop(client, reason, always=always)
 
-    # --- site and time ---------------------------------------------------------------------
+    # --- site and time (mount_site_time.py) -----------------------------------------------
 
-    def _show_site(self, site: Site | None) -> None:
-        """Show the scope's location; without one keep the saved GEOGRAPHIC_COORD (Idle)."""
-        if site is not None:
-            elevation = float(self.geo["ELEV"]) if self._geo_saved else 0.0
-            self._site = Site(site.lat_deg, site.lon_east_deg, elevation)
-            self.geo.update({"LAT": site.lat_deg, "LONG": site.lon_east_deg, "ELEV": elevation})
-            self.geo.state = State.OK
-        elif self._geo_saved:
-            self._site = Site(float(self.geo["LAT"]), float(self.geo["LONG"]), float(self.geo["ELEV"]))
-            self.geo.state = State.IDLE
-
-    async def _site_at_connect(self, client: SeestarClient, scope_site: Site | None) -> None:
-        """The scope's own site; a scope without one gets the saved GEOGRAPHIC_COORD, as the app
-        gives it the phone's location (reply checked: a refusal leaves the site Idle)."""
-        if scope_site is None and self._geo_saved:
-            lat, lon = float(self.geo["LAT"]), float(self.geo["LONG"])
-            try:
-                await client.set_location(lat, lon)
-            except IndiSeestarError as exc:
-                self.log.warning("setting the saved site on the scope failed: %s", exc)
-            else:
-                scope_site = Site(lat, lon % 360.0)
-        self._show_site(scope_site)
-
-    async def _on_geo(self, values: dict[str, float]) -> None:
-        lat = values.get("LAT", float(self.geo["LAT"]))
-        lon = values.get("LONG", float(self.geo["LONG"])) % 360.0
-        elevation = values.get("ELEV", float(self.geo["ELEV"]))
-        await self.client.set_location(lat, lon)
-        self._site = Site(lat, lon, elevation)
-        self.geo.update({"LAT": lat, "LONG": lon, "ELEV": elevation})
-        self.publish(self.geo, state=State.OK)
-        try:  # the scope may re-derive its RA/Dec from its axes at the new site
+    async def _after_site_change(self) -> None:
+        """A new site: the scope may re-derive its RA/Dec from its axes, so read it again."""
+        try:
             coord = await asyncio.wait_for(self.client.get_equ_coord(), POLL_TIMEOUT_S)
         except (IndiSeestarError, TimeoutError) as exc:
             self.log.debug("pointing read after a site change failed: %s", exc)
         else:
             self.set_pointing(coord.ra_hours, coord.dec_deg)
         self._show_horizontal(publish=True)
-
-    async def _on_time(self, values: dict[str, str]) -> None:
-        utc = parse_utc(values.get("UTC", str(self.time_utc["UTC"])))
-        offset = parse_offset_hours(values.get("OFFSET", str(self.time_utc["OFFSET"])))
-        await self.client.set_time(utc)
-        self.time_utc.update({"UTC": format_utc(utc), "OFFSET": format_offset(offset)})
-        self.publish(self.time_utc, state=State.OK)
