@@ -1,4 +1,4 @@
-"""The NO_PARAMS sentinel, shared by rpc.py and methods.py (import it from rpc).
+"""The NO_PARAMS sentinel, shared by rpc.py, methods.py and the builders_*.py (import it from rpc).
 
 Layer: protocol (sans-I/O). Kept apart so that rpc.py can import methods.py without a cycle.
 """

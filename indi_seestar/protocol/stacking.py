@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from . import methods
+from . import builders_session
 from .codes import describe
 from .methods import Call
 
@@ -96,9 +96,9 @@ def settings_calls(old: StackSettings, new: StackSettings) -> list[Call]:
                                     ("save_discrete_frame", new.save_subs, old.save_subs)) if v != was}
     if stack:
         params["stack"] = stack
-    calls = [methods.set_setting(**params)] if params else []
+    calls = [builders_session.set_setting(**params)] if params else []
     if new.lp_filter != old.lp_filter:
-        calls.append(methods.set_setting(stack_lenhance=new.lp_filter))
+        calls.append(builders_session.set_setting(stack_lenhance=new.lp_filter))
     return calls
 
 

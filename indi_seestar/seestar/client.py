@@ -28,7 +28,7 @@ from typing import Self
 
 from ..config import SeestarConfig
 from ..errors import ConnectionLost, OperationFailed, RemoteProtocolError, RequestTimeout
-from ..protocol import methods, results
+from ..protocol import builders_imaging, builders_mount, builders_session, results
 from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Stage
 from ..protocol.results import EquCoord, HorizCoord, ViewState
@@ -187,24 +187,24 @@ class SeestarClient(MountCommands, ExtraCommands, StackCommands):
 
     async def refresh(self) -> ScopeState:
         """Poll `get_device_state` (and the wheel) into the snapshot."""
-        reply = await self._send(methods.get_device_state(), self._t.device_state_s)
+        reply = await self._send(builders_session.get_device_state(), self._t.device_state_s)
         self._snapshot.merge_poll(results.parse_device_state(reply.result))
         await self._poll_wheel(self._call)
         return self._snapshot.current
 
     async def get_equ_coord(self) -> EquCoord:
         """Current pointing, JNow hours/degrees (also stored in the snapshot)."""
-        coord = results.parse_equ_coord((await self._send(methods.scope_get_equ_coord())).result)
+        coord = results.parse_equ_coord((await self._send(builders_mount.scope_get_equ_coord())).result)
         self._snapshot.merge_coord(coord)
         return coord
 
     async def get_horiz_coord(self) -> HorizCoord:
         """Current pointing, alt/az degrees."""
-        return results.parse_horiz_coord((await self._send(methods.scope_get_horiz_coord())).result)
+        return results.parse_horiz_coord((await self._send(builders_mount.scope_get_horiz_coord())).result)
 
     async def get_view_state(self) -> ViewState:
         """The View session and its current stage."""
-        return results.parse_view_state((await self._send(methods.get_view_state())).result)
+        return results.parse_view_state((await self._send(builders_session.get_view_state())).result)
 
     # --- camera ------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class SeestarClient(MountCommands, ExtraCommands, StackCommands):
         """Sensor gain 0..400."""
         if not GAIN_RANGE[0] <= gain <= GAIN_RANGE[1]:
             raise ValueError(f"gain must be {GAIN_RANGE[0]}..{GAIN_RANGE[1]}")
-        await self._send(methods.set_gain(gain))
+        await self._send(builders_imaging.set_gain(gain))
 
     async def set_continuous_exposure_ms(self, exposure_ms: int) -> None:
         """Preview exposure length; frames of the previous length are never handed out after."""
@@ -268,7 +268,7 @@ class SeestarClient(MountCommands, ExtraCommands, StackCommands):
             async with asyncio.timeout(timeout_s):
                 await self._imaging.ensure_preview()
                 # Sent every time: stopping the view clears it (Setting event wide_cam false).
-                await self._send(methods.set_setting(wide_cam=True))
+                await self._send(builders_session.set_setting(wide_cam=True))
         except RequestTimeout:
             raise
         except TimeoutError:
@@ -304,7 +304,7 @@ class SeestarClient(MountCommands, ExtraCommands, StackCommands):
             self._snapshot.update(lat_deg=self._clock.site[0], lon_east_deg=self._clock.site[1])
         await self._poll_wheel(caller)
         try:
-            view = results.parse_view_state((await caller(methods.get_view_state(), self._t.request_s)).result)
+            view = results.parse_view_state((await caller(builders_session.get_view_state(), self._t.request_s)).result)
         except (RequestTimeout, RemoteProtocolError) as exc:  # the preview is re-probed on demand
             log.debug("get_view_state after connect failed: %s", exc)
             self._snapshot.update(preview_active=None)
@@ -316,7 +316,7 @@ class SeestarClient(MountCommands, ExtraCommands, StackCommands):
 
     async def _poll_wheel(self, caller: Caller) -> None:
         try:
-            reply = await caller(methods.get_wheel_position(), self._t.request_s)
+            reply = await caller(builders_imaging.get_wheel_position(), self._t.request_s)
             if reply.ok:
                 self._snapshot.update(wheel_slot=results.parse_int(str(reply.method), reply.result))
         except (RequestTimeout, RemoteProtocolError) as exc:  # WheelMove events keep it current

@@ -8,7 +8,7 @@ contract and for how completion is observed.
 from __future__ import annotations
 
 from ..errors import CommandFailed
-from ..protocol import firmware, methods
+from ..protocol import builders_imaging, builders_mount, firmware
 from ..protocol.methods import Stage
 from .commands import Commands
 from .motion import MAX_OLD_FORM_SPEED, MoveForm, SpeedMoveForms
@@ -36,17 +36,17 @@ class MountCommands(Commands):
     async def goto(self, ra_hours: float, dec_deg: float) -> None:
         """Raw slew (`scope_goto`), no plate solving; ends with ScopeGoto complete/fail."""
         _check_coord(ra_hours, dec_deg)
-        await self._send(methods.scope_goto(ra_hours, dec_deg, self._keyed_coords()))
+        await self._send(builders_mount.scope_goto(ra_hours, dec_deg, self._keyed_coords()))
 
     async def goto_centered(self, ra_hours: float, dec_deg: float, target_name: str) -> None:
         """Plate-solve-centred goto (`iscope_start_view` + target); ends with AutoGoto."""
         _check_coord(ra_hours, dec_deg)
-        await self._send(methods.start_view_goto(ra_hours, dec_deg, target_name))
+        await self._send(builders_mount.start_view_goto(ra_hours, dec_deg, target_name))
 
     async def abort_goto(self) -> None:
         """Stop the AutoGoto stage and the slew; CommandFailed only if both are refused."""
         failures: list[CommandFailed] = []
-        for call in (methods.stop_view(Stage.AUTO_GOTO), methods.scope_abort_slew()):
+        for call in (builders_mount.stop_view(Stage.AUTO_GOTO), builders_mount.scope_abort_slew()):
             try:
                 await self._send(call)
             except CommandFailed as exc:
@@ -57,19 +57,19 @@ class MountCommands(Commands):
     async def sync(self, ra_hours: float, dec_deg: float) -> None:
         """Tell the mount it points at (ra, dec) JNow."""
         _check_coord(ra_hours, dec_deg)
-        await self._send(methods.scope_sync(ra_hours, dec_deg, self._keyed_coords()))
+        await self._send(builders_mount.scope_sync(ra_hours, dec_deg, self._keyed_coords()))
 
     async def park(self) -> None:
         """Fold the arm; ends with ScopeHome complete."""
-        await self._send(methods.scope_park())
+        await self._send(builders_mount.scope_park())
 
     async def unpark(self) -> None:
         """Open the arm; ends with ScopeMoveToHorizon complete."""
-        await self._send(methods.scope_move_to_horizon())
+        await self._send(builders_mount.scope_move_to_horizon())
 
     async def set_tracking(self, enabled: bool) -> None:
         """Sidereal tracking on/off; ScopeTrack reports the result."""
-        await self._send(methods.scope_set_track_state(enabled))
+        await self._send(builders_mount.scope_set_track_state(enabled))
 
     async def speed_move(self, angle_deg: float, speed_percent: float, duration_s: int) -> None:
         """Joystick move at `angle_deg` (0 right/west, 90 up/north), auto-stops after duration_s."""
@@ -94,17 +94,17 @@ class MountCommands(Commands):
         max_steps = self._snapshot.current.focuser_max_steps
         if not 0 <= position_steps <= max_steps:
             raise ValueError(f"position_steps must be 0..{max_steps}")
-        await self._send(methods.move_focuser(position_steps))
+        await self._send(builders_imaging.move_focuser(position_steps))
 
     async def stop_focuser(self) -> None:
         """Stop a focuser move."""
-        await self._send(methods.stop_focuser())
+        await self._send(builders_imaging.stop_focuser())
 
     async def set_wheel(self, slot: int) -> None:
         """Filter wheel to slot 0 Dark, 1 IR-cut, 2 LP; ends with WheelMove complete."""
         if slot not in WHEEL_SLOTS:
             raise ValueError(f"slot must be one of {WHEEL_SLOTS}")
-        await self._send(methods.set_wheel_position(slot))
+        await self._send(builders_imaging.set_wheel_position(slot))
 
 
 def _check_coord(ra_hours: float, dec_deg: float) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from ..config import SeestarConfig
 from ..errors import CommandFailed
 from ..protocol import firmware as fw
-from ..protocol import methods, results
+from ..protocol import builders_imaging, builders_session, results
 from ..protocol.codes import ErrorCode
 from ..protocol.methods import Method, Stage
 from ..protocol.stacking import StackSettings, parse_stack_settings, settings_calls
@@ -38,7 +38,7 @@ class StackCommands(Commands):
 
     async def get_stack_settings(self) -> StackSettings:
         """The stack settings as the scope has them (`get_setting`)."""
-        reply = await self._send(methods.get_setting())
+        reply = await self._send(builders_session.get_setting())
         return parse_stack_settings(reply.result)
 
     async def apply_stack_settings(self, old: StackSettings, new: StackSettings) -> None:
@@ -48,7 +48,7 @@ class StackCommands(Commands):
 
     async def get_scope_stack(self) -> ScopeStack:
         """Whether the scope stacks now, with its counters (after a reconnect, say)."""
-        view = results.parse_view_state((await self._send(methods.get_view_state())).result)
+        view = results.parse_view_state((await self._send(builders_session.get_view_state())).result)
         stage: dict[str, Any] = {}
         raw_view = view.raw.get("View") if isinstance(view.raw, dict) else None
         if isinstance(raw_view, dict) and isinstance(raw_view.get(Stage.STACK), dict):
@@ -78,24 +78,24 @@ class StackCommands(Commands):
         """Choose `names` (files of the target's sub folder) and start the batch stack."""
         folder = sub_folder(target)
         full = fw.batch_full_paths(self._snapshot.current.firmware_ver_int)
-        await self._send(methods.set_batch_stack_setting(
+        await self._send(builders_imaging.set_batch_stack_setting(
             folder, [f"{folder}/{n}" if full else n for n in names]))
-        await self._send(methods.start_batch_stack())
+        await self._send(builders_imaging.start_batch_stack())
 
     async def stop_batch_stack(self) -> None:
         """Stop the batch stack (BatchStack cancel follows)."""
-        await self._send(methods.stop_batch_stack())
+        await self._send(builders_imaging.stop_batch_stack())
 
     async def clear_batch_stack(self) -> None:
         """Reset the batch stack state: clear_batch_stack (7.75+), else clear_app_state."""
         if fw.has_method(self._snapshot.current.firmware_ver_int, Method.CLEAR_BATCH_STACK):
             try:
-                await self._send(methods.clear_batch_stack())
+                await self._send(builders_imaging.clear_batch_stack())
                 return
             except CommandFailed as exc:
                 if exc.code != ErrorCode.METHOD_NOT_FOUND:
                     raise
-        await self._send(methods.clear_app_state("BatchStack"))
+        await self._send(builders_session.clear_app_state("BatchStack"))
 
 
 def sub_folder(target: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from ..errors import RequestTimeout
-from ..protocol import methods
+from ..protocol import builders_session
 from ..protocol.codes import describe
 from ..protocol.methods import Call
 from ..protocol.rpc import Reply
@@ -52,9 +52,9 @@ class ClockSync:
         """Send the clock, then the site if known; record refusals in `last_error`."""
         errors: list[str] = []
         self.sent_utc = self.scope_utc()
-        await _checked(caller, methods.pi_set_time(self.sent_utc, "UTC"), timeout_s, errors)
+        await _checked(caller, builders_session.pi_set_time(self.sent_utc, "UTC"), timeout_s, errors)
         if self.site is not None:
-            await _checked(caller, methods.set_user_location(*self.site), timeout_s, errors)
+            await _checked(caller, builders_session.set_user_location(*self.site), timeout_s, errors)
         self.last_error = "; ".join(errors) or None
         if self.last_error:
             log.warning("setting the scope's clock/site at connect failed (%s); a scope without "

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from ..errors import ConnectionLost
-from ..protocol import methods
+from ..protocol import builders_imaging, builders_session
 from ..protocol.methods import Call
 from ..protocol.rpc import Request, VerifyPolicy, encode_request
 from .sockets import connect_interruptible, shutdown_quietly
@@ -98,8 +98,8 @@ class ImageSocket:
             changed = on != self._want_streaming
             self._want_streaming = on
             if changed and self._sock is not None:
-                call, rid = ((methods.begin_streaming(), ImageRequestId.BEGIN_STREAMING) if on
-                             else (methods.stop_streaming(), ImageRequestId.STOP_STREAMING))
+                call, rid = ((builders_imaging.begin_streaming(), ImageRequestId.BEGIN_STREAMING) if on
+                             else (builders_imaging.stop_streaming(), ImageRequestId.STOP_STREAMING))
                 self._send_locked(self._sock, call, rid)
 
     def send_if_connected(self, call: Call, request_id: ImageRequestId) -> bool:
@@ -146,7 +146,7 @@ class ImageSocket:
             self._sock = sock
             self._counts["connects"] += 1
             if self._want_streaming:
-                self._send_locked(sock, methods.begin_streaming(), ImageRequestId.BEGIN_STREAMING)
+                self._send_locked(sock, builders_imaging.begin_streaming(), ImageRequestId.BEGIN_STREAMING)
         self._pushback.clear()
 
     def detach(self, sock: socket.socket) -> None:
@@ -223,7 +223,7 @@ class ImageSocket:
             self._next_heartbeat_s = now + self._t.image_heartbeat_interval_s
             with self._lock:
                 if self._sock is not None:
-                    self._send_locked(self._sock, methods.test_connection(),
+                    self._send_locked(self._sock, builders_session.test_connection(),
                                       ImageRequestId.HEARTBEAT)
         if now - self._last_rx_s > self._t.image_silence_s:
             raise ConnectionLost(f"no data on 4800 for {self._t.image_silence_s:g} s")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..config import SeestarConfig
 from ..errors import CommandFailed, ConnectionLost, OperationFailed, RequestTimeout
-from ..protocol import methods
+from ..protocol import builders_imaging, builders_mount, builders_session
 from ..protocol.events import TERMINAL_STATES
 from ..protocol.methods import Call, Method, Stage
 from ..protocol.results import parse_view_state
@@ -171,7 +171,7 @@ class Imaging:
 
     async def stop_preview(self) -> None:
         """Stop the ContinuousExposure stage (camera idle; the view mode stays)."""
-        await self._send(methods.stop_view(Stage.CONTINUOUS_EXPOSURE))
+        await self._send(builders_mount.stop_view(Stage.CONTINUOUS_EXPOSURE))
         self._update_state(preview_active=False)
 
     async def stop_streaming(self) -> None:
@@ -187,7 +187,7 @@ class Imaging:
 
     async def _apply_exposure(self, exposure_ms: int) -> None:
         old = self.router.exposure_ms
-        await self._send(methods.set_continuous_exposure_ms(exposure_ms))
+        await self._send(builders_session.set_continuous_exposure_ms(exposure_ms))
         self.router.new_generation(exposure_ms=exposure_ms, ack_monotonic_s=time.monotonic(),
                                    drain_s=self._drain_s(old))
         self._update_state(continuous_exposure_ms=exposure_ms)
@@ -203,7 +203,7 @@ class Imaging:
         if self._get_state().preview_active:
             return True
         try:
-            view = parse_view_state((await self._send(methods.get_view_state())).result)
+            view = parse_view_state((await self._send(builders_session.get_view_state())).result)
         except CommandFailed as exc:
             log.debug("get_view_state failed (%s); starting the preview", exc)
             return False
@@ -237,11 +237,11 @@ class Imaging:
         self.router.preview_stopped(time.monotonic())
         if self.router.exposure_ms != exposure_ms:
             await self._apply_exposure(exposure_ms)  # while stopped: no old-length frame follows
-        await self._send(methods.start_view_star())
+        await self._send(builders_mount.start_view_star())
         self._update_state(preview_active=True)
 
     async def _start_preview(self) -> None:
-        await self._send(methods.start_view_star())
+        await self._send(builders_mount.start_view_star())
         if self.router.exposure_ms is not None:  # a fresh session: nothing before now is ours
             self.router.new_generation(exposure_ms=self.router.exposure_ms,
                                        ack_monotonic_s=time.monotonic(), drain_s=0.0)
@@ -256,11 +256,11 @@ class Imaging:
 
     async def start_stack(self, restart: bool) -> None:
         """`iscope_start_stack`."""
-        await self._send(methods.start_stack(restart))
+        await self._send(builders_imaging.start_stack(restart))
 
     async def stop_stack(self) -> None:
         """Stop the Stack stage (the preview goes on)."""
-        await self._send(methods.stop_view(Stage.STACK))
+        await self._send(builders_mount.stop_view(Stage.STACK))
 
     async def get_stacked_image(self, timeout_s: float) -> StackedImage:
         """See SeestarClient.get_stacked_image."""
@@ -270,12 +270,12 @@ class Imaging:
         payload: StackedPayload | None = None
         try:
             async with asyncio.timeout(timeout_s):
-                while not await stream.request(methods.get_stacked_img(),
+                while not await stream.request(builders_imaging.get_stacked_img(),
                                                ImageRequestId.GET_STACKED):
                     await self._link_up.wait()  # 4800 is reconnecting
                 payload = await request.future
         except TimeoutError:
-            raise RequestTimeout(str(methods.get_stacked_img().method), timeout_s) from None
+            raise RequestTimeout(str(builders_imaging.get_stacked_img().method), timeout_s) from None
         finally:
             self._forget(request, taken=payload is not None)
         return await asyncio.to_thread(payload.decode)

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import AuthenticationFailed, LoginRequired, RequestTimeout
-from ..protocol import methods
+from ..protocol import builders_session
 from ..protocol.auth import sign_challenge
 from ..protocol.codes import ErrorCode
 from ..protocol.methods import Method
@@ -89,7 +89,7 @@ async def first_contact(conn: RpcConnection, key: rsa.RSAPrivateKey | None,
 async def probe_verified(conn: RpcConnection, timeout_s: float) -> bool | None:
     """`pi_is_verified`: True/False, or None when unknown (no answer, method not found)."""
     try:
-        reply = await conn.call(methods.pi_is_verified(), timeout_s)
+        reply = await conn.call(builders_session.pi_is_verified(), timeout_s)
     except RequestTimeout:
         log.debug("pi_is_verified unanswered within %g s", timeout_s)
         return None
@@ -112,7 +112,7 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeo
     step_s = timeouts.login_step_s
     for attempt in range(1, max(1, timeouts.login_attempts) + 1):
         try:
-            reply = await conn.call(methods.get_verify_str(), step_s)
+            reply = await conn.call(builders_session.get_verify_str(), step_s)
             break
         except RequestTimeout:
             if attempt >= timeouts.login_attempts:
@@ -128,7 +128,7 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeo
         return False
     challenge = _challenge(reply)
     signature = sign_challenge(key, challenge)
-    answer = await conn.call(methods.verify_client(signature, challenge), step_s)
+    answer = await conn.call(builders_session.verify_client(signature, challenge), step_s)
     if not answer.ok:
         raise AuthenticationFailed(str(answer.method or Method.VERIFY_CLIENT), answer.code,
                                    answer.error or "signature refused (is it the right key?)")
@@ -138,9 +138,9 @@ async def handshake(conn: RpcConnection, key: rsa.RSAPrivateKey, timeouts: Timeo
 
 async def read_device_state(conn: RpcConnection, timeout_s: float) -> DeviceState:
     """`get_device_state` with the marker, retried without it on 107/109; CommandFailed otherwise."""
-    reply = await conn.call(methods.get_device_state(), timeout_s)
+    reply = await conn.call(builders_session.get_device_state(), timeout_s)
     if reply.code in _MARKER_REFUSED:
-        reply = await conn.call(methods.get_device_state(), timeout_s, policy=VerifyPolicy.NONE)
+        reply = await conn.call(builders_session.get_device_state(), timeout_s, policy=VerifyPolicy.NONE)
     if not reply.ok:
         raise reply.failure(Method.GET_DEVICE_STATE)
     return parse_device_state(reply.result)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ..errors import CommandFailed
-from ..protocol import methods
+from ..protocol import builders_mount
 from ..protocol.methods import Call, Method
 from ..protocol.rpc import Reply
 
@@ -70,5 +70,5 @@ class SpeedMoveForms:
 def _build(form: MoveForm, angle_deg: int, speed_percent: float, duration_s: int) -> Call:
     if form is MoveForm.OLD:
         speed = round(MAX_OLD_FORM_SPEED * speed_percent / 100.0)
-        return methods.scope_speed_move(speed, angle_deg, duration_s)
-    return methods.scope_speed_move_level(NEW_FORM_LEVEL, angle_deg, duration_s, round(speed_percent))
+        return builders_mount.scope_speed_move(speed, angle_deg, duration_s)
+    return builders_mount.scope_speed_move_level(NEW_FORM_LEVEL, angle_deg, duration_s, round(speed_percent))

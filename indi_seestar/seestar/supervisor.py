@@ -29,7 +29,7 @@ from ..errors import (
     LoginRequired,
     RequestTimeout,
 )
-from ..protocol import methods
+from ..protocol import builders_session
 from ..protocol.auth import load_private_key
 from ..protocol.codes import ErrorCode, describe
 from ..protocol.firmware import supported_settings
@@ -196,12 +196,12 @@ class Supervisor:
         period_s = self._t.heartbeat_period_s(self._config.time_factor)
         while conn.is_open:
             await asyncio.sleep(period_s)  # a period, not a wait for a condition
-            conn.send_only(methods.test_connection())
+            conn.send_only(builders_session.test_connection())
 
     async def _setup(self, conn: RpcConnection, contact: Contact) -> None:
         """Master claim and driver settings; refusals are logged, never fatal."""
-        steps = (("master claim", methods.claim_master(self._config.client_name)),
-                 ("driver settings", methods.driver_control_settings()))
+        steps = (("master claim", builders_session.claim_master(self._config.client_name)),
+                 ("driver settings", builders_session.driver_control_settings()))
         for what, call in steps:
             if isinstance(call.params, dict):  # keys this firmware lacks are never sent
                 params, dropped = supported_settings(contact.device.firmware_ver_int, call.params)
@@ -238,7 +238,7 @@ class Supervisor:
             due = loop.time() + period_s
             sent_at = time.monotonic()
             try:
-                await conn.call(methods.test_connection(), t.heartbeat_reply_s)
+                await conn.call(builders_session.test_connection(), t.heartbeat_reply_s)
                 misses = 0
                 continue
             except ConnectionLost:

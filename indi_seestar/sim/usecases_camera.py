@@ -8,7 +8,6 @@ real firmware): only ContinuousExposure working/cancel with fps.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ from ..protocol.events import EventName
 from . import power, sky
 from .camera import Camera
 from .core import SimCommandError, SimCore, lapse_ms
+from .plate_solve import solve_now
 from .render import debayer_half
 from .state import StageInfo
 from .usecases_mount import MountOps
@@ -327,7 +327,6 @@ class ViewOps:
 
     async def _autogoto(self, target: tuple[float, float], name: str) -> None:
         core, st, bus = self._core, self._st, self._core.bus
-        from .usecases_extras import solve_now  # late import: extras builds on this module
         info = self._set_stage(AUTOGOTO, "working", count=0)
         t0 = info.t_start_s
         bus.emit(EventName.AUTO_GOTO, state="working", lapse_ms=0, count=0, hint=False, route=["View"])
@@ -380,17 +379,3 @@ class ViewOps:
         bus.emit(EventName.EXPOSURE, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
                  exp_ms=float(exposure_s * 1000), port=4700, route=route)
         return spec
-
-
-def star_count(core: SimCore, spec) -> int:  # type: ignore[no-untyped-def]
-    """Stars bright enough to be detected in a frame (what PlateSolve reports)."""
-    if spec.dark or not spec.pointings:
-        return 0
-    sky_pointings = spec.j2000_pointings()
-    p = sky_pointings[len(sky_pointings) // 2]
-    renderer = core.renderer
-    stars = renderer.catalogue.near(p.ra_hours, p.dec_deg, renderer.profile.field_radius_deg)
-    x, y, front = renderer.project(p, stars.ra_hours, stars.dec_deg)
-    inside = front & (x >= 0) & (x < renderer.width) & (y >= 0) & (y < renderer.height)
-    limit = 12.0 + 1.25 * math.log10(max(spec.exposure_s, 0.01) / 0.5)
-    return int(np.count_nonzero(inside & (stars.mag < limit)))

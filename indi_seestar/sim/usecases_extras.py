@@ -13,18 +13,16 @@ import numpy as np
 
 from ..protocol.codes import ErrorCode
 from ..protocol.events import EventName
-from . import power, sky
+from . import power
 from .core import SimCommandError, SimCore, lapse_ms
 from .motors import WHEEL_MOVE_S
+from .plate_solve import solve_now
 from .render import psf_sigma_px
 
 FOCUSER_EVENT_PERIOD_S = 0.2
 #: The focuser refuses targets outside 0..max_step; the real code is not recorded, we use
 #: 207 "fail to operate" [unverified].
 FOCUS_RANGE_ERROR = ErrorCode.FAIL_TO_OPERATE
-#: Plate-solve accuracy of the fake (arcsec, 1 sigma) and its time.
-SOLVE_ERROR_ARCSEC = 1.5
-SOLVE_S = 2.7
 DARK_LIBRARY_S = 60.0
 AF_STEPS = 9
 AF_SPAN_STEPS = 320
@@ -36,42 +34,6 @@ AF_EXPOSURE_S = 1.0
 PI_STATUS_PERIOD_S = 5.0
 MIN_REAL_PI_STATUS_S = 1.0
 
-
-
-async def solve_now(core: SimCore, spec, route: list[str], *, tag: str, ac_count: int = 1,  # type: ignore[no-untyped-def]
-                    page: str = "preview") -> tuple[float, float] | None:
-    """PlateSolve events for a frame; the true pointing (JNow) plus a tiny error, or None (251)."""
-    from .usecases_camera import star_count
-    bus, st = core.bus, core.state
-    t0 = core.clock.now_s()
-    bus.emit(EventName.PLATE_SOLVE, state="working", lapse_ms=1, route=route)
-    bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="start")
-    stars = star_count(core, spec)
-    await core.clock.sleep(SOLVE_S * 0.45)
-    if stars < 10:
-        await core.clock.sleep(SOLVE_S * 0.55)
-        bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="fail",
-                 error="solve failed", code=int(ErrorCode.SOLVE_FAILED))
-        bus.emit(EventName.PLATE_SOLVE, state="fail", lapse_ms=lapse_ms(core.clock.now_s() - t0), error="solve failed",
-                 code=int(ErrorCode.SOLVE_FAILED), route=route)
-        return None
-    bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="solving", star_number=stars)
-    await core.clock.sleep(SOLVE_S * 0.55)
-    p = spec.pointings[len(spec.pointings) // 2]
-    rng = np.random.default_rng([spec.image_id, 31337])
-    east, north = rng.normal(0.0, SOLVE_ERROR_ARCSEC / 3600.0, 2)
-    # The mount's JNow pointing: the frame's centre, whose stars are drawn at its J2000 place.
-    ra, dec = sky.offset_radec(p.ra_hours, p.dec_deg, float(east), float(north))
-    fov_w, fov_h = st.profile.fov_deg
-    result = {"ra_dec": [round(ra, 6), round(dec, 6)], "fov": [round(fov_w, 5), round(fov_h, 5)],
-              "focal_len": round(st.profile.focal_length_mm * (1 + rng.normal(0, 0.0005)), 6),
-              "angle": round(p.theta_deg % 360.0, 6), "image_id": spec.image_id, "star_number": stars,
-              "duration_ms": lapse_ms(core.clock.now_s() - t0)}
-    st.last_solve = result
-    bus.emit(EventName.PLATE_SOLVE, page=page, tag=tag, ac_count=ac_count, state="complete", result=result)
-    bus.emit(EventName.PLATE_SOLVE, state="complete", lapse_ms=lapse_ms(core.clock.now_s() - t0),
-             ra_dec=result["ra_dec"], route=route)
-    return ra, dec
 
 
 class ExtrasOps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging, builders_mount
 from indi_seestar.protocol.methods import Method, Stage
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
@@ -16,15 +16,15 @@ from tests.support.rig import Rig
 def app_stacking(rig: Rig) -> Iterator[AppConnection]:
     """The phone app runs a live stack on the fake for the duration of the block."""
     with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_view_star()).ok
+        assert app.call(builders_mount.start_view_star()).ok
         # the fake refuses a stack until the preview it just started runs: ask until it takes it
-        until(lambda: app.call(methods.start_stack()).ok, 10, what="the stack to start")
+        until(lambda: app.call(builders_imaging.start_stack()).ok, 10, what="the stack to start")
         try:
             until(lambda: rig.fake_call(lambda: rig.fake.state.stack.running), 10, what="the stack")
             yield app
         finally:
-            app.call(methods.stop_view(Stage.STACK))
-            app.call(methods.stop_view())
+            app.call(builders_mount.stop_view(Stage.STACK))
+            app.call(builders_mount.stop_view())
 
 
 def assert_refused_while_stacking(rig: Rig, device: str, prop: str, member: str, method: Method) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indi_seestar.sim.usecases_camera import star_count
+from indi_seestar.sim.plate_solve import star_count
 from tests.e2e.camera_helpers import FakeFrames, camera_rig, expose, open_fits, point_high
 
 SET_WHEEL = "set_wheel_position"

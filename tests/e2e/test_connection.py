@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_session
 from indi_seestar.protocol.codes import ErrorCode
 from indi_seestar.protocol.methods import Method
 from tests.support.app import AppConnection
@@ -108,7 +108,7 @@ def test_a_wrong_key_is_named_as_the_problem(tmp_path, login_key):
 
 def test_a_scope_controlled_by_the_app_is_refused_with_advice(tmp_path):
     with Rig.start(tmp_path) as rig, AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.claim_master("phoneapp")).ok  # the app holds control
+        assert app.call(builders_session.claim_master("phoneapp")).ok  # the app holds control
         # ... and the firmware does not hand it over to us
         rig.fake.faults.fail_next(Method.SET_SETTING, ErrorCode.NOT_SUPPORTED, "not supported")
         text = _connect_fails(rig, rig.mount)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging, builders_session
 from indi_seestar.protocol.methods import Method
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
@@ -124,7 +124,7 @@ def test_a_focuser_move_made_by_another_client_is_reported(rig):
     _abs_move(rig, 1000)
     since = rig.client.mark()
     with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.move_focuser(1400)).ok
+        assert app.call(builders_imaging.move_focuser(1400)).ok
         done = rig.wait_state(rig.focuser, ABS, "Ok", since=since)
     assert done.values["FOCUS_ABSOLUTE_POSITION"] == 1400 == _focuser_steps(rig)
     assert rig.states(rig.focuser, ABS, since)[0] == "Busy"
@@ -158,7 +158,7 @@ def test_a_wheel_change_made_by_the_scope_is_reported(rig):
     with AppConnection(rig.fake.control_port) as app:
         for lp, slot in ((True, 3), (False, 2)):  # the app's LP toggle moves the wheel itself
             since = rig.client.mark()
-            assert app.call(methods.set_setting(stack_lenhance=lp)).ok
+            assert app.call(builders_session.set_setting(stack_lenhance=lp)).ok
             done = rig.wait_state(rig.wheel, "FILTER_SLOT", "Ok", since=since)
             assert done.values["FILTER_SLOT_VALUE"] == slot == _wheel(rig) + 1
             assert rig.states(rig.wheel, "FILTER_SLOT", since)[0] == "Busy"

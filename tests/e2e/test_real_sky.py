@@ -32,7 +32,7 @@ from astropy.io import fits
 
 from indi_seestar import sky
 from indi_seestar.sim.tycho import TychoSky
-from indi_seestar.sim.usecases_extras import solve_now
+from indi_seestar.sim.plate_solve import solve_now
 from tests.e2e.camera_helpers import FakeFrames, camera_rig, date_obs, expose, open_fits
 from tests.e2e.mount_support import separation_deg
 from tests.support.indi_harness import until

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging
 from indi_seestar.protocol.methods import Method
 from tests.e2e.services_support import assert_refused_while_stacking
 from tests.support.app import AppConnection
@@ -120,7 +120,7 @@ def test_an_autofocus_started_by_the_app_is_shown_as_it_runs(rig):
     _move(rig, best + 100)
     since = rig.client.mark()
     with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_auto_focus()).ok
+        assert app.call(builders_imaging.start_auto_focus()).ok
         rig.wait_state(rig.focuser, AF, "Busy", since=since, timeout_s=20)
         rig.wait_state(rig.focuser, AF, "Ok", since=since, timeout_s=60)
     assert any("started by another client" in m for m in rig.messages(rig.focuser, since))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging
 from indi_seestar.protocol.methods import Method
 from tests.e2e.services_support import assert_refused_while_stacking
 from tests.support.app import AppConnection
@@ -74,7 +74,7 @@ def test_darks_are_refused_while_the_scope_stacks(rig):
 def test_darks_started_by_the_app_are_shown(rig):
     since = rig.client.mark()
     with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_create_dark()).ok
+        assert app.call(builders_imaging.start_create_dark()).ok
         rig.wait_state(rig.camera, DARKS, "Busy", since=since, timeout_s=20)
         rig.wait_state(rig.camera, DARKS, "Ok", since=since, timeout_s=60)
     assert any("started by another client" in m for m in rig.messages(rig.camera, since))

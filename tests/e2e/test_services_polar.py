@@ -108,15 +108,15 @@ def test_polar_alignment_is_refused_in_alt_az_mode(tmp_path):
 
 
 def test_a_polar_alignment_started_by_the_app_is_shown(rig):
-    from indi_seestar.protocol import methods
+    from indi_seestar.protocol import builders_mount
     from tests.support.app import AppConnection
 
     rig.fake_call(lambda: setattr(rig.fake.state, "polar_error_arcmin", (6.0, 8.0)))
     since = rig.client.mark()
     with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_polar_align(3)).ok
+        assert app.call(builders_mount.start_polar_align(3)).ok
         seen = _wait_error(rig, since, lambda v: True)
         assert seen["PA_TOTAL_ARCMIN"] == pytest.approx(10.0, rel=0.10)
         assert any("started by another client" in m for m in rig.messages(rig.mount, since))
-        assert app.call(methods.stop_polar_align()).ok
+        assert app.call(builders_mount.stop_polar_align()).ok
     rig.wait_state(rig.mount, PA, "Idle", since=since)

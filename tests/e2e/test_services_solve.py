@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from indi_seestar import sky
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging
 from indi_seestar.protocol.methods import Method
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
@@ -123,7 +123,7 @@ def test_a_solve_started_by_the_app_is_shown_with_its_result(rig):
     _point_up(rig)
     since = rig.client.mark()
     with AppConnection(rig.fake.control_port) as app:
-        assert app.call(methods.start_solve()).ok
+        assert app.call(builders_imaging.start_solve()).ok
         rig.wait_state(rig.mount, SOLVE, "Ok", since=since, timeout_s=40)
     assert any("started by another client" in m for m in rig.messages(rig.mount, since))
     v = rig.client.updates(rig.mount, RESULT, event="set", since=since)[-1].values

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -11,6 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+import indi_seestar.protocol as protocol_pkg
 from indi_seestar.protocol import rpc
 
 #: ../shared/seestar-sessions beside the checkout (real S50/S30 traffic on TCP 4700).
@@ -88,3 +93,15 @@ def chunks(data: bytes, cuts: list[int]) -> list[bytes]:
     """`data` split at the given offsets (any order, duplicates allowed: empty chunks)."""
     points = [0, *sorted(min(max(c, 0), len(data)) for c in cuts), len(data)]
     return [data[a:b] for a, b in pairwise(points)]
+
+
+def public_builders() -> list[tuple[str, Callable[..., Any]]]:
+    """(name, function) of every public request builder, in every protocol/builders_*.py module."""
+    found = []
+    for info in pkgutil.iter_modules(protocol_pkg.__path__):
+        if info.name.startswith("builders_"):
+            module = importlib.import_module(f"{protocol_pkg.__name__}.{info.name}")
+            found += [(name, fn) for name, fn in inspect.getmembers(module, inspect.isfunction)
+                      if fn.__module__ == module.__name__ and not name.startswith("_")]
+    assert found, "no protocol/builders_*.py module found"
+    return sorted(found)

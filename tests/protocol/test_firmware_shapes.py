@@ -2,7 +2,7 @@
 
 7.75 and 8.46 answer 107 / 108 to an array nested in the params (`[[ra, dec], "verify"]`,
 `[[{...}], "verify"]`); 7.06 already answers 107 to `[object, "verify"]`. This walks every
-public builder of protocol/methods.py, so a new builder with such a shape fails here.
+public builder of protocol/builders_*.py, so a new builder with such a shape fails here.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from indi_seestar.protocol import firmware, methods
+from indi_seestar.protocol import firmware
 from indi_seestar.protocol.methods import Call, Method, Stage
 from indi_seestar.protocol.rpc import Request, VerifyPolicy, encode_request
+
+from .support import public_builders
 
 #: A sample value for every builder parameter name (a new name must be added here).
 SAMPLES: dict[str, Any] = {
@@ -32,9 +34,7 @@ SAMPLES: dict[str, Any] = {
 
 def _builders() -> list[tuple[str, Call]]:
     out = []
-    for name, fn in inspect.getmembers(methods, inspect.isfunction):
-        if name.startswith("_") or fn.__module__ != methods.__name__:
-            continue
+    for name, fn in public_builders():
         sig = inspect.signature(fn)
         if sig.return_annotation not in ("Call", Call):
             continue

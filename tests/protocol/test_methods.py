@@ -4,7 +4,6 @@ method-name strings live only in protocol/methods.py."""
 from __future__ import annotations
 
 import ast
-import inspect
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,95 +13,96 @@ from typing import Any
 import pytest
 
 import indi_seestar
-from indi_seestar.protocol import methods, rpc
+from indi_seestar.protocol import builders_imaging, builders_mount, builders_session, rpc
 from indi_seestar.protocol.methods import Call, Method, Stage
 
-from .support import Session
+from .support import Session, public_builders
 
 M = Method
 NO = rpc.NO_PARAMS
 
 # (builder, args, method, params): every builder, with the shapes of seestar-protocol.md §7-§9.
 CASES: list[tuple[Callable[..., Call], tuple[Any, ...], Method, Any]] = [
-    (methods.get_device_state, (), M.GET_DEVICE_STATE, NO),
-    (methods.get_device_state, (["mount", "focuser"],), M.GET_DEVICE_STATE, {"keys": ["mount", "focuser"]}),
-    (methods.get_device_state, ([],), M.GET_DEVICE_STATE, NO),
-    (methods.get_setting, (), M.GET_SETTING, NO),
-    (methods.set_setting, (), M.SET_SETTING, {}),
-    (methods.set_continuous_exposure_ms, (2000,), M.SET_SETTING, {"exp_ms": {"continuous": 2000}}),
-    (methods.claim_master, (), M.SET_SETTING, {"master_cli": True}),
-    (methods.claim_master, ("indihost",), M.SET_SETTING, {"master_cli": True, "cli_name": "indihost"}),
-    (methods.get_view_state, (), M.GET_VIEW_STATE, NO),
-    (methods.test_connection, (), M.TEST_CONNECTION, NO),
-    (methods.get_verify_str, (), M.GET_VERIFY_STR, NO),
-    (methods.verify_client, ("c2lnbg==", "challenge"), M.VERIFY_CLIENT, {"sign": "c2lnbg==", "data": "challenge"}),
-    (methods.pi_is_verified, (), M.PI_IS_VERIFIED, NO),
-    (methods.scope_get_equ_coord, (), M.SCOPE_GET_EQU_COORD, NO),
-    (methods.scope_get_horiz_coord, (), M.SCOPE_GET_HORIZ_COORD, NO),
-    (methods.scope_goto, (8, -20), M.SCOPE_GOTO, [8.0, -20.0]),
-    (methods.start_view_goto, (8.5, 19.5, "M44"), M.ISCOPE_START_VIEW,
+    (builders_session.get_device_state, (), M.GET_DEVICE_STATE, NO),
+    (builders_session.get_device_state, (["mount", "focuser"],), M.GET_DEVICE_STATE, {"keys": ["mount", "focuser"]}),
+    (builders_session.get_device_state, ([],), M.GET_DEVICE_STATE, NO),
+    (builders_session.get_setting, (), M.GET_SETTING, NO),
+    (builders_session.set_setting, (), M.SET_SETTING, {}),
+    (builders_session.set_continuous_exposure_ms, (2000,), M.SET_SETTING, {"exp_ms": {"continuous": 2000}}),
+    (builders_session.claim_master, (), M.SET_SETTING, {"master_cli": True}),
+    (builders_session.claim_master, ("indihost",), M.SET_SETTING, {"master_cli": True, "cli_name": "indihost"}),
+    (builders_session.get_view_state, (), M.GET_VIEW_STATE, NO),
+    (builders_session.test_connection, (), M.TEST_CONNECTION, NO),
+    (builders_session.get_verify_str, (), M.GET_VERIFY_STR, NO),
+    (builders_session.verify_client, ("c2lnbg==", "challenge"), M.VERIFY_CLIENT,
+     {"sign": "c2lnbg==", "data": "challenge"}),
+    (builders_session.pi_is_verified, (), M.PI_IS_VERIFIED, NO),
+    (builders_mount.scope_get_equ_coord, (), M.SCOPE_GET_EQU_COORD, NO),
+    (builders_mount.scope_get_horiz_coord, (), M.SCOPE_GET_HORIZ_COORD, NO),
+    (builders_mount.scope_goto, (8, -20), M.SCOPE_GOTO, [8.0, -20.0]),
+    (builders_mount.start_view_goto, (8.5, 19.5, "M44"), M.ISCOPE_START_VIEW,
      {"mode": "star", "target_ra_dec": [8.5, 19.5], "target_name": "M44", "lp_filter": False}),
-    (methods.start_view_goto, (8.5, 19.5, "M44", True), M.ISCOPE_START_VIEW,
+    (builders_mount.start_view_goto, (8.5, 19.5, "M44", True), M.ISCOPE_START_VIEW,
      {"mode": "star", "target_ra_dec": [8.5, 19.5], "target_name": "M44", "lp_filter": True}),
-    (methods.start_view_star, (), M.ISCOPE_START_VIEW, {"mode": "star"}),
-    (methods.stop_view, (), M.ISCOPE_STOP_VIEW, NO),
-    (methods.stop_view, (Stage.AUTO_GOTO,), M.ISCOPE_STOP_VIEW, {"stage": "AutoGoto"}),
-    (methods.stop_view, (Stage.CONTINUOUS_EXPOSURE,), M.ISCOPE_STOP_VIEW, {"stage": "ContinuousExposure"}),
-    (methods.scope_sync, (1, 2.5), M.SCOPE_SYNC, [1.0, 2.5]),
-    (methods.scope_park, (), M.SCOPE_PARK, NO),
-    (methods.scope_park, (True,), M.SCOPE_PARK, {"equ_mode": True}),
-    (methods.scope_park, (False,), M.SCOPE_PARK, {"equ_mode": False}),
-    (methods.scope_move_to_horizon, (), M.SCOPE_MOVE_TO_HORIZON, NO),
-    (methods.scope_set_track_state, (True,), M.SCOPE_SET_TRACK_STATE, True),
-    (methods.scope_set_track_state, (0,), M.SCOPE_SET_TRACK_STATE, False),
-    (methods.scope_speed_move, (240, 450, 3), M.SCOPE_SPEED_MOVE, {"speed": 240, "angle": 90, "dur_sec": 3}),
-    (methods.scope_speed_move, (0, -90, 1), M.SCOPE_SPEED_MOVE, {"speed": 0, "angle": 270, "dur_sec": 1}),
-    (methods.scope_speed_move_level, (2, 180, 3, 50), M.SCOPE_SPEED_MOVE,
+    (builders_mount.start_view_star, (), M.ISCOPE_START_VIEW, {"mode": "star"}),
+    (builders_mount.stop_view, (), M.ISCOPE_STOP_VIEW, NO),
+    (builders_mount.stop_view, (Stage.AUTO_GOTO,), M.ISCOPE_STOP_VIEW, {"stage": "AutoGoto"}),
+    (builders_mount.stop_view, (Stage.CONTINUOUS_EXPOSURE,), M.ISCOPE_STOP_VIEW, {"stage": "ContinuousExposure"}),
+    (builders_mount.scope_sync, (1, 2.5), M.SCOPE_SYNC, [1.0, 2.5]),
+    (builders_mount.scope_park, (), M.SCOPE_PARK, NO),
+    (builders_mount.scope_park, (True,), M.SCOPE_PARK, {"equ_mode": True}),
+    (builders_mount.scope_park, (False,), M.SCOPE_PARK, {"equ_mode": False}),
+    (builders_mount.scope_move_to_horizon, (), M.SCOPE_MOVE_TO_HORIZON, NO),
+    (builders_mount.scope_set_track_state, (True,), M.SCOPE_SET_TRACK_STATE, True),
+    (builders_mount.scope_set_track_state, (0,), M.SCOPE_SET_TRACK_STATE, False),
+    (builders_mount.scope_speed_move, (240, 450, 3), M.SCOPE_SPEED_MOVE, {"speed": 240, "angle": 90, "dur_sec": 3}),
+    (builders_mount.scope_speed_move, (0, -90, 1), M.SCOPE_SPEED_MOVE, {"speed": 0, "angle": 270, "dur_sec": 1}),
+    (builders_mount.scope_speed_move_level, (2, 180, 3, 50), M.SCOPE_SPEED_MOVE,
      {"angle": 180, "level": 2, "dur_sec": 3, "percent": 50}),
-    (methods.scope_abort_slew, (), M.SCOPE_MOVE, ["none"]),
-    (methods.set_gain, (80,), M.SET_CONTROL_VALUE, ["gain", 80]),
-    (methods.begin_streaming, (), M.BEGIN_STREAMING, NO),
-    (methods.stop_streaming, (), M.STOP_STREAMING, NO),
-    (methods.get_current_img, (), M.GET_CURRENT_IMG, NO),
-    (methods.get_stacked_img, (), M.GET_STACKED_IMG, NO),
-    (methods.set_batch_stack_setting, ("MyWorks/M 42_sub", ["MyWorks/M 42_sub/Light_a.fit"]),
+    (builders_mount.scope_abort_slew, (), M.SCOPE_MOVE, ["none"]),
+    (builders_imaging.set_gain, (80,), M.SET_CONTROL_VALUE, ["gain", 80]),
+    (builders_imaging.begin_streaming, (), M.BEGIN_STREAMING, NO),
+    (builders_imaging.stop_streaming, (), M.STOP_STREAMING, NO),
+    (builders_imaging.get_current_img, (), M.GET_CURRENT_IMG, NO),
+    (builders_imaging.get_stacked_img, (), M.GET_STACKED_IMG, NO),
+    (builders_imaging.set_batch_stack_setting, ("MyWorks/M 42_sub", ["MyWorks/M 42_sub/Light_a.fit"]),
      M.SET_BATCH_STACK_SETTING, {"path": "MyWorks/M 42_sub", "files": [{"name": "MyWorks/M 42_sub/Light_a.fit"}]}),
-    (methods.start_batch_stack, (), M.START_BATCH_STACK, NO),
-    (methods.stop_batch_stack, (), M.STOP_BATCH_STACK, NO),
-    (methods.clear_batch_stack, (), M.CLEAR_BATCH_STACK, NO),
-    (methods.clear_app_state, ("BatchStack",), M.CLEAR_APP_STATE, {"name": "BatchStack"}),
-    (methods.get_app_state, (), M.GET_APP_STATE, NO),
-    (methods.start_stack, (), M.ISCOPE_START_STACK, {"restart": True}),
-    (methods.start_stack, (False,), M.ISCOPE_START_STACK, {"restart": False}),
-    (methods.move_focuser, (1580,), M.MOVE_FOCUSER, {"step": 1580, "ret_step": True}),
-    (methods.get_focuser_position, (), M.GET_FOCUSER_POSITION, NO),
-    (methods.stop_focuser, (), M.STOP_FOCUSER, NO),
-    (methods.set_wheel_position, (2,), M.SET_WHEEL_POSITION, [2]),
-    (methods.get_wheel_position, (), M.GET_WHEEL_POSITION, NO),
-    (methods.start_auto_focus, (), M.START_AUTO_FOCUS, NO),
-    (methods.stop_auto_focus, (), M.STOP_AUTO_FOCUS, NO),
-    (methods.start_create_dark, (), M.START_CREATE_DARK, NO),
-    (methods.stop_create_dark, (), M.STOP_CREATE_DARK, NO),
-    (methods.start_solve, (), M.START_SOLVE, NO),
-    (methods.stop_solve, (), M.STOP_SOLVE, NO),
-    (methods.driver_control_settings, (), M.SET_SETTING, {"stack_after_goto": False, "auto_af": False}),
-    (methods.get_solve_result, (), M.GET_SOLVE_RESULT, NO),
-    (methods.set_dew_heater, (90,), M.PI_OUTPUT_SET2, {"heater": {"state": True, "value": 90}}),
-    (methods.set_dew_heater, (0,), M.PI_OUTPUT_SET2, {"heater": {"state": False, "value": 0}}),
-    (methods.set_dew_heater, (150,), M.PI_OUTPUT_SET2, {"heater": {"state": True, "value": 100}}),
-    (methods.set_dew_heater, (-5,), M.PI_OUTPUT_SET2, {"heater": {"state": False, "value": 0}}),
-    (methods.set_user_location, (52, 13.4), M.SET_USER_LOCATION, {"lat": 52.0, "lon": 13.4, "force": True}),
-    (methods.pi_set_time, (datetime(2026, 3, 31, 20, 34, 6),), M.PI_SET_TIME,
+    (builders_imaging.start_batch_stack, (), M.START_BATCH_STACK, NO),
+    (builders_imaging.stop_batch_stack, (), M.STOP_BATCH_STACK, NO),
+    (builders_imaging.clear_batch_stack, (), M.CLEAR_BATCH_STACK, NO),
+    (builders_session.clear_app_state, ("BatchStack",), M.CLEAR_APP_STATE, {"name": "BatchStack"}),
+    (builders_session.get_app_state, (), M.GET_APP_STATE, NO),
+    (builders_imaging.start_stack, (), M.ISCOPE_START_STACK, {"restart": True}),
+    (builders_imaging.start_stack, (False,), M.ISCOPE_START_STACK, {"restart": False}),
+    (builders_imaging.move_focuser, (1580,), M.MOVE_FOCUSER, {"step": 1580, "ret_step": True}),
+    (builders_imaging.get_focuser_position, (), M.GET_FOCUSER_POSITION, NO),
+    (builders_imaging.stop_focuser, (), M.STOP_FOCUSER, NO),
+    (builders_imaging.set_wheel_position, (2,), M.SET_WHEEL_POSITION, [2]),
+    (builders_imaging.get_wheel_position, (), M.GET_WHEEL_POSITION, NO),
+    (builders_imaging.start_auto_focus, (), M.START_AUTO_FOCUS, NO),
+    (builders_imaging.stop_auto_focus, (), M.STOP_AUTO_FOCUS, NO),
+    (builders_imaging.start_create_dark, (), M.START_CREATE_DARK, NO),
+    (builders_imaging.stop_create_dark, (), M.STOP_CREATE_DARK, NO),
+    (builders_imaging.start_solve, (), M.START_SOLVE, NO),
+    (builders_imaging.stop_solve, (), M.STOP_SOLVE, NO),
+    (builders_session.driver_control_settings, (), M.SET_SETTING, {"stack_after_goto": False, "auto_af": False}),
+    (builders_imaging.get_solve_result, (), M.GET_SOLVE_RESULT, NO),
+    (builders_session.set_dew_heater, (90,), M.PI_OUTPUT_SET2, {"heater": {"state": True, "value": 90}}),
+    (builders_session.set_dew_heater, (0,), M.PI_OUTPUT_SET2, {"heater": {"state": False, "value": 0}}),
+    (builders_session.set_dew_heater, (150,), M.PI_OUTPUT_SET2, {"heater": {"state": True, "value": 100}}),
+    (builders_session.set_dew_heater, (-5,), M.PI_OUTPUT_SET2, {"heater": {"state": False, "value": 0}}),
+    (builders_session.set_user_location, (52, 13.4), M.SET_USER_LOCATION, {"lat": 52.0, "lon": 13.4, "force": True}),
+    (builders_session.pi_set_time, (datetime(2026, 3, 31, 20, 34, 6),), M.PI_SET_TIME,
      {"year": 2026, "mon": 3, "day": 31, "hour": 20, "min": 34, "sec": 6, "time_zone": "UTC"}),
-    (methods.scope_goto, (8, -20, True), M.SCOPE_GOTO, {"ra": 8.0, "dec": -20.0}),
-    (methods.scope_sync, (1, 2.5, True), M.SCOPE_SYNC, {"ra": 1.0, "dec": 2.5}),
-    (methods.set_dark_mode, (True,), M.SET_SETTING, {"dark_mode": True}),
-    (methods.pi_reboot, (), M.PI_REBOOT, NO),
-    (methods.pi_shutdown, (), M.PI_SHUTDOWN, NO),
-    (methods.start_polar_align, (3,), M.START_POLAR_ALIGN, {"restart": True, "dec_pos_index": 3}),
-    (methods.start_polar_align, (1, False), M.START_POLAR_ALIGN, {"restart": False, "dec_pos_index": 1}),
-    (methods.stop_polar_align, (), M.STOP_POLAR_ALIGN, NO),
-    (methods.pause_polar_align, (), M.PAUSE_POLAR_ALIGN, NO),
+    (builders_mount.scope_goto, (8, -20, True), M.SCOPE_GOTO, {"ra": 8.0, "dec": -20.0}),
+    (builders_mount.scope_sync, (1, 2.5, True), M.SCOPE_SYNC, {"ra": 1.0, "dec": 2.5}),
+    (builders_session.set_dark_mode, (True,), M.SET_SETTING, {"dark_mode": True}),
+    (builders_session.pi_reboot, (), M.PI_REBOOT, NO),
+    (builders_session.pi_shutdown, (), M.PI_SHUTDOWN, NO),
+    (builders_mount.start_polar_align, (3,), M.START_POLAR_ALIGN, {"restart": True, "dec_pos_index": 3}),
+    (builders_mount.start_polar_align, (1, False), M.START_POLAR_ALIGN, {"restart": False, "dec_pos_index": 1}),
+    (builders_mount.stop_polar_align, (), M.STOP_POLAR_ALIGN, NO),
+    (builders_mount.pause_polar_align, (), M.PAUSE_POLAR_ALIGN, NO),
 ]
 
 
@@ -122,40 +122,39 @@ def test_builder_produces_the_documented_shape(builder: Callable[..., Call], arg
 
 
 def test_every_builder_is_covered_by_the_table() -> None:
-    builders = {name for name, fn in inspect.getmembers(methods, inspect.isfunction)
-                if fn.__module__ == methods.__name__ and not name.startswith("_")}
+    builders = {name for name, _ in public_builders()}
     assert builders == {case[0].__name__ for case in CASES}
 
 
 def test_set_setting_keeps_keyword_order() -> None:
-    call = methods.set_setting(stack_lenhance=True, auto_af=False)
+    call = builders_session.set_setting(stack_lenhance=True, auto_af=False)
     assert list(call.params) == ["stack_lenhance", "auto_af"]
 
 
 def test_pi_set_time_sends_utc_fields_for_an_aware_datetime() -> None:
     paris_summer = timezone(timedelta(hours=2))
-    call = methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=paris_summer))
+    call = builders_session.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=paris_summer))
     assert call.params == {"year": 2026, "mon": 6, "day": 30, "hour": 22, "min": 30, "sec": 5,
                            "time_zone": "UTC"}
-    assert methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=UTC)) == \
-        methods.pi_set_time(datetime(2026, 7, 1, 0, 30, 5))
+    assert builders_session.pi_set_time(datetime(2026, 7, 1, 0, 30, 5, tzinfo=UTC)) == \
+        builders_session.pi_set_time(datetime(2026, 7, 1, 0, 30, 5))
 
 
 # On the wire with the marker policy (fw > 2582), as §7.3, §7.5, §9 and ALP show them.
 @pytest.mark.parametrize("call, params", [
-    (methods.set_wheel_position(2), [2, "verify"]),
-    (methods.scope_set_track_state(True), [True, "verify"]),
-    (methods.scope_goto(8.5, 19.5), [8.5, 19.5, "verify"]),
-    (methods.set_gain(80), ["gain", 80, "verify"]),
-    (methods.get_focuser_position(), ["verify"]),
-    (methods.move_focuser(1580), {"step": 1580, "ret_step": True}),
+    (builders_imaging.set_wheel_position(2), [2, "verify"]),
+    (builders_mount.scope_set_track_state(True), [True, "verify"]),
+    (builders_mount.scope_goto(8.5, 19.5), [8.5, 19.5, "verify"]),
+    (builders_imaging.set_gain(80), ["gain", 80, "verify"]),
+    (builders_imaging.get_focuser_position(), ["verify"]),
+    (builders_imaging.move_focuser(1580), {"step": 1580, "ret_step": True}),
     # a bare object, unmarked: `[{...}, "verify"]` is answered 107 from 7.06 on (#748, #758)
-    (methods.pi_set_time(datetime(2026, 1, 2, 3, 4, 5)),
+    (builders_session.pi_set_time(datetime(2026, 1, 2, 3, 4, 5)),
      {"year": 2026, "mon": 1, "day": 2, "hour": 3, "min": 4, "sec": 5, "time_zone": "UTC"}),
-    (methods.scope_goto(8.5, 19.5, keyed=True), {"ra": 8.5, "dec": 19.5}),
-    (methods.get_verify_str(), rpc.NO_PARAMS),
-    (methods.verify_client("s", "d"), {"sign": "s", "data": "d"}),
-    (methods.pi_is_verified(), rpc.NO_PARAMS),
+    (builders_mount.scope_goto(8.5, 19.5, keyed=True), {"ra": 8.5, "dec": 19.5}),
+    (builders_session.get_verify_str(), rpc.NO_PARAMS),
+    (builders_session.verify_client("s", "d"), {"sign": "s", "data": "d"}),
+    (builders_session.pi_is_verified(), rpc.NO_PARAMS),
 ])
 def test_builders_on_the_wire_with_the_marker(call: Call, params: Any) -> None:
     line = rpc.encode_request(rpc.Request(10001, call.method, call.params), rpc.VerifyPolicy.MARKER)
@@ -175,11 +174,11 @@ def recorded_params(session: Session, method: Method) -> list[Any]:
 
 
 @pytest.mark.parametrize("call", [
-    methods.get_device_state(), methods.get_setting(), methods.get_view_state(),
-    methods.get_focuser_position(), methods.stop_view(),
-    methods.start_view_goto(8.691286104794766, 19.514886908101506, "M44"),
-    methods.start_view_star(), methods.start_stack(), methods.claim_master(),
-    methods.set_setting(stack_lenhance=False),
+    builders_session.get_device_state(), builders_session.get_setting(), builders_session.get_view_state(),
+    builders_imaging.get_focuser_position(), builders_mount.stop_view(),
+    builders_mount.start_view_goto(8.691286104794766, 19.514886908101506, "M44"),
+    builders_mount.start_view_star(), builders_imaging.start_stack(), builders_session.claim_master(),
+    builders_session.set_setting(stack_lenhance=False),
 ], ids=lambda c: f"{c.method.value}:{c.params}")
 def test_builders_match_what_the_recorded_clients_sent(sessions: list[Session], call: Call) -> None:
     """Same params, same key order; only the object verify key differs (we leave objects unmarked)."""

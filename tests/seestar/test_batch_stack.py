@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging
 from indi_seestar.protocol.codes import ErrorCode
 from indi_seestar.protocol.events import EventName
 from indi_seestar.protocol.methods import Method
@@ -59,9 +59,9 @@ async def test_batch_stack_names_files_as_the_firmware_wants(firmware, keypair: 
         assert cleared in fake.control.last_params
         assert sim.call(lambda: fake.batch.state) is None
         if login:  # 7.75 with bare names: BatchStack fail 267 "no image"
-            await client._send(methods.set_batch_stack_setting("MyWorks/M 42_sub", names[:1]))
+            await client._send(builders_imaging.set_batch_stack_setting("MyWorks/M 42_sub", names[:1]))
             async with client.expect(EventName.BATCH_STACK, timeout_s=30, states={"fail"}) as failed:
-                await client._send(methods.start_batch_stack())
+                await client._send(builders_imaging.start_batch_stack())
             with pytest.raises(Exception) as info:
                 await failed.wait()
             assert str(int(ErrorCode.NO_IMAGE)) in str(info.value)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from indi_seestar.errors import ConnectFailed, ConnectionLost, RequestTimeout
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging, builders_mount, builders_session
 from indi_seestar.protocol.rpc import Event
 from indi_seestar.seestar.connection import FIRST_REQUEST_ID, RpcConnection
 
@@ -45,9 +45,9 @@ async def test_replies_are_matched_by_id_across_interleaved_events_and_garbage()
     events: list[Event] = []
     conn = await open_conn(peer, events)
     try:
-        goto = asyncio.create_task(conn.call(methods.scope_goto(1.0, 2.0), 2))
+        goto = asyncio.create_task(conn.call(builders_mount.scope_goto(1.0, 2.0), 2))
         await until(lambda: len(peer.requests) == 1, 2)
-        heartbeat = await conn.call(methods.test_connection(), 2)
+        heartbeat = await conn.call(builders_session.test_connection(), 2)
         assert heartbeat.result == "server connected!"
         assert (await goto).result == "goto ok"
         assert [e.name for e in events] == ["ScopeGoto", "BrandNewEvent"]
@@ -63,7 +63,7 @@ async def test_pending_requests_fail_with_connection_lost_when_the_socket_drops(
     lost: list[ConnectionLost] = []
     conn = await open_conn(peer, [], lost)
     try:
-        calls = [asyncio.create_task(conn.call(methods.get_device_state(), 30)) for _ in range(3)]
+        calls = [asyncio.create_task(conn.call(builders_session.get_device_state(), 30)) for _ in range(3)]
         await until(lambda: len(peer.requests) == 3, 2)
         started = time.monotonic()
         peer.drop_all()
@@ -73,7 +73,7 @@ async def test_pending_requests_fail_with_connection_lost_when_the_socket_drops(
         assert time.monotonic() - started < 1.0  # at once, not after the 30 s timeout
         assert len(lost) == 1 and not conn.is_open
         with pytest.raises(ConnectionLost):
-            await conn.call(methods.test_connection(), 1)
+            await conn.call(builders_session.test_connection(), 1)
     finally:
         await conn.close()
         await peer.stop()
@@ -84,7 +84,7 @@ async def test_unanswered_request_times_out_with_its_method_and_is_forgotten() -
     conn = await open_conn(peer, [])
     try:
         with pytest.raises(RequestTimeout) as info:
-            await conn.call(methods.get_focuser_position(), 0.1)
+            await conn.call(builders_imaging.get_focuser_position(), 0.1)
         assert info.value.method == "get_focuser_position" and conn.pending_count == 0
         await peer.push(reply({"method": "get_focuser_position", "id": FIRST_REQUEST_ID}, 5))
         assert conn.is_open  # a late reply is logged, not fatal
@@ -103,7 +103,7 @@ async def test_a_crashing_event_consumer_does_not_kill_the_reader() -> None:
                                     on_lost=lambda c, e: None)
     try:
         for _ in range(3):
-            assert (await conn.call(methods.test_connection(), 2)).ok
+            assert (await conn.call(builders_session.test_connection(), 2)).ok
     finally:
         await conn.close()
         await peer.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from indi_seestar.protocol import methods
+from indi_seestar.protocol import builders_imaging, builders_mount, builders_session
 from indi_seestar.protocol.methods import Stage
 from indi_seestar.sim import SimThread, power
 from tests.support.app import AppConnection
@@ -13,7 +13,7 @@ from tests.support.indi_harness import until
 
 
 def _state(sim: SimThread, app: AppConnection) -> dict:
-    reply = app.call(methods.get_device_state(["pi_status", "storage"]))
+    reply = app.call(builders_session.get_device_state(["pi_status", "storage"]))
     assert reply.ok
     return reply.result
 
@@ -47,10 +47,10 @@ def test_storage_fills_as_subs_are_saved():
             volume = _state(sim, app)["storage"]["storage_volume"][0]
             free_mb = sim.call(lambda: fake.state.storage_free_mb)
             assert volume["free_mb"] == int(free_mb) and volume["used_percent"] == 26
-            assert app.call(methods.start_view_star()).ok
-            until(lambda: app.call(methods.start_stack()).ok, 10, what="the stack to start")
+            assert app.call(builders_mount.start_view_star()).ok
+            until(lambda: app.call(builders_imaging.start_stack()).ok, 10, what="the stack to start")
             until(lambda: sim.call(lambda: fake.state.stack.stacked_frames) >= 2, 30, what="two subs")
-            app.call(methods.stop_view(Stage.STACK))
+            app.call(builders_mount.stop_view(Stage.STACK))
             stacked = sim.call(lambda: fake.state.stack.stacked_frames)
             after = sim.call(lambda: fake.state.storage_free_mb)
             assert after == pytest.approx(free_mb - stacked * power.SUB_FILE_MB)

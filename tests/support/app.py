@@ -4,8 +4,8 @@ Speaks the real wire (JSON lines on TCP 4700 of 127.0.0.1) with the protocol pac
 encoder and decoder; blocking, for test threads. Example:
 
     with AppConnection(fake.control_port) as app:
-        app.call(methods.claim_master("phoneapp"))     # the app takes control
-        app.call(methods.set_setting(stack_lenhance=True))  # the scope moves its wheel itself
+        app.call(builders_session.claim_master("phoneapp"))  # the app takes control
+        app.call(builders_session.set_setting(stack_lenhance=True))  # the scope moves its wheel itself
 """
 
 from __future__ import annotations
