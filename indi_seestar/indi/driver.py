@@ -69,6 +69,10 @@ class Driver:
         self._input_fd = input_fd
         #: getProperties answers queued in the writer, by (device, property name or None).
         self._answers: dict[tuple[str, str | None], Mark] = {}
+        #: getProperties answered while one read's messages are dispatched (None between reads):
+        #: indiserver registered each of their clients before passing the request on, so one
+        #: answer serves them all, whatever the writer thread has begun meanwhile.
+        self._batch_answered: set[tuple[str, str | None]] | None = None
         #: Per device: getProperties answered, and covered by an answer already queued.
         self.get_properties_answered = 0
         self.get_properties_coalesced = 0
@@ -123,17 +127,21 @@ class Driver:
 
     def _answer_get_properties(self, device: Device, name: str | None) -> None:
         """Define `device`'s properties unless an unstarted queued answer already covers it."""
+        batch = self._batch_answered
         for key in ((device.name, None), (device.name, name)):
             queued = self._answers.get(key)
-            if queued is not None and not queued.started:
+            if (batch is not None and key in batch) or (queued is not None and not queued.started):
                 self.get_properties_coalesced += 1
                 return
         mark = self.writer.mark()
         self.get_properties_answered += 1
+        if batch is not None:
+            batch.add((device.name, name))
         if device.handle_get_properties(name):
             self._answers[(device.name, name)] = mark  # keys: live property names or None
 
     def _dispatch_all(self, messages: list[Message], done: threading.Event | None = None) -> None:
+        self._batch_answered = set()
         try:
             for message in messages:
                 try:
@@ -141,6 +149,7 @@ class Driver:
                 except Exception:  # a bug in one handler must not end the driver
                     log.exception("handling %s failed", type(message).__name__)
         finally:
+            self._batch_answered = None
             if done is not None:
                 done.set()
 

@@ -111,3 +111,34 @@ async def test_reading_stops_while_the_output_queue_is_over_its_bound(wire) -> N
     assert peer.count("setTextVector", "NOTE") == count
     sock.shutdown(socket.SHUT_WR)
     await asyncio.wait_for(run, 2)
+
+
+class Crowded(Device):
+    """A device with as many vectors as a real CCD, so one answer takes several GIL slices."""
+
+    interface = std.Interface.AUX
+
+    def init_properties(self) -> None:
+        for i in range(300):
+            self.add(texts(self.name, f"NOTE{i}", "Note", "Main", [("TEXT", "Text", "x" * 40)]))
+
+
+async def test_identical_get_properties_in_one_read_are_answered_once_however_fast_the_writer(
+        wire) -> None:
+    """indiserver reading at once (the writer never stuck): the requests of one read of input
+    get one answer per device, whatever the writer thread started meanwhile. Before, an answer
+    the writer had begun no longer covered the next request, and with answers long enough for
+    the writer thread to get the GIL during dispatch, a flood was answered many times over."""
+    sock, fd = wire
+    devices = [Crowded("A"), Crowded("B")]
+    driver = Driver(devices, input_fd=fd, output_fd=fd)
+    run = asyncio.create_task(driver.run())
+    peer = SlowPeer(sock)
+    peer.reading.set()
+    batch = b'<getProperties version="1.7"/>\n' * 200  # one read of input
+    sock.sendall(batch + b'<pingRequest uid="end"/>')
+    await until_async(lambda: PingReply("end") in peer.messages, 30, what="the ping after all")
+    assert driver.get_properties_answered == len(devices)
+    assert peer.count("defTextVector", "NOTE0") == len(devices)
+    sock.shutdown(socket.SHUT_WR)
+    await asyncio.wait_for(run, 5)
