@@ -317,11 +317,13 @@ def _profile_started(tmp_path: Path, labels: list[str]) -> Iterator[int]:
         # returns once indiweb has written every `start` line to indiserver's FIFO
         _web(web, "POST", "/api/server/start/seestar")
         until(lambda: _seestar_drivers(indi_port), 20, what="indiweb's indiserver and driver")
-        yield indi_port
-        running = _indiservers(indi_port) + _seestar_drivers(indi_port)
-        _web(web, "POST", "/api/server/stop")
-        until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-                              for p in running), 20, what="indiserver and the drivers to stop")
+        try:
+            yield indi_port
+        finally:  # also when the test failed (the strict xfail does): nothing may be left running
+            running = _indiservers(indi_port) + _seestar_drivers(indi_port)
+            _web(web, "POST", "/api/server/stop")
+            until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                                  for p in running), 20, what="indiserver and the drivers to stop")
         assert _seestar_drivers(indi_port) == [] and _indiservers(indi_port) == []
 
 
