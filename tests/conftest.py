@@ -1,7 +1,9 @@
 """Suite-wide settings: property-based tests are derandomized so CI runs are repeatable.
 
 Hypothesis then explores the same examples on every run (no example database, which a fresh
-clone would not have anyway); `HYPOTHESIS_PROFILE=explore` runs random examples while developing.
+clone would not have anyway), and without Hypothesis' 200 ms per-example deadline: a timing
+heuristic, not any test's claim, that a loaded machine trips (test_wire's mutated streams: 290 ms
+once, 0.4 ms on the re-run). `HYPOTHESIS_PROFILE=explore` runs random examples while developing.
 Parallel runs (`make test`, pytest-xdist) start the longest tests first, one per worker.
 """
 
@@ -10,7 +12,7 @@ import os
 import pytest
 from hypothesis import settings
 
-settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
