@@ -68,15 +68,14 @@ run: deps sky
 TEST_WORKERS ?= 6
 CHECK_TESTS  := tests/protocol tests/indi tests/test_fits.py
 
-# Tests marked realtime (guide pulses to ~5 ms) run after the parallel phase, two at a time, on
-# a CPU the rest of the suite no longer loads; both phases always run, either failing fails.
+# Tests marked realtime (guide pulses to ~5 ms, frame timing) run beside the rest, two at a time,
+# at normal priority while the rest runs under `nice` (tests/phases.py); either failing fails.
 REALTIME_WORKERS ?= 2
+TEST_NICE        ?= 10
 
 test: deps sky solver
-	@rc=0; \
-	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist load -m "not realtime" || rc=$$?; \
-	$(VPY) -m pytest -q -n $(REALTIME_WORKERS) --dist load -m realtime || rc=$$?; \
-	exit $$rc
+	@$(VPY) -m tests.phases --workers $(TEST_WORKERS) --realtime-workers $(REALTIME_WORKERS) \
+		--nice $(TEST_NICE)
 
 check: deps
 	$(VPY) -m ruff check .
