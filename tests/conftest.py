@@ -22,7 +22,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 #: behind. Longest first (but see test_guiding); a module missing here only loses its place.
 LONGEST_FIRST = (
     "tests/e2e/test_guiding_frames.py",
-    # One chain on one worker (ONE_WORKER): `make deb`, install, six tests, purge; ~2.5 min.
+    # One chain on one worker (ONE_WORKER): `make deb`, install, six tests, purge: 2-2.5 min
+    # at load 11-20 on 2 cores, 6+ min at load 27 (then longer than the test above: 4.2 min).
     "tests/packaging/test_deb_install.py",
     "tests/e2e/test_camera_failures.py",
     "tests/bench/test_bench_tiny.py",
