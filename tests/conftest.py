@@ -24,6 +24,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 #: behind. Longest first (but see test_guiding); a module missing here only loses its place.
 LONGEST_FIRST = (
     "tests/e2e/test_guiding_frames.py",
+    # One chain on one worker (ONE_WORKER): `make deb`, install, six tests, purge: 2-2.5 min
+    # at load 11-20 on 2 cores, 6+ min at load 27 (then longer than the test above: 4.2 min).
+    "tests/packaging/test_deb_install.py",
     "tests/e2e/test_camera_failures.py",
     "tests/bench/test_bench_tiny.py",
     "tests/e2e/test_camera_timing.py",
@@ -36,6 +39,15 @@ LONGEST_FIRST = (
     "tests/e2e/test_hostile_input.py",
     "tests/e2e/test_camera_darks.py",
 )
+
+#: Modules whose tests all go to one worker, in a row: their set-up is costly and cannot be
+#: shared across workers (the Debian package is installed into the machine for the module's
+#: tests, under a machine-wide lock: once per run, not once per worker that gets one of them).
+ONE_WORKER = ("tests/packaging/test_deb_install.py",)
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
 
 
 #: Tests whose claim is real-time precision (guide pulses to ~5 ms): `make test` runs them in a
@@ -55,7 +67,7 @@ def pytest_collection_modifyitems(config, items):
 
     def key(indexed):
         index, item = indexed
-        return rank.get(item.nodeid.split("::", 1)[0], len(rank)), index
+        return rank.get(_module(item.nodeid), len(rank)), index
 
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
@@ -68,6 +80,7 @@ def pytest_xdist_make_scheduler(config, log):
     share at first, up to half of it later), so one worker would get every long test above in
     a row; and a worker always holds the test after the one it runs. Dealt one at a time, the
     N longest start at once on N workers and the next long ones go to whichever frees first.
+    A ONE_WORKER module's tests are dealt together, to the worker that draws the first of them.
     """
     if config.getvalue("dist") != "load":
         return None
@@ -82,10 +95,20 @@ def pytest_xdist_make_scheduler(config, log):
             self.maxschedchunk = 1  # later too: one test at a time, each worker holding two
             for _ in range(2):  # two each: a worker runs a test once it knows the next
                 for node in self.nodes:
-                    if self.pending:
+                    if self.pending and len(self.node2pending[node]) < 2:
                         self._send_tests(node, 1)
             if not self.pending:
                 for node in self.nodes:
                     node.shutdown()
+
+        def _send_tests(self, node, num):
+            """The next `num` tests, and with one of ONE_WORKER's every pending one of them."""
+            chosen = set(self.pending[:num])
+            if any(_module(self.collection[i]) in ONE_WORKER for i in chosen):
+                chosen.update(i for i in self.pending if _module(self.collection[i]) in ONE_WORKER)
+            tests = [i for i in self.pending if i in chosen]
+            self.pending[:] = [i for i in self.pending if i not in chosen]
+            self.node2pending[node].extend(tests)
+            node.send_runtest_some(tests)
 
     return RoundRobinStart(config, log)
