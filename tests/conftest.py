@@ -51,14 +51,15 @@ def _module(nodeid: str) -> str:
 
 
 #: Tests whose claim is real-time precision (guide pulses to ~5 ms): `make test` runs them in a
-#: phase of their own after the parallel one, two at a time, so that no burst of the suite's
-#: other work (a worker starting a rig, rendering frames) lands inside a 100 ms pulse.
+#: pytest run of their own, two at a time, beside the rest which runs under `nice`
+#: (tests/phases.py), so that no burst of the suite's other work (a worker starting a rig,
+#: rendering frames) takes the CPU inside a 100 ms pulse.
 REALTIME_MARK = "realtime"
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", f"{REALTIME_MARK}: real-time precision; make test runs these after the rest")
+        "markers", f"{REALTIME_MARK}: real-time precision; make test runs these apart, at a higher priority")
 
 
 def pytest_collection_modifyitems(config, items):
