@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 from collections.abc import Iterator
@@ -83,12 +84,20 @@ class StackImage:
 
 
 class StackImages:
-    """Reads every CCD1 BLOB of the stack device as it arrives (the client keeps only 3)."""
+    """Reads every CCD1 BLOB of the stack device as it arrives (the client keeps the last KEPT)."""
+
+    #: BLOBs the client keeps while a test reads them: the test waits on states between reads,
+    #: and a fast stack (time factor 20, a sub every 0.5 s) sent 4 in one such wait under load.
+    KEPT = 8
 
     def __init__(self, rig: Rig, since: int) -> None:
         self._rig = rig
         self._since = since
         self.images: list[StackImage] = []
+        client = rig.client
+        with client._lock:  # noqa: SLF001 - the harness's own lock around its BLOB deque
+            keep = max(self.KEPT, client.kept_blobs.maxlen or 0)
+            client.kept_blobs = collections.deque(client.kept_blobs, maxlen=keep)
 
     def poll(self) -> list[StackImage]:
         """Read the BLOBs that came since the last poll."""
