@@ -167,12 +167,18 @@ def _point(rig: Rig, alt_deg: float, az_deg: float) -> None:
     until(reported, 30, what="the driver's EQUATORIAL_EOD_COORD at the new pointing")
 
 
-def _fake_solve(rig: Rig, frames: FakeFrames, image: Any, utc: Any) -> tuple[float, float]:
-    """The fake's plate solve of the frame `image` came from, as J2000."""
-    spec, _full = frames.source_of(image)
-    result = rig.sim.run(solve_now(rig.fake.core, spec, ["View"], tag="Exposure-PlateSolve"))
-    assert result is not None, "the fake's plate solve failed on a frame astrometry.net got"
-    return sky.jnow_to_j2000(result[0], result[1], utc)
+def _fake_solve(rig: Rig, frames: FakeFrames, image: Any, utc: Any,
+                pool: Any) -> concurrent.futures.Future[tuple[float, float]]:
+    """The fake's plate solve of the frame `image` came from, as J2000 (it takes the scope's
+    2.7 s: it runs in `pool` while the next frames are taken)."""
+    spec, _full = frames.source_of(image)  # now, while the fake still has the frame
+
+    def run() -> tuple[float, float]:
+        result = rig.sim.run(solve_now(rig.fake.core, spec, ["View"], tag="Exposure-PlateSolve"))
+        assert result is not None, "the fake's plate solve failed on a frame astrometry.net got"
+        return sky.jnow_to_j2000(result[0], result[1], utc)
+
+    return pool.submit(run)
 
 
 def _select(rig: Rig, name: str, member: str) -> None:
@@ -194,6 +200,8 @@ def _take_frames(rig: Rig, mode: str, pointings: list[tuple[float, float]], conf
                  pool: Any) -> list[Frame]:
     frames = FakeFrames(rig)
     out = []
+    fake_solves: dict[int, concurrent.futures.Future[tuple[float, float]]] = {}
+    fake_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
         dark = _dark(rig)
         for i, (alt, az) in enumerate(pointings):
@@ -213,15 +221,17 @@ def _take_frames(rig: Rig, mode: str, pointings: list[tuple[float, float]], conf
             # "up" is the FITS +y axis (the last row), the other way.
             up_j2000 = j2000_position_angle(ra_now, dec_now, q if mode == "altaz" else 0.0, mid)
             expected_up = (up_j2000 + 180.0) % 360.0
-            fake_solve = None
             if i % FAKE_SOLVE_EVERY == 0:
-                fake_solve = _fake_solve(rig, frames, image, mid)
+                fake_solves[len(out)] = _fake_solve(rig, frames, image, mid, fake_pool)
             path = rig.tmp_path / f"{mode}-{i:02d}.fits"
             calibrated = image.astype(np.float32) - dark
             fits.PrimaryHDU(calibrated).writeto(path)
             out.append(Frame(f"{mode} #{i} alt {alt:.1f} az {az:.1f}", ra_deg, dec_deg, expected_up, q,
-                             fake_solve, pool.submit(solve, path, ra_deg, dec_deg, config)))
+                             None, pool.submit(solve, path, ra_deg, dec_deg, config)))
+        for k, solved in fake_solves.items():  # before the rig (and its fake) goes
+            out[k].fake_solve_j2000 = solved.result(timeout=SOLVE_TIMEOUT_S)
     finally:
+        fake_pool.shutdown(wait=True)
         frames.close()
     return out
 
