@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +45,11 @@ def _quiesce(rig: Rig) -> None:
     """No BLOB in flight when the client disconnects: BLOBs off, the fake's stack stopped.
 
     A 12-50 MB BLOB arriving while libindi's client is torn down was seen to abort the process
-    (a native thread, under load); the stack would otherwise keep sending one per sub.
+    (a native thread, under load); the stack would otherwise keep sending one per sub. The
+    barrier is a round trip: indiserver reads our enableBLOB before the request sent after it,
+    so every BLOB it queued for us comes before the driver's answer, and none is queued after.
+    (It used to wait for the client to be quiet for 1 s, which the mount's steady coordinate
+    updates never allowed: every stack test sat out the full 15 s timeout.)
     """
     import PyIndi
 
@@ -53,17 +57,10 @@ def _quiesce(rig: Rig) -> None:
         rig.client.setBLOBMode(PyIndi.B_NEVER, STACK, "CCD1")
         rig.fake_call(lambda: rig.fake.view.stop_view("Stack") if rig.fake.state.stack.running else None)
         rig.fake_call(lambda: rig.fake.batch.stop())
-        # let what is already on its way land: the client quiet for 1 s
-        last = [rig.client.mark(), time.monotonic()]
-
-        def quiet() -> bool:
-            now = rig.client.mark()
-            if now != last[0]:
-                last[:] = [now, time.monotonic()]
-                return False
-            return time.monotonic() - last[1] > 1.0
-
-        until(quiet, 15, what="a quiet client")
+        since = rig.client.mark()
+        rig.client.send_switch(STACK, "CCD_FRAME_TYPE", ["FRAME_LIGHT"])  # light already: changes nothing
+        rig.client.wait(lambda u: u.device == STACK and u.name == "CCD_FRAME_TYPE" and u.event == "set",
+                        timeout_s=15, since=since)
 
 
 def background_noise(cube: np.ndarray) -> float:
@@ -87,12 +84,20 @@ class StackImage:
 
 
 class StackImages:
-    """Reads every CCD1 BLOB of the stack device as it arrives (the client keeps only 3)."""
+    """Reads every CCD1 BLOB of the stack device as it arrives (the client keeps the last KEPT)."""
+
+    #: BLOBs the client keeps while a test reads them: the test waits on states between reads,
+    #: and a fast stack (time factor 20, a sub every 0.5 s) sent 4 in one such wait under load.
+    KEPT = 8
 
     def __init__(self, rig: Rig, since: int) -> None:
         self._rig = rig
         self._since = since
         self.images: list[StackImage] = []
+        client = rig.client
+        with client._lock:  # noqa: SLF001 - the harness's own lock around its BLOB deque
+            keep = max(self.KEPT, client.kept_blobs.maxlen or 0)
+            client.kept_blobs = collections.deque(client.kept_blobs, maxlen=keep)
 
     def poll(self) -> list[StackImage]:
         """Read the BLOBs that came since the last poll."""

@@ -8,7 +8,7 @@ from tests.e2e.stack_helpers import STACK, stack_rig
 
 
 def test_a_batch_stack_of_ten_stored_subs(tmp_path):
-    with stack_rig(tmp_path) as rig:
+    with stack_rig(tmp_path, time_factor=40.0) as rig:  # a 10 s sub takes 0.25 s
         client = rig.client
         point_high(rig)
         since = client.mark()

@@ -11,7 +11,7 @@ from tests.e2e.stack_helpers import STACK, stack_rig
 
 def test_an_ekos_like_sequence_gets_one_stacked_image_per_exposure(tmp_path):
     exposure_s, count = 30.0, 3
-    with stack_rig(tmp_path) as rig:
+    with stack_rig(tmp_path, time_factor=20.0) as rig:  # a 30 s exposure takes 1.5 s
         client = rig.client
         point_high(rig)
         # what Ekos sets before a sequence job

@@ -7,7 +7,7 @@ from tests.e2e.stack_helpers import STACK, stack_rig
 
 
 def test_the_scope_stacks_on_without_us_and_we_show_its_real_state_when_back(tmp_path):
-    with stack_rig(tmp_path, config={"seestar": {"reconnect_give_up_s": 60}}) as rig:
+    with stack_rig(tmp_path, time_factor=20.0, config={"seestar": {"reconnect_give_up_s": 60}}) as rig:
         client = rig.client
         point_high(rig)
         since = client.mark()
@@ -20,7 +20,7 @@ def test_the_scope_stacks_on_without_us_and_we_show_its_real_state_when_back(tmp
         lost = rig.wait_state(STACK, "SEESTAR_STACK_STATE", "Alert", since=since, timeout_s=20)
         assert any("link to the Seestar dropped" in m for m in rig.messages(STACK, since))
         at_drop = int(lost.values["STACKED"])
-        # the scope goes on stacking while we are away (1 s per sub at time factor 10)
+        # the scope goes on stacking while we are away (0.5 s per sub at time factor 20)
         client.until(lambda: rig.fake_call(lambda: rig.fake.state.stack.stacked_frames) >= at_drop + 3, 20)
         assert rig.states(STACK, "SEESTAR_STACK_STATE", since)[-1] == "Alert"
         back = client.mark()

@@ -12,16 +12,21 @@ def _state(rig, since: int = 0):  # noqa: ANN001, ANN202
     return rig.client.updates(STACK, "SEESTAR_STACK_STATE", event="set", since=since)
 
 
+#: Scope seconds per real second: a 10 s sub takes 0.5 s (the claims count subs, not seconds).
+TIME_FACTOR = 20.0
+SUB_S = 10
+
+
 def test_a_stack_counts_up_and_its_images_get_less_noisy(tmp_path):
-    with stack_rig(tmp_path) as rig:
+    with stack_rig(tmp_path, time_factor=TIME_FACTOR) as rig:
         client = rig.client
         point_high(rig)
         since = client.mark()
         images = StackImages(rig, since)
         client.send_switch(STACK, "SEESTAR_STACK", ["STACK_NEW"])
-        # within 3 subs (10 s each, 1 s real at time factor 10) the state counts up, Busy
+        # within 3 subs (10 s each, 0.5 s real at time factor 20) the state counts up, Busy
         counted = client.wait(lambda u: u.device == STACK and u.name == "SEESTAR_STACK_STATE"
-                              and u.state == "Busy" and u.values["STACKED"] >= 1, timeout_s=3 * 1 + 15,
+                              and u.state == "Busy" and u.values["STACKED"] >= 1, timeout_s=3 * SUB_S / TIME_FACTOR + 15,
                               since=since)
         assert counted.values["SUB_S"] == 10 and counted.values["INTEGRATION_S"] == 10 * counted.values["STACKED"]
         first = images.wait_for(lambda i: True, timeout_s=20)
@@ -46,6 +51,6 @@ def test_a_stack_counts_up_and_its_images_get_less_noisy(tmp_path):
         assert len(finals) == 1
         assert rig.fake_call(lambda: rig.fake.state.stack.stacked_frames) == final_count
         after_ok = client.mark()
-        time.sleep(3)  # three sub lengths at this time factor: nothing more may come
+        time.sleep(3 * SUB_S / TIME_FACTOR)  # three sub lengths: nothing more may come
         assert not client.updates(STACK, "CCD1", event="set", since=after_ok)
         assert all(u.state == "Ok" for u in _state(rig, after_ok))
