@@ -8,7 +8,7 @@ on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as
 CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
 CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics at
 every connect unless a client set it; a client's other value is kept with one warning),
-UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER (both libindi
+UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (upload_props), FITS_HEADER (both libindi
 generations, camera_header) and ACTIVE_DEVICES (camera_fits), CCD_CONTROLS (Gain, an alias of
 CCD_GAIN as indi_asi_ccd names it) and CCD_COMPRESSION (`.fits.fz` BLOBs, fits/compress). The
 pipeline is in camera_exposure.
@@ -37,7 +37,14 @@ from ..text import excerpt
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .camera_darks import DarkLibrary
-from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
+from .camera_exposure import (
+    EXPOSURE_MAX_S,
+    EXPOSURE_MIN_S,
+    ExposurePorts,
+    Exposures,
+    Shot,
+    firmware_exposure_s,
+)
 from .camera_fits import (
     Optics,
     SnoopedValues,
@@ -106,7 +113,14 @@ class Camera(SeestarDevice):
         self.upload = UploadProperties(self)
         self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
                                        on_new=self._on_active_devices, saved=True)
-        self.exposures = Exposures(self)
+        self.exposures = Exposures(ExposurePorts(
+            device_name=n, client=lambda: self.client, is_connected=lambda: self.is_connected,
+            spawn=self.spawn, call_later=self.call_later, message=self.message,
+            show_exposure_left=self.show_exposure_left, exposure_done=self.exposure_done,
+            exposure_failed=self.exposure_failed, show_file_path=self.upload.show_file_path,
+            send_image=self.send_image, optics=self.optics, fits_records=self.fits_records,
+            surroundings=self.surroundings, alpaca_camera=self.alpaca_camera,
+            alpaca_lost=self.alpaca_lost))
         self.paths = add_paths_property(self)
         self._records = HeaderRecords()
         self._optics_check = OpticsCheck()
@@ -167,10 +181,6 @@ class Camera(SeestarDevice):
         """CCD_EXPOSURE Alert with `[ERROR] reason`."""
         self.log.warning("%s", reason)
         self.publish(self.exposure, state=State.ALERT, message=f"[ERROR] {reason}")
-
-    def show_file_path(self, path: str) -> None:
-        """CCD_FILE_PATH Ok with the file just written."""
-        self.upload.show_file_path(path)
 
     async def send_image(self, parts: Sequence[bytes | memoryview]) -> None:
         """The FITS parts as the CCD1 BLOB (`.fits.fz` if CCD_COMPRESSION is Enabled)."""
