@@ -1,26 +1,26 @@
 """What the mount's split-off helpers may use of the mount, as narrow structural types.
 
 Layer: devices. House rule: a helper split off a device never imports its owner. The goto/park
-helpers (mount_slew.py), the motion/guiding helpers (mount_motion.py) and the link recovery
-(mount_link.py) type the mount they are given with these Protocols only; telescope.Mount
-satisfies them structurally, and only telescope.py imports the helpers.
+helpers (mount_slew.py) and the link recovery (mount_link.py) type the mount they are given
+with these Protocols only (telescope.Mount satisfies them structurally); the motion/guiding
+helpers (mount_motion.py) get MotionPorts, values and narrow callbacks, not the mount. Only
+telescope.py imports the helpers.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ..errors import IndiSeestarError
+from ..errors import AlpacaUnavailable, IndiSeestarError
 from ..indi.model import NumberVector, State, SwitchVector, Vector
+from ..seestar.alpaca import AlpacaLink
 from ..seestar.client import SeestarClient
 from .mount_site import Pointing, Site
 from .mount_status import Activity
 from .outcomes import Pending
-
-V = TypeVar("V", bound=Vector)
-
 
 class Publisher(Protocol):
     """Publishing on the mount device: vectors, messages, tasks."""
@@ -74,16 +74,23 @@ class SlewHost(MountState, Protocol):
                           always: bool = False) -> None: ...
 
 
-class MotionHost(MountState, Protocol):
-    """What MotionControl (mount_motion.py) uses: vector registration and the pointing/site."""
+@dataclass(frozen=True, slots=True)
+class MotionPorts:
+    """What MotionControl (mount_motion.py) may use of the mount: values and narrow callbacks."""
 
-    def add(self, vector: V, *, connected_only: bool = False, on_new: Any = None,
-            saved: bool = False) -> V: ...
-
-    def load_saved(self, vector: Vector) -> bool: ...
-
-    @property
-    def pointing(self) -> Pointing | None: ...
-
-    @property
-    def site(self) -> Site | None: ...
+    name: str  # the mount device's name
+    add: Callable[..., Any]  # register a vector: (vector, *, connected_only, on_new, saved)
+    load_saved: Callable[[Vector], bool]  # apply a CONFIG_SAVE value
+    publish: Callable[..., None]  # (vector, *, state, message)
+    message: Callable[..., None]  # (text[, level])
+    spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]  # a device task
+    client: Callable[[], SeestarClient]  # the open Seestar session
+    is_connected: Callable[[], bool]
+    pending: Pending  # the mount's record of unconfirmed commands
+    refresh: Callable[[], None]  # derive and publish the mount's status again
+    reconcile_soon: Callable[[], None]  # poll the scope soon (after an unknown outcome)
+    slewing: Callable[[], bool]  # a goto/park of ours or the scope's own is under way
+    pointing: Callable[[], Pointing | None]
+    site: Callable[[], Site | None]
+    alpaca_guide: Callable[[], AlpacaLink | None]  # the Alpaca Telescope when it guides
+    alpaca_lost: Callable[[AlpacaUnavailable], None]  # it stopped answering: go private

@@ -46,6 +46,7 @@ from . import props
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .mount_motion import MotionControl
+from .mount_ports import MotionPorts
 from .mount_site import Pointing, Site, horizontal, separation_arcsec, site_from_scope
 from .mount_site_time import SiteAndTime
 from .mount_link import LinkRecovery
@@ -80,7 +81,15 @@ class Mount(SeestarDevice):
         super().init_properties()
         n = self.name
         self.slews = SlewControl(self)
-        self.motion = MotionControl(self)
+        self.motion = MotionControl(MotionPorts(
+            name=n, add=self.add, load_saved=self.load_saved, publish=self.publish,
+            message=self.message, spawn=self.spawn, client=lambda: self.client,
+            is_connected=lambda: self.is_connected, pending=self.pending, refresh=self.refresh,
+            reconcile_soon=self.reconcile_soon,
+            slewing=lambda: self.activity is not Activity.IDLE or self.scope_slewing,
+            pointing=lambda: self.pointing, site=lambda: self.site,
+            alpaca_guide=lambda: self.session.alpaca.guide(),
+            alpaca_lost=lambda exc: self.session.alpaca.lost(exc)))
         self.paths = add_paths_property(self)
         self.eod = self.add(std.equatorial_eod_coord(n), connected_only=True, on_new=self.slews.on_eod)
         self.coord_set = self.add(std.on_coord_set(n), connected_only=True)
