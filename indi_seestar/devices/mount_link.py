@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
-
 from ..errors import IndiSeestarError
 from ..indi.model import State
 from ..seestar.client import SeestarClient
 from ..seestar.state import ScopeState
-from .mount_ports import SlewHost
-from .mount_site import Pointing, separation_arcsec
+from .mount_ports import LinkPorts
+from .mount_site import separation_arcsec
 from .mount_status import Activity
 
 log = logging.getLogger(__name__)
@@ -29,21 +27,10 @@ POINTING_READ_TIMEOUT_S = 5.0
 AT_TARGET_ARCSEC = 60.0
 
 
-class LinkHost(SlewHost, Protocol):
-    """SlewHost plus the pointing and what the mount forgets across a drop."""
-
-    @property
-    def pointing(self) -> Pointing | None: ...
-
-    def forget_scope_motion(self) -> None: ...
-
-    def show_motion_idle(self) -> None: ...
-
-
 class LinkRecovery:
     """The mount's side of a link that came back."""
 
-    def __init__(self, mount: LinkHost) -> None:
+    def __init__(self, mount: LinkPorts) -> None:
         self._mount = mount
         self._stopping = False
 

@@ -1,16 +1,16 @@
 """What the mount's split-off helpers may use of the mount, as narrow structural types.
 
-Layer: devices. House rule: a helper split off a device never imports its owner. The goto/park
-helpers (mount_slew.py) and the link recovery (mount_link.py) type the mount they are given
-with these Protocols only (telescope.Mount satisfies them structurally); the motion/guiding
-helpers (mount_motion.py) get MotionPorts, values and narrow callbacks, not the mount. Only
-telescope.py imports the helpers.
+Layer: devices. House rule: a helper split off a device never imports its owner, and gets
+values and narrow callbacks rather than the owner itself. The goto/park helpers (mount_slew.py)
+get SlewPorts and the motion/guiding helpers (mount_motion.py) MotionPorts; the link recovery
+(mount_link.py) still types the mount it is given with the LinkPorts Protocol (telescope.Mount
+satisfies it structurally). Only telescope.py imports the helpers.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,8 +44,10 @@ class Publisher(Protocol):
 class MountState(Publisher, Protocol):
     """The mount's derived status and its record of unconfirmed commands."""
 
-    activity: Activity
     pending: Pending
+
+    @property
+    def activity(self) -> Activity: ...
 
     @property
     def scope_slewing(self) -> bool: ...
@@ -57,8 +59,27 @@ class MountState(Publisher, Protocol):
     def outcome_message(self, what: str, exc: IndiSeestarError) -> str: ...
 
 
-class SlewHost(MountState, Protocol):
-    """What SlewControl (mount_slew.py) uses: the pointing/park vectors and a motion stop."""
+class LinkPorts(MountState, Protocol):
+    """What LinkRecovery (mount_link.py) uses: the target, the pointing and a motion stop."""
+
+    target: NumberVector
+
+    @property
+    def pointing(self) -> Pointing | None: ...
+
+    def set_pointing(self, ra_hours: float, dec_deg: float, *, force: bool = False) -> None: ...
+
+    async def stop_motion(self, client: SeestarClient, reason: str, *,
+                          always: bool = False) -> None: ...
+
+    def forget_scope_motion(self) -> None: ...
+
+    def show_motion_idle(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SlewPorts:
+    """What SlewControl (mount_slew.py) may use of the mount: its vectors and narrow callbacks."""
 
     eod: NumberVector
     coord_set: SwitchVector
@@ -66,12 +87,18 @@ class SlewHost(MountState, Protocol):
     abort: SwitchVector
     park: SwitchVector
     track_state: SwitchVector
-    goto_mode: SwitchVector
-
-    def set_pointing(self, ra_hours: float, dec_deg: float, *, force: bool = False) -> None: ...
-
-    async def stop_motion(self, client: SeestarClient, reason: str, *,
-                          always: bool = False) -> None: ...
+    publish: Callable[..., None]  # (vector, *, state, message)
+    message: Callable[..., None]  # (text[, level])
+    spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]  # a device task
+    client: Callable[[], SeestarClient]  # the open Seestar session
+    pending: Pending  # the mount's record of unconfirmed commands
+    refresh: Callable[..., None]  # derive and publish the mount's status: (*, keep_alerts)
+    reconcile_soon: Callable[[], None]  # poll the scope soon (after an unknown outcome)
+    outcome_message: Callable[[str, IndiSeestarError], str]  # "what failed/unknown" text
+    scope_slewing: Callable[[], bool]  # the scope moves on its own (a slew not ours)
+    centered: Callable[[], bool]  # SEESTAR_GOTO_MODE: plate-solve-centred gotos
+    set_pointing: Callable[..., None]  # (ra_hours, dec_deg, *, force)
+    stop_motion: Callable[..., Awaitable[None]]  # (client, reason, *, always): manual moves
 
 
 @dataclass(frozen=True, slots=True)
