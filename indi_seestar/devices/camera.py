@@ -110,7 +110,8 @@ class Camera(SeestarDevice):
         self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True,
                                    on_new=self._on_scope_info)
         self._scope_info_from_client = False
-        self.upload = UploadProperties(self)
+        self.upload = UploadProperties(n, add=self.add, remove=self.remove, publish=self.publish,
+                                       message=self.message)
         self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
                                        on_new=self._on_active_devices, saved=True)
         self.exposures = Exposures(ExposurePorts(

@@ -75,7 +75,9 @@ class StackDevice(SeestarDevice):
         self.capture_format = self.add(std.ccd_capture_format(n, [("INDI_RGB", "RGB")]), connected_only=True)
         self.transfer_format = self.add(std.ccd_transfer_format(n, native=False), connected_only=True)
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
-        self.upload = UploadProperties(self, prefix="STACK_XXX", saved_text="Stacked image saved to")
+        self.upload = UploadProperties(n, add=self.add, remove=self.remove, publish=self.publish,
+                                       message=self.message, prefix="STACK_XXX",
+                                       saved_text="Stacked image saved to")
         self.batch = BatchStack(
             BatchPorts(client=lambda: self.client, publish=self.publish, redefine=self.redefine,
                        spawn=self.spawn, deliver=self.publish_image),
