@@ -46,7 +46,7 @@ from . import props
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .mount_motion import MotionControl
-from .mount_ports import MotionPorts, SlewPorts
+from .mount_ports import LinkPorts, MotionPorts, SlewPorts
 from .mount_site import Pointing, Site, horizontal, separation_arcsec, site_from_scope
 from .mount_site_time import SiteAndTime
 from .mount_link import LinkRecovery
@@ -124,7 +124,12 @@ class Mount(SeestarDevice):
         self._pointing: Pointing | None = None
         self._poll: asyncio.Task[None] | None = None
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
-        self.recovery = LinkRecovery(self)
+        self.recovery = LinkRecovery(LinkPorts(
+            target=self.target, publish=self.publish, message=self.message, spawn=self.spawn,
+            is_connected=lambda: self.is_connected, pending=self.pending, refresh=self.refresh,
+            activity=lambda: self.activity, pointing=lambda: self.pointing,
+            set_pointing=self.set_pointing, stop_motion=self.stop_motion,
+            forget_scope_motion=self.forget_scope_motion, show_motion_idle=self.show_motion_idle))
 
     # --- what the camera (and tests) read --------------------------------------------------
 
