@@ -16,13 +16,9 @@ long run (`rss_images`), growth goal < 5 %.
 from __future__ import annotations
 
 import argparse
-import binascii
 import json
-import resource
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,7 +29,7 @@ import numpy as np
 from indi_seestar.fits import FrameMeta, fits_parts
 from indi_seestar.protocol.frames import decode_stack_zip, encode_stack_zip
 
-from .floor import PREFIX, SUFFIX
+from .floor import deliver, envelope
 from .procs import PREFIX as DEVICE_PREFIX
 from .rig import OursRig
 from .stats import summary
@@ -41,11 +37,6 @@ from .stats import summary
 STACK = f"{DEVICE_PREFIX} Stack"
 TIME_FACTOR = 10.0
 IMAGE_TIMEOUT_S = 60.0
-
-
-def _cpu_self() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def floor(images: int, drizzle: bool) -> dict[str, Any]:
@@ -58,41 +49,11 @@ def floor(images: int, drizzle: bool) -> dict[str, Any]:
                      pixel_size_x_um=2.9, pixel_size_y_um=2.9)
 
     def message() -> list[bytes]:
-        parts = fits_parts(np.moveaxis(decode_stack_zip(payload, width, height), -1, 0), meta)
-        size = sum(len(p) for p in parts)
-        return [PREFIX % size, *(binascii.b2a_base64(p, newline=False) for p in parts), SUFFIX]
+        return envelope(fits_parts(np.moveaxis(decode_stack_zip(payload, width, height), -1, 0), meta))
 
-    msg_len = sum(len(b) for b in message())
-    writer, reader = socket.socketpair()
-    arrivals: list[float] = []
-    done = threading.Semaphore(0)
-
-    def read() -> None:
-        view = memoryview(bytearray(msg_len))
-        for _ in range(images):
-            got = 0
-            while got < msg_len:
-                n = reader.recv_into(view[got:])
-                if not n:
-                    return
-                got += n
-            arrivals.append(time.monotonic())
-            done.release()
-
-    thread = threading.Thread(target=read, daemon=True)
-    thread.start()
-    starts = []
-    cpu0 = _cpu_self()
-    for _ in range(images):
-        starts.append(time.monotonic())
-        writer.sendall(b"".join(message()))
-        done.acquire()
-    cpu = _cpu_self() - cpu0
-    thread.join(5)
-    writer.close()
-    reader.close()
-    return {"latency_s": [a - s for a, s in zip(arrivals, starts, strict=True)],
-            "cpu_per_image_s": cpu / images, "zip_bytes": len(payload), "message_bytes": msg_len}
+    d = deliver(message, images)
+    return {"latency_s": d.latency_s, "cpu_per_image_s": d.cpu_s / images, "zip_bytes": len(payload),
+            "message_bytes": d.message_bytes}
 
 
 def _floor_process(images: int, drizzle: bool) -> dict[str, Any]:

@@ -21,6 +21,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,28 +41,38 @@ def frame_pixels(width: int, height: int, seed: int = 1) -> np.ndarray:
     return (400 + rng.normal(0, 40, (height, width))).clip(0, 65535).astype(np.uint16)
 
 
-def encode_message(pixels: np.ndarray, meta: FrameMeta) -> list[bytes]:
+def envelope(parts: Sequence[bytes]) -> list[bytes]:
     """The BLOB message as buffers: envelope, base64 of every FITS part, closing tags."""
-    parts = fits_parts(pixels, meta)
     size = sum(len(p) for p in parts)
     # fits_parts makes every part but the last a multiple of 3 bytes: encode them one by one.
     return [PREFIX % size, *(binascii.b2a_base64(p, newline=False) for p in parts), SUFFIX]
 
 
-def run(frames: int, width: int = 1080, height: int = 1920) -> dict[str, Any]:
-    """Measure `frames` frames; per-frame latencies (s) and CPU seconds per frame."""
-    pixels = frame_pixels(width, height)
-    meta = FrameMeta(device_name="Floor", exposure_s=0.0, exposure_start_utc=datetime.now(UTC),
-                     pixel_size_x_um=2.9, pixel_size_y_um=2.9)
-    msg_len = sum(len(b) for b in encode_message(pixels, meta))
+def encode_message(pixels: np.ndarray, meta: FrameMeta) -> list[bytes]:
+    """The BLOB message of one frame (see envelope())."""
+    return envelope(fits_parts(pixels, meta))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What deliver() measured: per-message latencies, CPU and wall time of the whole run."""
+
+    latency_s: list[float]
+    cpu_s: float
+    wall_s: float
+    message_bytes: int
+
+
+def deliver(message: Callable[[], list[bytes]], count: int) -> Delivery:
+    """Make and `sendall` message() `count` times into a socketpair read by a thread; timings."""
+    msg_len = sum(len(b) for b in message())
     writer, reader = socket.socketpair()
     done = threading.Semaphore(0)
     arrivals: list[float] = []
 
     def read() -> None:
-        buf = bytearray(msg_len)
-        view = memoryview(buf)
-        for _ in range(frames):
+        view = memoryview(bytearray(msg_len))
+        for _ in range(count):
             got = 0
             while got < msg_len:
                 n = reader.recv_into(view[got:])
@@ -73,23 +85,32 @@ def run(frames: int, width: int = 1080, height: int = 1920) -> dict[str, Any]:
     thread = threading.Thread(target=read, name="floor-reader", daemon=True)
     thread.start()
     starts: list[float] = []
-    cpu0, wall0 = _cpu(), time.monotonic()
-    for _ in range(frames):
+    cpu0, wall0 = cpu_self(), time.monotonic()
+    for _ in range(count):
         starts.append(time.monotonic())
-        writer.sendall(b"".join(encode_message(pixels, meta)))
+        writer.sendall(b"".join(message()))
         done.acquire()
     wall = time.monotonic() - wall0
-    cpu = _cpu() - cpu0
+    cpu = cpu_self() - cpu0
     thread.join(5)
     writer.close()
     reader.close()
-    return {"latency_s": [a - s for a, s in zip(arrivals, starts, strict=True)],
-            "cpu_per_frame_s": cpu / frames, "frames_per_s": frames / wall,
-            "message_bytes": msg_len}
+    return Delivery([a - s for a, s in zip(arrivals, starts, strict=True)], cpu, wall, msg_len)
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)  # microsecond resolution, all threads
+def run(frames: int, width: int = 1080, height: int = 1920) -> dict[str, Any]:
+    """Measure `frames` frames; per-frame latencies (s) and CPU seconds per frame."""
+    pixels = frame_pixels(width, height)
+    meta = FrameMeta(device_name="Floor", exposure_s=0.0, exposure_start_utc=datetime.now(UTC),
+                     pixel_size_x_um=2.9, pixel_size_y_um=2.9)
+    d = deliver(lambda: encode_message(pixels, meta), frames)
+    return {"latency_s": d.latency_s, "cpu_per_frame_s": d.cpu_s / frames,
+            "frames_per_s": frames / d.wall_s, "message_bytes": d.message_bytes}
+
+
+def cpu_self() -> float:
+    """User+sys CPU seconds of this process, all threads (microsecond resolution)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 

@@ -8,7 +8,7 @@ on the wheel's dark slot, bias at the shortest exposure as libindi does, flat as
 CCD_GAIN (sent to the scope before the next exposure, never during one), CCD_CFA,
 CCD_CAPTURE_FORMAT (RAW) and CCD_TRANSFER_FORMAT (FITS), SCOPE_INFO (the scope's optics at
 every connect unless a client set it; a client's other value is kept with one warning),
-UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (camera_upload), FITS_HEADER (both libindi
+UPLOAD_MODE/UPLOAD_SETTINGS/CCD_FILE_PATH (upload_props), FITS_HEADER (both libindi
 generations, camera_header) and ACTIVE_DEVICES (camera_fits), CCD_CONTROLS (Gain, an alias of
 CCD_GAIN as indi_asi_ccd names it) and CCD_COMPRESSION (`.fits.fz` BLOBs, fits/compress). The
 pipeline is in camera_exposure.
@@ -37,7 +37,14 @@ from ..text import excerpt
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .camera_darks import DarkLibrary
-from .camera_exposure import EXPOSURE_MAX_S, EXPOSURE_MIN_S, Exposures, Shot, firmware_exposure_s
+from .camera_exposure import (
+    EXPOSURE_MAX_S,
+    EXPOSURE_MIN_S,
+    ExposurePorts,
+    Exposures,
+    Shot,
+    firmware_exposure_s,
+)
 from .camera_fits import (
     Optics,
     SnoopedValues,
@@ -48,8 +55,8 @@ from .camera_fits import (
 )
 from .camera_header import HeaderRecords, OpticsCheck
 from .ccd_region import Region
-from .camera_upload import UploadMode, UploadPlan, home
 from .filter_wheel import DEFAULT_NAMES
+from .upload_props import UploadProperties
 
 #: Sensor until the scope reports its own (S50/S30: 1080 x 1920 portrait, 2.9 um, 16-bit words).
 DEFAULT_WIDTH_PX, DEFAULT_HEIGHT_PX, DEFAULT_PIXEL_UM, BITS_PER_PIXEL = 1080, 1920, 2.9, 16
@@ -103,20 +110,23 @@ class Camera(SeestarDevice):
         self.scope_info = self.add(std.scope_info(n), connected_only=True, saved=True,
                                    on_new=self._on_scope_info)
         self._scope_info_from_client = False
-        self.upload_mode = self.add(std.upload_mode(n), connected_only=True,
-                                    on_new=self._on_upload_mode, saved=True)
-        self.upload_settings = self.add(std.upload_settings(n, home()), connected_only=True,
-                                        saved=True)
-        self.file_path = std.ccd_file_path(n)  # defined while saving on the host, as libindi
+        self.upload = UploadProperties(n, add=self.add, remove=self.remove, publish=self.publish,
+                                       message=self.message)
         self.active_devices = self.add(std.active_devices(n, self._default_active_devices()),
                                        on_new=self._on_active_devices, saved=True)
-        self.exposures = Exposures(self)
+        self.exposures = Exposures(ExposurePorts(
+            device_name=n, client=lambda: self.client, is_connected=lambda: self.is_connected,
+            spawn=self.spawn, call_later=self.call_later, message=self.message,
+            show_exposure_left=self.show_exposure_left, exposure_done=self.exposure_done,
+            exposure_failed=self.exposure_failed, show_file_path=self.upload.show_file_path,
+            send_image=self.send_image, optics=self.optics, fits_records=self.fits_records,
+            surroundings=self.surroundings, alpaca_camera=self.alpaca_camera,
+            alpaca_lost=self.alpaca_lost))
         self.paths = add_paths_property(self)
         self._records = HeaderRecords()
         self._optics_check = OpticsCheck()
         self._snooped = SnoopedValues()
         self._snooping: set[str] = set()
-        self._file_path_added = False
         self.darks = DarkLibrary(self, self.add, gain=lambda: round(self.gain["GAIN"]),
                                  exposing=lambda: self.exposure.state is State.BUSY)
 
@@ -142,7 +152,7 @@ class Camera(SeestarDevice):
         self.exposure["CCD_EXPOSURE_VALUE"] = 0
         self.exposures.session_started()
         follow_paths(self, self.paths, self.session.alpaca)
-        self._show_file_path_property()
+        self.upload.sync_file_path()
         self._snoop_foreign()
         await self.darks.on_session(client)
         self.keep_until_session_end(client.subscribe(self.darks.feed))
@@ -172,12 +182,6 @@ class Camera(SeestarDevice):
         """CCD_EXPOSURE Alert with `[ERROR] reason`."""
         self.log.warning("%s", reason)
         self.publish(self.exposure, state=State.ALERT, message=f"[ERROR] {reason}")
-
-    def show_file_path(self, path: str) -> None:
-        """CCD_FILE_PATH Ok with the file just written."""
-        self.file_path["FILE_PATH"] = path
-        self.message(f"Image saved to {path}")
-        self.publish(self.file_path, state=State.OK)
 
     async def send_image(self, parts: Sequence[bytes | memoryview]) -> None:
         """The FITS parts as the CCD1 BLOB (`.fits.fz` if CCD_COMPRESSION is Enabled)."""
@@ -252,7 +256,7 @@ class Camera(SeestarDevice):
         requested = EXPOSURE_MIN_S if frame_type is FrameType.BIAS else values["CCD_EXPOSURE_VALUE"]
         shot = Shot(exposure_s=firmware_exposure_s(requested), frame_type=frame_type,
                     geometry=self.region.geometry(), gain=round(self.gain["GAIN"]),
-                    upload=self._upload_plan(), requested_monotonic_s=time.monotonic())
+                    upload=self.upload.plan(), requested_monotonic_s=time.monotonic())
         self.exposure["CCD_EXPOSURE_VALUE"] = shot.exposure_s
         self.publish(self.exposure, state=State.BUSY)
         self.exposures.start(shot)
@@ -274,11 +278,6 @@ class Camera(SeestarDevice):
                 raise ValueRejected("CCD_CFA", f"{member} must be 0 or 1")
         self.cfa.update({**values, "CFA_TYPE": pattern})
         self.publish(self.cfa, state=State.OK)
-
-    def _on_upload_mode(self, values: dict[str, bool]) -> None:
-        self.upload_mode.update(values)
-        self._show_file_path_property()
-        self.publish(self.upload_mode, state=State.OK)
 
     def _on_compression(self, values: dict[str, bool]) -> None:
         if values.get("INDI_ENABLED") and not compressor_installed():
@@ -333,20 +332,6 @@ class Camera(SeestarDevice):
             self._snooped.feed(message)
 
     # --- internals -----------------------------------------------------------------------
-
-    def _upload_plan(self) -> UploadPlan:
-        mode = UploadMode(next(iter(self.upload_mode.on_names()), "UPLOAD_CLIENT"))
-        return UploadPlan(mode, str(self.upload_settings["UPLOAD_DIR"]),
-                          str(self.upload_settings["UPLOAD_PREFIX"]))
-
-    def _show_file_path_property(self) -> None:
-        """CCD_FILE_PATH exists while frames are saved on the host (libindi)."""
-        saving = self._upload_plan().mode.saves
-        if saving and not self._file_path_added:
-            self.add(self.file_path, connected_only=True)
-        elif not saving and self._file_path_added:
-            self.remove(self.file_path)
-        self._file_path_added = saving
 
     def _own_names(self) -> dict[str, str]:
         """Our sibling devices' names by role (mount, camera, focuser, wheel)."""

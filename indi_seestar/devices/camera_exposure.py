@@ -9,8 +9,8 @@ restart the preview at the request, so they take E plus ~0.4 s rather than up to
 Order of a success, as libindi sends it: CCD_FILE_PATH (saved frames), the CCD1 BLOB (sent
 frames), then CCD_EXPOSURE Ok with 0.
 Dark and bias frames are taken with the wheel on its dark slot (camera_dark_slot.py).
-The pipeline knows its camera only through `ExposureHost` (what it reads and reports), so
-this module does not import camera.py.
+The pipeline knows its camera only through `ExposurePorts` (values and narrow callbacks: what
+it reads and reports), so this module neither imports camera.py nor holds the camera.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import AlpacaUnavailable, IndiSeestarError
 from ..fits import FitsRecord, FrameType, fits_parts
@@ -81,59 +81,26 @@ class Shot:
     requested_monotonic_s: float
 
 
-class ExposureHost(Protocol):
-    """What the pipeline needs of the camera device: its session, its reports, its settings."""
+@dataclass(frozen=True, slots=True)
+class ExposurePorts:
+    """What the pipeline may use of its camera: the session, the reports, the header values."""
 
-    @property
-    def name(self) -> str:
-        """The INDI device name (INSTRUME)."""
-
-    @property
-    def client(self) -> SeestarClient:
-        """The open Seestar session."""
-
-    @property
-    def is_connected(self) -> bool:
-        """CONNECTION is on."""
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run a task owned by the device (cancelled at disconnect)."""
-
-    def call_later(self, delay_s: float, fn: Callable[..., Any], *args: Any) -> asyncio.TimerHandle:
-        """A timer owned by the device."""
-
-    def message(self, text: str, level: str = "INFO") -> None:
-        """A message to the clients."""
-
-    def show_exposure_left(self, seconds: float) -> None:
-        """CCD_EXPOSURE Busy with the seconds left."""
-
-    def exposure_done(self) -> None:
-        """CCD_EXPOSURE Ok: the image is out."""
-
-    def exposure_failed(self, reason: str) -> None:
-        """CCD_EXPOSURE Alert with the reason."""
-
-    def show_file_path(self, path: str) -> None:
-        """The frame was saved at `path`."""
-
-    async def send_image(self, parts: Sequence[bytes | memoryview]) -> None:
-        """The FITS (as parts) to the clients (CCD1)."""
-
-    def optics(self) -> Optics:
-        """Pixel size, CFA and optics as the header states them."""
-
-    def fits_records(self) -> tuple[FitsRecord, ...]:
-        """The client's FITS_HEADER records."""
-
-    async def surroundings(self, frame_type: FrameType, start_utc: datetime) -> Surroundings:
-        """Pointing, site, focuser and filter for the frame just taken."""
-
-    def alpaca_camera(self) -> AlpacaLink | None:
-        """The scope's Alpaca Camera when exposures go through it (issue 14), else None."""
-
-    def alpaca_lost(self, exc: AlpacaUnavailable) -> None:
-        """The Alpaca server stopped answering: the private path takes exposures back."""
+    device_name: str  # INSTRUME
+    client: Callable[[], SeestarClient]  # the open Seestar session
+    is_connected: Callable[[], bool]
+    spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]  # a device task
+    call_later: Callable[..., asyncio.TimerHandle]  # a device timer: (delay_s, fn, *args)
+    message: Callable[..., None]  # a message to the clients: (text[, level])
+    show_exposure_left: Callable[[float], None]  # CCD_EXPOSURE Busy with the seconds left
+    exposure_done: Callable[[], None]  # CCD_EXPOSURE Ok: the image is out
+    exposure_failed: Callable[[str], None]  # CCD_EXPOSURE Alert with the reason
+    show_file_path: Callable[[str], None]  # the frame was saved at this path
+    send_image: Callable[[Sequence[bytes | memoryview]], Awaitable[None]]  # the FITS parts (CCD1)
+    optics: Callable[[], Optics]  # pixel size, CFA and optics as the header states them
+    fits_records: Callable[[], tuple[FitsRecord, ...]]  # the client's FITS_HEADER records
+    surroundings: Callable[[FrameType, datetime], Awaitable[Surroundings]]  # pointing, site...
+    alpaca_camera: Callable[[], AlpacaLink | None]  # the Alpaca Camera when it takes exposures
+    alpaca_lost: Callable[[AlpacaUnavailable], None]  # it stopped answering: go private
 
 
 def firmware_exposure_s(requested_s: float) -> float:
@@ -151,7 +118,7 @@ def frame_timeout_s(exposure_s: float, running_exposure_s: float, client: Seesta
 class Exposures:
     """Runs CCD_EXPOSURE requests for the camera, one at a time."""
 
-    def __init__(self, camera: ExposureHost) -> None:
+    def __init__(self, camera: ExposurePorts) -> None:
         self._camera = camera
         self._task: asyncio.Task[None] | None = None
         self._shot: Shot | None = None
@@ -159,7 +126,7 @@ class Exposures:
         self._idle_timer: asyncio.TimerHandle | None = None
         self.dark_slot = DarkSlot(
             call_later=camera.call_later, message=camera.message,
-            connected_client=lambda: camera.client if camera.is_connected else None)
+            connected_client=lambda: camera.client() if camera.is_connected() else None)
 
     @property
     def running(self) -> bool:
@@ -214,10 +181,10 @@ class Exposures:
 
     async def _stop_streaming(self) -> None:
         self._idle_timer = None
-        if self.running or not self._camera.is_connected:
+        if self.running or not self._camera.is_connected():
             return
         try:
-            await self._camera.client.stop_streaming()
+            await self._camera.client().stop_streaming()
         except IndiSeestarError as exc:  # harmless: frames keep coming and are dropped
             log.debug("stop_streaming failed: %s", exc)
 
@@ -248,7 +215,7 @@ class Exposures:
 
     async def _take(self, shot: Shot) -> list[bytes | memoryview]:
         """Prepare the scope, wait for the frame, and turn it into FITS parts (frame released)."""
-        camera, client = self._camera, self._camera.client
+        camera, client = self._camera, self._camera.client()
         if shot.frame_type in _DARK_FRAMES:
             await self.dark_slot.close(client)
         else:
@@ -273,7 +240,7 @@ class Exposures:
         camera = self._camera
         start_utc = datetime.now(UTC) - timedelta(seconds=time.monotonic() - start_mono)
         around = await camera.surroundings(shot.frame_type, start_utc)
-        meta = frame_meta(device_name=camera.name, exposure_s=shot.exposure_s,
+        meta = frame_meta(device_name=camera.device_name, exposure_s=shot.exposure_s,
                           start_utc=start_utc, frame_type=shot.frame_type,
                           geometry=shot.geometry, gain=shot.gain, optics=camera.optics(),
                           around=around, records=camera.fits_records())
@@ -281,7 +248,7 @@ class Exposures:
 
     async def _take_alpaca(self, link: AlpacaLink, shot: Shot) -> list[bytes | memoryview] | None:
         """The shot through the Alpaca Camera; None (after a message): take it the private way."""
-        client = self._camera.client
+        client = self._camera.client()
         light = shot.frame_type not in _DARK_FRAMES
         started_s = time.monotonic()
         take = asyncio.ensure_future(camera_alpaca.take(link, shot.exposure_s, light, shot.geometry,
@@ -297,41 +264,38 @@ class Exposures:
             return await self._fits(shot, image, start_mono)
         return None
 
-    async def _counting_down(self, wait: asyncio.Future[Any], shot: Shot, started_s: float) -> Any:
-        """`wait`'s result, counting CCD_EXPOSURE down about once a second meanwhile."""
-        factor = self._camera.client.config.time_factor
+    async def _counting_down(self, wait: asyncio.Future[Any], shot: Shot, started_s: float, *,
+                             release: Callable[[Any], None] | None = None) -> Any:
+        """`wait`'s result, counting CCD_EXPOSURE down about once a second meanwhile; a result
+        that arrives while we are being cancelled goes to `release`."""
+        factor = self._camera.client().config.time_factor
+        taken = False
         try:
             while True:
                 done, _ = await asyncio.wait({wait}, timeout=COUNTDOWN_PERIOD_S)
                 if done:
-                    return wait.result()
+                    result = wait.result()
+                    taken = True
+                    return result
                 elapsed_s = (time.monotonic() - started_s) * factor
                 self._camera.show_exposure_left(max(0.0, shot.exposure_s - elapsed_s))
         finally:
             if not wait.done():
                 wait.cancel()
+            elif (release is not None and not taken and not wait.cancelled()
+                  and wait.exception() is None):
+                release(wait.result())
 
     async def _wait_frame(self, client: SeestarClient, shot: Shot,
                           started_after_s: float) -> RawFrame:
-        """The frame, counting CCD_EXPOSURE down about once a second meanwhile."""
+        """The frame, counting CCD_EXPOSURE down about once a second meanwhile (released if it
+        arrives while we are being cancelled)."""
         running_ms = client.state.continuous_exposure_ms
         running_s = running_ms / 1000.0 if running_ms is not None else 0.0
         wait = asyncio.ensure_future(client.next_raw_frame(
             started_after_s=started_after_s, exposure_s=shot.exposure_s,
             timeout_s=frame_timeout_s(shot.exposure_s, running_s, client),
             restart_exposure=shot.exposure_s >= RESTART_PREVIEW_MIN_S))
-        taken = False
-        try:
-            while True:
-                done, _ = await asyncio.wait({wait}, timeout=COUNTDOWN_PERIOD_S)
-                if done:
-                    frame = wait.result()
-                    taken = True
-                    return frame
-                elapsed_s = (time.monotonic() - started_after_s) * client.config.time_factor
-                self._camera.show_exposure_left(max(0.0, shot.exposure_s - elapsed_s))
-        finally:
-            if not wait.done():
-                wait.cancel()
-            elif not taken and not wait.cancelled() and wait.exception() is None:
-                wait.result().release()  # arrived while we were being cancelled
+        frame: RawFrame = await self._counting_down(wait, shot, started_after_s,
+                                                    release=RawFrame.release)
+        return frame

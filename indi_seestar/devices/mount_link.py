@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
-
 from ..errors import IndiSeestarError
 from ..indi.model import State
 from ..seestar.client import SeestarClient
 from ..seestar.state import ScopeState
-from .mount_ports import SlewHost
-from .mount_site import Pointing, separation_arcsec
+from .mount_ports import LinkPorts
+from .mount_site import separation_arcsec
 from .mount_status import Activity
 
 log = logging.getLogger(__name__)
@@ -29,21 +27,10 @@ POINTING_READ_TIMEOUT_S = 5.0
 AT_TARGET_ARCSEC = 60.0
 
 
-class LinkHost(SlewHost, Protocol):
-    """SlewHost plus the pointing and what the mount forgets across a drop."""
-
-    @property
-    def pointing(self) -> Pointing | None: ...
-
-    def forget_scope_motion(self) -> None: ...
-
-    def show_motion_idle(self) -> None: ...
-
-
 class LinkRecovery:
     """The mount's side of a link that came back."""
 
-    def __init__(self, mount: LinkHost) -> None:
+    def __init__(self, mount: LinkPorts) -> None:
         self._mount = mount
         self._stopping = False
 
@@ -53,7 +40,7 @@ class LinkRecovery:
         m.forget_scope_motion()
         unknown = "; ".join(m.pending.resolve())
         stopped = False
-        if unknown and m.activity is Activity.IDLE and client.state.slewing:
+        if unknown and m.activity() is Activity.IDLE and client.state.slewing:
             stopped = await self._stop_now(client, unknown)
         try:
             coord = await asyncio.wait_for(client.get_equ_coord(), POINTING_READ_TIMEOUT_S)
@@ -61,7 +48,7 @@ class LinkRecovery:
             log.warning("pointing read after the reconnect failed: %s", exc)
         else:
             m.set_pointing(coord.ra_hours, coord.dec_deg, force=True)
-        if m.activity is not Activity.IDLE or not m.is_connected:
+        if m.activity() is not Activity.IDLE or not m.is_connected():
             return  # an operation started since the link is back: it shows its own state
         if m.target.state in (State.ALERT, State.BUSY):
             m.target.state = State.OK if self._at_target() else State.IDLE
@@ -99,13 +86,13 @@ class LinkRecovery:
 
     def _at_target(self) -> bool:
         m = self._mount
-        p = m.pointing
+        p = m.pointing()
         return p is not None and separation_arcsec(
             p.ra_hours, p.dec_deg, float(m.target["RA"]), float(m.target["DEC"])) < AT_TARGET_ARCSEC
 
     def _describe(self, state: ScopeState) -> str:
         if state.parked:
             return "the mount is parked"
-        p = self._mount.pointing
+        p = self._mount.pointing()
         where = "" if p is None else f" at RA {p.ra_hours:.4f} h, Dec {p.dec_deg:+.4f} deg"
         return f"the mount is{where}, tracking {'on' if state.tracking else 'off'}"

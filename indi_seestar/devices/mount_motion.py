@@ -40,9 +40,9 @@ from .motion_plan import (
     SkyAxis,
     SpeedCommand,
 )
-from .mount_ports import MotionHost
+from .mount_ports import MotionPorts
 from .mount_site import Pointing, Site, axis_frame
-from .mount_status import PARKED_WARNING, Activity
+from .mount_status import PARKED_WARNING
 from .outcomes import unknown_message
 
 #: TELESCOPE_SLEW_RATE: (name, label shown by Ekos, old-form steps/s; 1 step = 15"/s).
@@ -93,11 +93,11 @@ class ClientMover:
 class MotionControl:
     """MOTION_NS/WE, SLEW_RATE, TIMED_GUIDE_NS/WE, GUIDE_RATE and the motion controller."""
 
-    def __init__(self, mount: MotionHost) -> None:
+    def __init__(self, mount: MotionPorts) -> None:
         self._mount = mount
         self._controller: MotionController | None = None
         self._warned_no_site = False
-        self._alpaca = AlpacaGuider(mount.spawn, lambda exc: mount.session.alpaca.lost(exc))
+        self._alpaca = AlpacaGuider(mount.spawn, mount.alpaca_lost)
 
     def init_properties(self) -> None:
         """Declare the motion and guiding vectors on the mount."""
@@ -176,9 +176,9 @@ class MotionControl:
 
     def _refusal(self) -> tuple[State, str] | None:
         m = self._mount
-        if m.client.state.parked:
+        if m.client().state.parked:
             return State.IDLE, f"[WARNING] {PARKED_WARNING}"
-        if m.activity is not Activity.IDLE or m.scope_slewing:
+        if m.slewing():
             return State.ALERT, f"[ERROR] {SLEWING_REFUSAL}"
         return None
 
@@ -238,7 +238,7 @@ class MotionControl:
             self._mount.publish(vector, state=State.IDLE)
             return
         vector[ax.guide_plus if sign > 0 else ax.guide_minus] = length_ms
-        link = self._mount.session.alpaca.guide()
+        link = self._mount.alpaca_guide()
         if link is not None:
             self._alpaca_pulse(link, ax, sign, length_ms, offset_arcsec)
         else:
@@ -258,17 +258,17 @@ class MotionControl:
         vector = self._guide_vector(ax.axis)
 
         def done(reason: str | None) -> None:
-            if not m.is_connected:
+            if not m.is_connected():
                 return
             _zero(vector)
             m.publish(vector, state=State.ALERT if reason else State.IDLE,
                       message=f"[ERROR] guide pulse refused: {reason}" if reason else None)
 
         def fallback() -> None:  # the server is gone: the same pulse on the private path
-            if m.is_connected and self._controller is not None:
+            if m.is_connected() and self._controller is not None:
                 self._controller.pulse(ax.axis, offset_arcsec, length_ms / 1000.0)
 
-        self._alpaca.pulse(link, key, direction, length_ms, rates, m.client.time_factor, done,
+        self._alpaca.pulse(link, key, direction, length_ms, rates, m.client().time_factor, done,
                            fallback)
 
     # --- controller callbacks --------------------------------------------------------------
@@ -280,7 +280,7 @@ class MotionControl:
         successor = controller.command(axis) if controller is not None else None
         if outcome is Outcome.REPLACED and type(successor) is type(command):
             return
-        if not m.is_connected:
+        if not m.is_connected():
             return
         state = State.ALERT if outcome in (Outcome.FAILED, Outcome.UNKNOWN) else State.IDLE
         message = f"[ERROR] motion failed: {reason}" if outcome is Outcome.FAILED else None
@@ -314,21 +314,21 @@ class MotionControl:
         """Sky -> axes at the current pointing (EQ: cos dec; alt-az: parallactic angle)."""
         m = self._mount
         now = datetime.now(UTC)
-        p = m.pointing or Pointing(0.0, 0.0, now)
-        site = m.site
+        p = m.pointing() or Pointing(0.0, 0.0, now)
+        site = m.site()
         if site is None:
             if not self._warned_no_site:
                 m.message("no site known (GEOGRAPHIC_COORD): alt-az motion directions assume "
                           "latitude 0", "WARNING")
                 self._warned_no_site = True
             site = Site(0.0, 0.0)
-        return axis_frame(m.client.state.equ_mode, Pointing(p.ra_hours, p.dec_deg, now), site)
+        return axis_frame(m.client().state.equ_mode, Pointing(p.ra_hours, p.dec_deg, now), site)
 
     # --- helpers ---------------------------------------------------------------------------
 
     def _cos_dec(self) -> float:
         """cos(dec) of the current pointing (1 when unknown): an RA-axis rate on the sky."""
-        pointing = self._mount.pointing
+        pointing = self._mount.pointing()
         return math.cos(math.radians(pointing.dec_deg)) if pointing is not None else 1.0
 
     def _slew_rate_arcsec_s(self) -> float:

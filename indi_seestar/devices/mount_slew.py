@@ -21,7 +21,7 @@ from ..errors import IndiSeestarError, OperationFailed, ValueRejected
 from ..indi.model import State
 from ..protocol.events import EventName, StageState
 from ..protocol.rpc import Event
-from .mount_ports import SlewHost
+from .mount_ports import SlewPorts
 from .mount_status import PARKED_WARNING, Activity
 from .outcomes import outcome_unknown, unknown_message
 
@@ -42,9 +42,11 @@ CENTERED_TARGET_NAME = "INDI goto"
 class SlewControl:
     """The mount's goto/sync/park/abort/tracking handlers and their operation task."""
 
-    def __init__(self, mount: SlewHost) -> None:
+    def __init__(self, mount: SlewPorts) -> None:
         self._mount = mount
         self._operation: asyncio.Task[None] | None = None
+        #: The mount's own operation under way (a goto, park or unpark of ours), or IDLE.
+        self.activity = Activity.IDLE
 
     # --- handlers --------------------------------------------------------------------------
 
@@ -54,7 +56,7 @@ class SlewControl:
         ra = values.get("RA", float(m.eod["RA"])) % 24.0
         dec = values.get("DEC", float(m.eod["DEC"]))
         action = next((name for name in ("TRACK", "SLEW", "SYNC") if m.coord_set[name]), "TRACK")
-        if m.client.state.parked:
+        if m.client().state.parked:
             m.publish(m.eod, state=State.IDLE, message=f"[WARNING] {PARKED_WARNING}")
             return
         if action == "SYNC":
@@ -62,30 +64,30 @@ class SlewControl:
             return
         self._cancel_operation()
         m.pending.end_guard()
-        m.activity = Activity.SLEWING
+        self.activity = Activity.SLEWING
         m.target.update({"RA": ra, "DEC": dec})
         m.publish(m.target, state=State.BUSY)
         m.publish(m.eod, state=State.BUSY)
-        centered = bool(m.goto_mode["GOTO_CENTERED"])
+        centered = m.centered()
         self._operation = m.spawn(self._goto(ra, dec, track=action == "TRACK", centered=centered))
 
     def on_park(self, values: dict[str, bool]) -> None:
         """PARK or UNPARK."""
         m = self._mount
         park = bool(values.get("PARK"))
-        busy = m.activity in (Activity.PARKING, Activity.UNPARKING)
+        busy = self.activity in (Activity.PARKING, Activity.UNPARKING)
         wanted = Activity.PARKING if park else Activity.UNPARKING
-        if busy and m.activity is wanted:
+        if busy and self.activity is wanted:
             m.publish(m.park, state=State.BUSY)
             return
-        if not busy and m.client.state.parked == park:
+        if not busy and m.client().state.parked == park:
             m.park.select("PARK" if park else "UNPARK")
             m.publish(m.park, state=State.IDLE,
                       message=f"[INFO] the mount is already {'parked' if park else 'unparked'}")
             return
         self._cancel_operation()
         m.pending.end_guard()
-        m.activity = wanted
+        self.activity = wanted
         m.refresh(keep_alerts=False)
         self._operation = m.spawn(self._park(park))
 
@@ -97,19 +99,19 @@ class SlewControl:
             m.publish(m.abort, state=State.IDLE)
             return
         m.publish(m.abort, state=State.BUSY)
-        parking = m.activity in (Activity.PARKING, Activity.UNPARKING)
+        parking = self.activity in (Activity.PARKING, Activity.UNPARKING)
         self._cancel_operation()
-        m.activity = Activity.IDLE
+        self.activity = Activity.IDLE
         m.spawn(self._abort(parking))
 
     async def on_track(self, values: dict[str, bool]) -> None:
         """TRACK_ON / TRACK_OFF; refused while parked."""
         m = self._mount
         on = bool(values.get("TRACK_ON"))
-        if m.client.state.parked and on:
+        if m.client().state.parked and on:
             raise ValueRejected("TELESCOPE_TRACK_STATE", PARKED_WARNING)
         await self.set_tracking(on)
-        m.track_state.select("TRACK_ON" if m.client.state.tracking else "TRACK_OFF")
+        m.track_state.select("TRACK_ON" if m.client().state.tracking else "TRACK_OFF")
         m.publish(m.track_state, state=State.OK)
         m.refresh()
 
@@ -117,7 +119,7 @@ class SlewControl:
 
     async def set_tracking(self, on: bool) -> None:
         """Tracking on/off, returning once the scope's snapshot shows it (event, else a poll)."""
-        client = self._mount.client
+        client = self._mount.client()
         if client.state.tracking == on:
             await client.set_tracking(on)
             return
@@ -132,10 +134,10 @@ class SlewControl:
 
     async def _goto(self, ra: float, dec: float, *, track: bool, centered: bool) -> None:
         m = self._mount
-        client = m.client
+        client = m.client()
         try:
             await m.stop_motion(client, "goto")
-            if m.scope_slewing:
+            if m.scope_slewing():
                 await self._stop_slew()
             if centered:
                 async with client.expect(EventName.AUTO_GOTO, timeout_s=CENTERED_GOTO_TIMEOUT_S,
@@ -149,7 +151,7 @@ class SlewControl:
                 await self.set_tracking(track)
             coord = await client.get_equ_coord()
         except IndiSeestarError as exc:
-            m.activity = Activity.IDLE
+            self.activity = Activity.IDLE
             m.publish(m.target, state=State.ALERT)
             if outcome_unknown(exc):
                 what = f"goto to RA {ra:.4f} h, Dec {dec:+.4f} deg"
@@ -159,7 +161,7 @@ class SlewControl:
             else:
                 m.publish(m.eod, state=State.ALERT, message=f"[ERROR] goto failed: {exc}")
             return
-        m.activity = Activity.IDLE
+        self.activity = Activity.IDLE
         m.set_pointing(coord.ra_hours, coord.dec_deg)
         m.publish(m.target, state=State.OK)
         m.refresh(keep_alerts=False)
@@ -167,7 +169,7 @@ class SlewControl:
 
     async def _stop_slew(self) -> None:
         """Stop a running slew and wait for its end event, so that it cannot end the next goto."""
-        client = self._mount.client
+        client = self._mount.client()
         try:
             async with client.expect(EventName.SCOPE_GOTO, timeout_s=STOP_SLEW_TIMEOUT_S) as stopped:
                 await client.abort_goto()
@@ -177,7 +179,7 @@ class SlewControl:
 
     async def _sync(self, ra: float, dec: float) -> None:
         m = self._mount
-        client = m.client
+        client = m.client()
         try:
             await client.sync(ra, dec)
             coord = await client.get_equ_coord()
@@ -190,7 +192,7 @@ class SlewControl:
 
     async def _park(self, park: bool) -> None:
         m = self._mount
-        client = m.client
+        client = m.client()
         event = EventName.SCOPE_HOME if park else EventName.SCOPE_MOVE_TO_HORIZON
         try:
             await m.stop_motion(client, "parking")
@@ -198,18 +200,18 @@ class SlewControl:
                 await (client.park() if park else client.unpark())
             await done.wait()
         except IndiSeestarError as exc:
-            m.activity = Activity.IDLE
+            self.activity = Activity.IDLE
             m.publish(m.park, state=State.ALERT,
                       message=m.outcome_message("park" if park else "unpark", exc))
             m.refresh()
             return
-        m.activity = Activity.IDLE
+        self.activity = Activity.IDLE
         m.refresh(keep_alerts=False)
         m.message("the mount is parked" if park else "the mount is unparked")
 
     async def _abort(self, parking: bool) -> None:
         m = self._mount
-        client = m.client
+        client = m.client()
         error: IndiSeestarError | None = None
         try:  # both written at once: the motion stop and the slew/AutoGoto stop
             await asyncio.gather(m.stop_motion(client, "aborted", always=True), client.abort_goto())

@@ -29,12 +29,13 @@ from ..seestar.client import SeestarClient
 from ..seestar.connection import ConnectionState
 from . import stack_props as props
 from .base import SeestarDevice
-from .camera_upload import UploadPlan, home, save_frame
+from .camera_upload import save_frame
 from .stack_batch_run import BatchPorts, BatchStack
 from .stack_exposure import ExposurePorts, StackExposure
 from .stack_image import StackFacts, stack_fits
 from .stack_live import Change, StackTracker
-from .stack_output import DEFAULT_PIXEL_UM, Deliveries, camera_context, upload_plan
+from .stack_output import DEFAULT_PIXEL_UM, Deliveries, camera_context
+from .upload_props import UploadProperties
 
 #: The stacked image is 1080 x 1920 (2160 x 3840 drizzled) RGB, 16-bit words (§4.3).
 SENSOR_WIDTH_PX, SENSOR_HEIGHT_PX, PIXEL_UM = 1080, 1920, DEFAULT_PIXEL_UM
@@ -74,12 +75,9 @@ class StackDevice(SeestarDevice):
         self.capture_format = self.add(std.ccd_capture_format(n, [("INDI_RGB", "RGB")]), connected_only=True)
         self.transfer_format = self.add(std.ccd_transfer_format(n, native=False), connected_only=True)
         self.ccd1 = self.add(std.ccd1(n), connected_only=True)
-        self.upload_mode = self.add(std.upload_mode(n), connected_only=True, saved=True,
-                                    on_new=self._on_upload_mode)
-        self.upload_settings = self.add(std.upload_settings(n, home(), "STACK_XXX"), connected_only=True,
-                                        saved=True)
-        self.file_path = std.ccd_file_path(n)
-        self._file_path_added = False
+        self.upload = UploadProperties(n, add=self.add, remove=self.remove, publish=self.publish,
+                                       message=self.message, prefix="STACK_XXX",
+                                       saved_text="Stacked image saved to")
         self.batch = BatchStack(
             BatchPorts(client=lambda: self.client, publish=self.publish, redefine=self.redefine,
                        spawn=self.spawn, deliver=self.publish_image),
@@ -107,7 +105,7 @@ class StackDevice(SeestarDevice):
         await self._adopt_scope_stack(client)
         self.keep_until_session_end(client.subscribe(self._on_event),
                                     client.on_connection_state(self._on_link))
-        self._show_file_path_property()
+        self.upload.sync_file_path()
         self._worker = self.spawn(self.deliveries.loop())
 
     async def on_session_end(self, client: SeestarClient) -> None:
@@ -297,11 +295,6 @@ class StackDevice(SeestarDevice):
         if not values.get("FRAME_LIGHT", False):
             raise ValueRejected("CCD_FRAME_TYPE", "the Seestar stacks light frames only")
 
-    def _on_upload_mode(self, values: dict[str, bool]) -> None:
-        self.upload_mode.update(values)
-        self._show_file_path_property()
-        self.publish(self.upload_mode, state=State.OK)
-
     def _on_exposure(self, values: dict[str, float]) -> None:
         self.stack_exposure.start(values["CCD_EXPOSURE_VALUE"])
 
@@ -363,25 +356,9 @@ class StackDevice(SeestarDevice):
                                                        facts.first_sub_utc)
         parts = await asyncio.to_thread(stack_fits, rgb, facts, device_name=self.name, optics=optics,
                                         around=around, records=records, sensor_width_px=SENSOR_WIDTH_PX)
-        plan = self._upload_plan()
+        plan = self.upload.plan()
         if plan.mode.saves:
             path = await asyncio.to_thread(save_frame, plan, parts)
-            self._show_file_path(str(path))
+            self.upload.show_file_path(str(path))
         if plan.mode.sends:
             await self.publish_blob(self.ccd1, "CCD1", parts)
-
-    def _upload_plan(self) -> UploadPlan:
-        return upload_plan(self.upload_mode, self.upload_settings)
-
-    def _show_file_path(self, path: str) -> None:
-        self.file_path["FILE_PATH"] = path
-        self.message(f"Stacked image saved to {path}")
-        self.publish(self.file_path, state=State.OK)
-
-    def _show_file_path_property(self) -> None:
-        saving = self._upload_plan().mode.saves
-        if saving and not self._file_path_added:
-            self.add(self.file_path, connected_only=True)
-        elif not saving and self._file_path_added:
-            self.remove(self.file_path)
-        self._file_path_added = saving

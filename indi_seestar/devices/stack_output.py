@@ -1,8 +1,7 @@
 """Where a stacked image's header values and destination come from (Seestar Stack device).
 
 Layer: devices. Values in, values out: the camera peer (if connected) gives its optics,
-surroundings and FITS_HEADER records; otherwise the scope's own optics are used. UPLOAD_MODE /
-UPLOAD_SETTINGS become an UploadPlan as on the camera.
+surroundings and FITS_HEADER records; otherwise the scope's own optics are used.
 """
 
 from __future__ import annotations
@@ -14,10 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from ..fits import FitsRecord, FrameType
-from ..indi.model import SwitchVector, TextVector
 from ..seestar.state import ScopeState
 from .camera_fits import Optics, Surroundings
-from .camera_upload import UploadMode, UploadPlan
 
 #: Sensor pixel size until the scope reports its own (S50/S30: 2.9 um).
 DEFAULT_PIXEL_UM = 2.9
@@ -33,12 +30,6 @@ async def camera_context(camera: Any, state: ScopeState,
     optics = Optics(pixel_size_x_um=pixel, pixel_size_y_um=pixel, cfa_type="", cfa_offset_x=0, cfa_offset_y=0,
                     focal_length_mm=state.focal_length_mm, aperture_mm=state.aperture_mm)
     return optics, Surroundings(), ()
-
-
-def upload_plan(mode: SwitchVector, settings: TextVector) -> UploadPlan:
-    """UPLOAD_MODE and UPLOAD_SETTINGS as an UploadPlan."""
-    return UploadPlan(UploadMode(next(iter(mode.on_names()), "UPLOAD_CLIENT")), str(settings["UPLOAD_DIR"]),
-                      str(settings["UPLOAD_PREFIX"]))
 
 
 class Deliveries:

@@ -46,6 +46,7 @@ from . import props
 from .alpaca_paths import add_paths_property, follow_paths
 from .base import SeestarDevice
 from .mount_motion import MotionControl
+from .mount_ports import LinkPorts, MotionPorts, SlewPorts
 from .mount_site import Pointing, Site, horizontal, separation_arcsec, site_from_scope
 from .mount_site_time import SiteAndTime
 from .mount_link import LinkRecovery
@@ -79,18 +80,25 @@ class Mount(SeestarDevice):
         """Declare every mount vector; saved choices are applied before any connection."""
         super().init_properties()
         n = self.name
-        self.slews = SlewControl(self)
-        self.motion = MotionControl(self)
+        self.motion = MotionControl(MotionPorts(
+            name=n, add=self.add, load_saved=self.load_saved, publish=self.publish,
+            message=self.message, spawn=self.spawn, client=lambda: self.client,
+            is_connected=lambda: self.is_connected, pending=self.pending, refresh=self.refresh,
+            reconcile_soon=self.reconcile_soon,
+            slewing=lambda: self.activity is not Activity.IDLE or self.scope_slewing,
+            pointing=lambda: self.pointing, site=lambda: self.site,
+            alpaca_guide=lambda: self.session.alpaca.guide(),
+            alpaca_lost=lambda exc: self.session.alpaca.lost(exc)))
         self.paths = add_paths_property(self)
-        self.eod = self.add(std.equatorial_eod_coord(n), connected_only=True, on_new=self.slews.on_eod)
+        self.eod = self.add(std.equatorial_eod_coord(n), connected_only=True, on_new=lambda v: self.slews.on_eod(v))
         self.coord_set = self.add(std.on_coord_set(n), connected_only=True)
         self.target = self.add(std.target_eod_coord(n), connected_only=True)
         self.abort = self.add(std.telescope_abort_motion(n), connected_only=True,
-                              on_new=self.slews.on_abort)
+                              on_new=lambda v: self.slews.on_abort(v))
         self.park = self.add(std.telescope_park(n, parked=False), connected_only=True,
-                             on_new=self.slews.on_park)
+                             on_new=lambda v: self.slews.on_park(v))
         self.track_state = self.add(std.telescope_track_state(n), connected_only=True,
-                                    on_new=self.slews.on_track)
+                                    on_new=lambda v: self.slews.on_track(v))
         self.horizontal_coord = self.add(std.horizontal_coord(n), connected_only=True)
         self.site_time = SiteAndTime(n, self.add, client=lambda: self.client, publish=self.publish,
                                      message=self.message, log=self.log,
@@ -100,18 +108,35 @@ class Mount(SeestarDevice):
         self.mount_type = self.add(std.telescope_mount_type(n), connected_only=True)
         self.goto_mode = self.add(props.goto_mode(n, centered=False), connected_only=True,
                                   saved=True)
+        self.slews = SlewControl(SlewPorts(
+            eod=self.eod, coord_set=self.coord_set, target=self.target, abort=self.abort,
+            park=self.park, track_state=self.track_state, publish=self.publish,
+            message=self.message, spawn=self.spawn, client=lambda: self.client,
+            pending=self.pending, refresh=self.refresh, reconcile_soon=self.reconcile_soon,
+            outcome_message=self.outcome_message, scope_slewing=lambda: self.scope_slewing,
+            centered=lambda: bool(self.goto_mode["GOTO_CENTERED"]),
+            set_pointing=self.set_pointing, stop_motion=self.stop_motion))
         self.motion.init_properties()
         self.solve = PlateSolve(self, self.add, lambda ra, dec: self.set_pointing(ra, dec, force=True))
         self.polar = PolarAlignment(self, self.add)
         self.load_saved(self.goto_mode)
         self.site_time.geo_saved = self.load_saved(self.geo)
-        self.activity = Activity.IDLE
         self._pointing: Pointing | None = None
         self._poll: asyncio.Task[None] | None = None
         self._scope_moving: dict[str, float] = {}  # event name -> monotonic time it said "running"
-        self.recovery = LinkRecovery(self)
+        self.recovery = LinkRecovery(LinkPorts(
+            target=self.target, publish=self.publish, message=self.message, spawn=self.spawn,
+            is_connected=lambda: self.is_connected, pending=self.pending, refresh=self.refresh,
+            activity=lambda: self.activity, pointing=lambda: self.pointing,
+            set_pointing=self.set_pointing, stop_motion=self.stop_motion,
+            forget_scope_motion=self.forget_scope_motion, show_motion_idle=self.show_motion_idle))
 
     # --- what the camera (and tests) read --------------------------------------------------
+
+    @property
+    def activity(self) -> Activity:
+        """The mount's own operation under way (a goto, park or unpark), or IDLE."""
+        return self.slews.activity
 
     @property
     def site(self) -> Site | None:
@@ -169,7 +194,7 @@ class Mount(SeestarDevice):
         await self.site_time.site_at_connect(client, site_from_scope(state.lat_deg, state.lon_east_deg))
         now = datetime.now(UTC)
         self.site_time.show_clock_at_connect(client)
-        self.activity = Activity.IDLE
+        self.slews.activity = Activity.IDLE
         self._scope_moving.clear()
         try:
             coord = await asyncio.wait_for(client.get_equ_coord(), POLL_TIMEOUT_S)
@@ -189,7 +214,7 @@ class Mount(SeestarDevice):
     async def on_session_end(self, client: SeestarClient) -> None:
         """Stop any motion (disconnect stops everything at once); events no longer arrive."""
         self._poll = None
-        self.activity = Activity.IDLE
+        self.slews.activity = Activity.IDLE
         self.solve.reset()
         self.polar.reset()
         await self.motion.stop(client, "disconnected")

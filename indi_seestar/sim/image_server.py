@@ -29,6 +29,7 @@ from ..protocol.methods import Method
 from ..protocol.rpc import Request, RpcDecoder
 from .camera import Camera
 from .core import SimCore
+from .listener import Listener
 from .render import FrameSpec
 from .trace import fingerprint
 from .usecases_camera import ViewOps
@@ -158,42 +159,25 @@ class ImageConnection:
         await self.writer.drain()
 
 
-class ImageServer:
+class ImageServer(Listener):
     """The 4800 listener."""
+
+    max_clients = MAX_IMAGE_CLIENTS
 
     def __init__(self, core: SimCore, camera: Camera, view: ViewOps, *,
                  zip_previews: bool = False) -> None:
+        super().__init__()
         self.core = core
         self.camera = camera
         self._view = view
         #: Previews as ZIP-compressed Bayer, data_type 3 (the S30 family).
         self.zip_previews = zip_previews
-        self._server: asyncio.Server | None = None
-        self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ImageConnection] = {}
         self._next = 0
         self._zip_cache: tuple[tuple[int, bool, int], tuple[bytes, tuple[int, int]]] | None = None
 
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def start(self, host: str, port: int) -> None:
-        """Listen on (host, port) (again after stop(): a restart)."""
-        self._closing = False
-        self._server = await asyncio.start_server(self._serve, host, port)
-
-    async def stop(self) -> None:
-        """Close the listener and every connection."""
-        self._closing = True
-        if self._server is not None:
-            self._server.close()
-        for conn in list(self.connections.values()):
-            conn.writer.transport.abort()
-        if self._server is not None:
-            await self._server.wait_closed()
+    def _close_connection(self, conn: ImageConnection) -> None:
+        conn.writer.transport.abort()
 
     @property
     def size_px(self) -> tuple[int, int]:
@@ -221,15 +205,7 @@ class ImageServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         core = self.core
-        core.faults.counters.connections["image"] += 1
-        handler = asyncio.current_task()
-        if handler is not None:
-            # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
-            # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
-            self.core.adopt(handler)
-        await core.faults.gate.wait_open()
-        if self._closing or core.faults.refusing or len(self.connections) >= MAX_IMAGE_CLIENTS:
-            writer.transport.abort()
+        if not await self._accept(core, "image", writer):
             return
         key = self._next
         self._next += 1

@@ -38,6 +38,7 @@ from ..protocol.codes import ErrorCode
 from ..protocol.methods import Method
 from ..protocol.rpc import NO_PARAMS, VERIFY, Malformed, Reply, Request, RpcDecoder, encode_reply, strip_verify
 from .core import SimCommandError, SimCore
+from .listener import Listener
 from .scenarios import LinkGate
 from .state import ClientInfo
 
@@ -111,17 +112,18 @@ class ControlConnection:
             self.send(line)
 
 
-class ControlServer:
+class ControlServer(Listener):
     """The 4700 listener."""
 
+    max_clients = MAX_CONTROL_CLIENTS
+
     def __init__(self, core: SimCore, handlers: dict[Method, Handler], verify_key: Any = None) -> None:
+        super().__init__()
         self._core = core
         self._handlers = handlers
         self.verify_key = verify_key
         #: Called with the params of a set_setting refused for its verify key (see _admit).
         self.on_refused_setting: Callable[[dict[str, Any]], None] | None = None
-        self._server: asyncio.Server | None = None
-        self._closing = False  # stop() began: a connection accepted now is closed at once
         self.connections: dict[int, ControlConnection] = {}
         self._next_index = 0
         #: Scope seconds of silence after which a control connection is closed (None = never).
@@ -129,26 +131,8 @@ class ControlServer:
         #: The raw params of the last request per method name, as they came (for tests).
         self.last_params: dict[str, Any] = {}
 
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def start(self, host: str, port: int) -> None:
-        """Listen on (host, port); port 0 picks a free one (again after stop(): a restart)."""
-        self._closing = False
-        self._server = await asyncio.start_server(self._serve, host, port, limit=1 << 16)
-
-    async def stop(self) -> None:
-        """Close the listener and every connection."""
-        self._closing = True
-        if self._server is not None:
-            self._server.close()
-        for conn in list(self.connections.values()):
-            conn.close()
-        if self._server is not None:
-            await self._server.wait_closed()
+    def _close_connection(self, conn: ControlConnection) -> None:
+        conn.close()
 
     def drop_all(self) -> int:
         """Close every connection (fault knob)."""
@@ -165,17 +149,9 @@ class ControlServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         core = self._core
-        core.faults.counters.connections["control"] += 1
-        handler = asyncio.current_task()
-        if handler is not None:
-            # Python 3.11's wait_closed does not wait for the handlers: the core's close() ends
-            # them, or one could outlive the fake's loop ("Task was destroyed but it is pending").
-            self._core.adopt(handler)
-        gate = core.faults.gate
-        await gate.wait_open()  # frozen: the kernel accepted it, the firmware has not yet
-        if self._closing or core.faults.refusing or len(self.connections) >= MAX_CONTROL_CLIENTS:
-            writer.transport.abort()
+        if not await self._accept(core, "control", writer):
             return
+        gate = core.faults.gate
         index = self._next_index
         self._next_index += 1
         info = ClientInfo(index=index, name=f"client{index}", verified=not core.state.profile.login_required)

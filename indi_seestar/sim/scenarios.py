@@ -164,7 +164,8 @@ class Faults:
 
     # --- actions ---------------------------------------------------------------------------
 
-    def _on_loop(self, fn: Callable[[], Any]) -> Any:
+    def _fake_loop(self) -> tuple[asyncio.AbstractEventLoop, bool]:
+        """The fake's loop, and whether the caller runs on it."""
         loop = self._targets.loop
         if loop is None:
             raise RuntimeError("the fake Seestar is not running")
@@ -172,7 +173,11 @@ class Faults:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
+        return loop, running is loop
+
+    def _on_loop(self, fn: Callable[[], Any]) -> Any:
+        loop, on_it = self._fake_loop()
+        if on_it:
             return fn()
         result: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
@@ -187,14 +192,8 @@ class Faults:
 
     def _on_loop_async(self, make: Callable[[], Any], timeout_s: float = 10.0) -> Any:
         """Run the coroutine `make()` on the fake's loop from another thread and wait for it."""
-        loop = self._targets.loop
-        if loop is None:
-            raise RuntimeError("the fake Seestar is not running")
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
+        loop, on_it = self._fake_loop()
+        if on_it:
             raise RuntimeError("on the fake's own loop, await its kill_servers()/restart_servers()")
         return asyncio.run_coroutine_threadsafe(make(), loop).result(timeout_s)
 
