@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tests.e2e.camera_helpers import expose, open_fits
-from tests.e2e.mount_support import wait_end
+from tests.e2e.camera_helpers import FakeFrames, expose, open_fits
+from tests.e2e.mount_support import fake_stop_time_s, wait_end
 from tests.support.rig import Rig
 
 #: The region read out (centre of the 1080 x 1920 chip) and the exposure of each frame.
@@ -29,6 +29,11 @@ CENTROID_HALF = 5
 #: the calibration's travel (5 x 2 s at ~1.6 superpixels/s = ~16) and room for the drift, so the
 #: star never walks out of the region.
 EDGE = SEARCH_HALF + 26
+#: Rendered frames the fake keeps to be matched with a received one: some 5 s of preview at the
+#: tests' time factor, for a frame slow to reach the client on a loaded machine (16 were not).
+KEPT_FRAMES = 40
+#: Frames taken at most to get one begun after the mount stopped (see FrameStarts).
+FRESH_TRIES = 4
 
 MEMBERS = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
            "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
@@ -45,10 +50,14 @@ def set_camera_number(rig: Rig, name: str, values: dict[str, float]) -> None:
     assert reply.state == "Ok", (name, reply.state)
 
 
-def frame(rig: Rig) -> np.ndarray:
-    """One exposure of the region: 2x2 superpixels, 3x3 median filtered, background subtracted."""
-    shot = expose(rig, EXPOSURE_S)
-    raw = open_fits(shot.data)[0].data.astype(np.float64)
+def raw_frame(rig: Rig) -> np.ndarray:
+    """One exposure of the region: the raw pixels as the client received them."""
+    return np.asarray(open_fits(expose(rig, EXPOSURE_S).data)[0].data)
+
+
+def reduce(raw: np.ndarray) -> np.ndarray:
+    """2x2 superpixels, 3x3 median filtered, background subtracted."""
+    raw = raw.astype(np.float64)
     h, w = raw.shape
     sp = raw[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
     sp = median3(sp)
@@ -116,12 +125,61 @@ class NoStar(AssertionError):
     """No usable star in the region."""
 
 
+class FrameStarts:
+    """Scope time each received frame's exposure began, read from the fake's record of its frames.
+
+    The driver picks the first preview frame whose exposure began after the request, judged from
+    when its first byte came in minus the readout margin. A margin shorter than the fake's render
+    and transfer time on a loaded machine can let through a frame begun a little before the
+    request, i.e. before the last pulse had ended: such a frame is retaken (and counted), so every
+    centroid the claims rest on is of a frame taken wholly after the mount stopped.
+    """
+
+    def __init__(self, rig: Rig) -> None:
+        self._rig = rig
+        self._frames = FakeFrames(rig)
+        rig.fake_call(setattr, rig.fake.camera, "rendered_kept", KEPT_FRAMES)
+        self.retaken = 0
+
+    def start_s(self, raw: np.ndarray) -> float:
+        """Scope time the exposure of `raw` (the ROI as received) began: of the fake's recent
+        frames whose region is `raw` (asserted: at least one), the earliest."""
+        specs, camera = self._frames.specs, self._rig.fake.camera
+        y, x = ROI["Y"], ROI["X"]
+        h, w = raw.shape
+
+        def find() -> list[float]:
+            return [spec.t_start_s for image_id, spec in list(specs.items())
+                    if (full := camera.rendered(image_id)) is not None
+                    and np.array_equal(full[y: y + h, x: x + w], raw)]
+
+        starts = self._rig.fake_call(find)
+        assert starts, "none of the fake's recent frames matches the image"
+        return min(starts)
+
+    def fresh(self, rig: Rig) -> np.ndarray:
+        """A frame whose exposure began after the mount's last move had stopped."""
+        stopped_s = fake_stop_time_s(rig)
+        for _ in range(FRESH_TRIES):
+            raw = raw_frame(rig)
+            if self.start_s(raw) >= stopped_s:
+                return raw
+            self.retaken += 1
+        raise AssertionError(f"{FRESH_TRIES} frames in a row began before the mount had stopped")
+
+
+def frame(rig: Rig, starts: FrameStarts) -> np.ndarray:
+    """One reduced exposure of the region begun after the mount's last move (see FrameStarts)."""
+    return reduce(starts.fresh(rig))
+
+
 class StarTracker:
     """Follows one star from frame to frame; positions in unbinned pixels."""
 
     def __init__(self, rig: Rig) -> None:
         self._rig = rig
-        image = frame(rig)
+        self.starts = FrameStarts(rig)
+        image = frame(rig, self.starts)
         self._last = pick_star(image)
         self._last = centroid(image, self._last)[:2]
 
@@ -132,7 +190,7 @@ class StarTracker:
 
     def measure(self) -> tuple[float, float]:
         """Take a frame and return the star's new position (unbinned pixels)."""
-        image = frame(self._rig)
+        image = frame(self._rig, self.starts)
         self._last = centroid(image, self._last)[:2]
         return self.position_px
 
