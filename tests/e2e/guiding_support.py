@@ -138,8 +138,9 @@ class FrameStarts:
     The driver picks the first preview frame whose exposure began after the request, judged from
     when its first byte came in minus the readout margin. A margin shorter than the fake's render
     and transfer time on a loaded machine can let through a frame begun a little before the
-    request, i.e. before the last pulse had ended: such a frame is retaken (and counted), so every
-    centroid the claims rest on is of a frame taken wholly after the mount stopped.
+    request, i.e. before the last pulse had ended: such a frame is retaken (and counted), as is
+    one too old to be found among the fake's recent frames, so every centroid the claims rest
+    on is of a frame shown to be taken wholly after the mount stopped.
     """
 
     def __init__(self, rig: Rig) -> None:
@@ -148,9 +149,9 @@ class FrameStarts:
         rig.fake_call(setattr, rig.fake.camera, "rendered_kept", KEPT_FRAMES)
         self.retaken = 0
 
-    def start_s(self, raw: np.ndarray) -> float:
+    def start_s(self, raw: np.ndarray) -> float | None:
         """Scope time the exposure of `raw` (the ROI as received) began: of the fake's recent
-        frames whose region is `raw` (asserted: at least one), the earliest."""
+        frames whose region is `raw`, the earliest; None when it is older than all of them."""
         specs, camera = self._frames.specs, self._rig.fake.camera
         y, x = ROI["Y"], ROI["X"]
         h, w = raw.shape
@@ -161,18 +162,18 @@ class FrameStarts:
                     and np.array_equal(full[y: y + h, x: x + w], raw)]
 
         starts = self._rig.fake_call(find)
-        assert starts, "none of the fake's recent frames matches the image"
-        return min(starts)
+        return min(starts) if starts else None
 
     def fresh(self, rig: Rig) -> np.ndarray:
         """A frame whose exposure began after the mount's last move had stopped."""
         stopped_s = fake_stop_time_s(rig)
         for _ in range(FRESH_TRIES):
             raw = raw_frame(rig)
-            if self.start_s(raw) >= stopped_s:
+            start_s = self.start_s(raw)
+            if start_s is not None and start_s >= stopped_s:
                 return raw
-            self.retaken += 1
-        raise AssertionError(f"{FRESH_TRIES} frames in a row began before the mount had stopped")
+            self.retaken += 1  # begun too early, or too old to be told (a very loaded machine)
+        raise AssertionError(f"{FRESH_TRIES} frames in a row not shown to begin after the mount stopped")
 
 
 def frame(rig: Rig, starts: FrameStarts) -> np.ndarray:
