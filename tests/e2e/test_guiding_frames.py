@@ -88,7 +88,7 @@ def test_calibration_on_frames_in_eq_mode(tmp_path):
         tracker = start(rig)
         cal = calibrate(rig, tracker, steps=STEPS, step_ms=STEP_MS)
         check_calibration(cal, "EQ", rig.fake_call(rig.fake.state.mount.radec)[1])
-        print(f"frames retaken (begun before the pulse ended): {tracker.starts.retaken}")
+        print(f"frames retaken (not shown to begin after the last pulse): {tracker.starts.retaken}")
 
 
 def test_calibration_and_guiding_loop_in_altaz_mode(tmp_path):
@@ -117,6 +117,6 @@ def test_calibration_and_guiding_loop_in_altaz_mode(tmp_path):
         unguided_px = math.hypot(DRIFT_RA * math.cos(dec), DRIFT_DEC) * elapsed_s / plate_scale_arcsec_px()
         print(f"\nguiding: {FRAMES} frames over {elapsed_s:.0f} s, RMS {rms:.2f} px, max {radial.max():.2f} px; "
               f"the drift alone would have moved the star {unguided_px:.1f} px; "
-              f"frames retaken (begun before the pulse ended): {tracker.starts.retaken}")
+              f"frames retaken (not shown to begin after the last pulse): {tracker.starts.retaken}")
         assert unguided_px > 10.0, "the drift is big enough for the test to mean something"
         assert rms < 2.0
