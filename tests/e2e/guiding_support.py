@@ -31,8 +31,8 @@ CENTROID_HALF = 5
 TRAVEL = 26
 #: A guide star is picked this far from the region's edges, so it never walks out of it.
 EDGE = SEARCH_HALF + TRAVEL
-#: Rendered frames the fake keeps to be matched with a received one: some 5 s of preview at the
-#: tests' time factor, for a frame slow to reach the client on a loaded machine (16 were not).
+#: Rendered frames the fake keeps to be matched with a received one (~7 s of 0.5 s previews at
+#: the tests' time factor 3, ~170 MB): a frame can take seconds to reach a loaded client.
 KEPT_FRAMES = 40
 #: Frames taken at most to get one begun after the mount stopped (see FrameStarts).
 FRESH_TRIES = 4
