@@ -14,21 +14,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tests.e2e.camera_helpers import expose, open_fits
-from tests.e2e.mount_support import wait_end
+from tests.e2e.camera_helpers import FakeFrames, expose, open_fits
+from tests.e2e.mount_support import fake_stop_time_s, wait_end
 from tests.support.rig import Rig
 
 #: The region read out (centre of the 1080 x 1920 chip) and the exposure of each frame.
 ROI = {"X": 284, "Y": 704, "WIDTH": 512, "HEIGHT": 512}
 EXPOSURE_S = 0.5
-#: Half size (superpixels) of the box a star is searched for around its last position.
-SEARCH_HALF = 24
+#: Half size (superpixels) of the box a star is searched for around its last position: a step
+#: moves it at most ~4 (a 2.5 s pulse at ~1.6 superpixels/s).
+SEARCH_HALF = 12
 #: Half size (superpixels) of the centroid box.
 CENTROID_HALF = 5
-#: A guide star is picked this far (superpixels) from the region's edges: the search box plus
-#: the calibration's travel (5 x 2 s at ~1.6 superpixels/s = ~16) and room for the drift, so the
-#: star never walks out of the region.
-EDGE = SEARCH_HALF + 26
+#: How far (superpixels) the star may wander from where it was picked: the calibration's travel
+#: (5 x 2 s at ~1.6 superpixels/s = ~16) and room for the drift.
+TRAVEL = 26
+#: A guide star is picked this far from the region's edges, so it never walks out of it.
+EDGE = SEARCH_HALF + TRAVEL
+#: Rendered frames the fake keeps to be matched with a received one (~7 s of 0.5 s previews at
+#: the tests' time factor 3, ~170 MB): a frame can take seconds to reach a loaded client.
+KEPT_FRAMES = 40
+#: Frames taken at most to get one begun after the mount stopped (see FrameStarts).
+FRESH_TRIES = 4
 
 MEMBERS = {"N": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
            "S": ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S", ("TIMED_GUIDE_N", "TIMED_GUIDE_S")),
@@ -45,10 +52,14 @@ def set_camera_number(rig: Rig, name: str, values: dict[str, float]) -> None:
     assert reply.state == "Ok", (name, reply.state)
 
 
-def frame(rig: Rig) -> np.ndarray:
-    """One exposure of the region: 2x2 superpixels, 3x3 median filtered, background subtracted."""
-    shot = expose(rig, EXPOSURE_S)
-    raw = open_fits(shot.data)[0].data.astype(np.float64)
+def raw_frame(rig: Rig) -> np.ndarray:
+    """One exposure of the region: the raw pixels as the client received them."""
+    return np.asarray(open_fits(expose(rig, EXPOSURE_S).data)[0].data)
+
+
+def reduce(raw: np.ndarray) -> np.ndarray:
+    """2x2 superpixels, 3x3 median filtered, background subtracted."""
+    raw = raw.astype(np.float64)
     h, w = raw.shape
     sp = raw[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
     sp = median3(sp)
@@ -108,6 +119,11 @@ def pick_star(image: np.ndarray) -> tuple[float, float]:
         around[12 - 3: 12 + 4, 12 - 3: 12 + 4] = 0
         if around.max() > 0.3 * peak:
             continue  # a neighbour would confuse the centroid
+        reach = EDGE  # every pixel a search box can see while the star wanders
+        wide = image[y - reach: y + reach + 1, x - reach: x + reach + 1].copy()
+        wide[reach - 3: reach + 4, reach - 3: reach + 4] = 0
+        if wide.max() > 0.7 * peak:
+            continue  # a star about as bright could capture the tracker (seen: an axis at 2x)
         return float(x), float(y)
     raise NoStar("no usable star in the region")
 
@@ -116,12 +132,62 @@ class NoStar(AssertionError):
     """No usable star in the region."""
 
 
+class FrameStarts:
+    """Scope time each received frame's exposure began, read from the fake's record of its frames.
+
+    The driver picks the first preview frame whose exposure began after the request, judged from
+    when its first byte came in minus the readout margin. A margin shorter than the fake's render
+    and transfer time on a loaded machine can let through a frame begun a little before the
+    request, i.e. before the last pulse had ended: such a frame is retaken (and counted), as is
+    one too old to be found among the fake's recent frames, so every centroid the claims rest
+    on is of a frame shown to be taken wholly after the mount stopped.
+    """
+
+    def __init__(self, rig: Rig) -> None:
+        self._rig = rig
+        self._frames = FakeFrames(rig)
+        rig.fake_call(setattr, rig.fake.camera, "rendered_kept", KEPT_FRAMES)
+        self.retaken = 0
+
+    def start_s(self, raw: np.ndarray) -> float | None:
+        """Scope time the exposure of `raw` (the ROI as received) began: of the fake's recent
+        frames whose region is `raw`, the earliest; None when it is older than all of them."""
+        specs, camera = self._frames.specs, self._rig.fake.camera
+        y, x = ROI["Y"], ROI["X"]
+        h, w = raw.shape
+
+        def find() -> list[float]:
+            return [spec.t_start_s for image_id, spec in list(specs.items())
+                    if (full := camera.rendered(image_id)) is not None
+                    and np.array_equal(full[y: y + h, x: x + w], raw)]
+
+        starts = self._rig.fake_call(find)
+        return min(starts) if starts else None
+
+    def fresh(self, rig: Rig) -> np.ndarray:
+        """A frame whose exposure began after the mount's last move had stopped."""
+        stopped_s = fake_stop_time_s(rig)
+        for _ in range(FRESH_TRIES):
+            raw = raw_frame(rig)
+            start_s = self.start_s(raw)
+            if start_s is not None and start_s >= stopped_s:
+                return raw
+            self.retaken += 1  # begun too early, or too old to be told (a very loaded machine)
+        raise AssertionError(f"{FRESH_TRIES} frames in a row not shown to begin after the mount stopped")
+
+
+def frame(rig: Rig, starts: FrameStarts) -> np.ndarray:
+    """One reduced exposure of the region begun after the mount's last move (see FrameStarts)."""
+    return reduce(starts.fresh(rig))
+
+
 class StarTracker:
     """Follows one star from frame to frame; positions in unbinned pixels."""
 
     def __init__(self, rig: Rig) -> None:
         self._rig = rig
-        image = frame(rig)
+        self.starts = FrameStarts(rig)
+        image = frame(rig, self.starts)
         self._last = pick_star(image)
         self._last = centroid(image, self._last)[:2]
 
@@ -132,7 +198,7 @@ class StarTracker:
 
     def measure(self) -> tuple[float, float]:
         """Take a frame and return the star's new position (unbinned pixels)."""
-        image = frame(self._rig)
+        image = frame(self._rig, self.starts)
         self._last = centroid(image, self._last)[:2]
         return self.position_px
 
