@@ -53,12 +53,6 @@ COUNTDOWN_PERIOD_S = 1.0
 #: costs E/2 on average, so restarting pays from about 1 s; shorter exposures (PHD2's loops,
 #: focusing) keep the stream going, which also spares the scope a stop/start every frame.
 RESTART_PREVIEW_MIN_S = 1.0
-#: The frame wait, beyond the exposures themselves (the one asked, the frame already under way
-#: at the request, which is discarded, and an exposure of another length still running) and
-#: the readout margin: the exposure setting, the view start and streaming commands, each
-#: answered within ~1 s by a healthy scope. Keeps a 2 s exposure's Alert within PHD2's
-#: default watchdog (exposure + 15 s).
-FRAME_SETUP_MARGIN_S = 10.0
 #: Putting the wheel back at disconnect (one wheel move, ~0.4-0.8 s, §9).
 RESTORE_AT_CLOSE_S = 15.0
 #: With no exposure for this long, the scope stops pushing preview frames (it goes on exposing,
@@ -142,10 +136,13 @@ def firmware_exposure_s(requested_s: float) -> float:
 
 
 def frame_timeout_s(exposure_s: float, running_exposure_s: float, client: SeestarClient) -> float:
-    """Bound on the wait for a frame of `exposure_s` while the preview runs `running_exposure_s`."""
+    """Bound on the wait for a frame of `exposure_s` while the preview runs `running_exposure_s`:
+    the exposures (the one asked, the frame already under way at the request, which is
+    discarded, and an exposure of another length still running), the readout margin and the
+    set-up commands (`seestar.frame_setup_margin_s`)."""
     cfg = client.config
     exposures_s = 2 * exposure_s + (running_exposure_s if running_exposure_s != exposure_s else 0)
-    return exposures_s / cfg.time_factor + cfg.readout_margin_s + FRAME_SETUP_MARGIN_S
+    return exposures_s / cfg.time_factor + cfg.readout_margin_s + cfg.frame_setup_margin_s
 
 
 class Exposures:
