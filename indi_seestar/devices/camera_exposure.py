@@ -55,10 +55,6 @@ COUNTDOWN_PERIOD_S = 1.0
 RESTART_PREVIEW_MIN_S = 1.0
 #: Putting the wheel back at disconnect (one wheel move, ~0.4-0.8 s, §9).
 RESTORE_AT_CLOSE_S = 15.0
-#: With no exposure for this long, the scope stops pushing preview frames (it goes on exposing,
-#: so the next request waits no longer): a short preview would otherwise keep sending ~4 MB
-#: frames over WiFi for nothing. Longer than the gaps of a PHD2 loop or an Ekos sequence.
-STREAM_IDLE_S = 5.0
 
 _DARK_FRAMES = (FrameType.DARK, FrameType.BIAS)
 
@@ -154,6 +150,7 @@ class Exposures:
         self._shot: Shot | None = None
         self._gain_applied: int | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._stream_idle_s: float | None = None  # seestar.stream_idle_s, from the first start
         self.dark_slot = DarkSlot(
             call_later=camera.call_later, message=camera.message,
             connected_client=lambda: camera.client if camera.is_connected else None)
@@ -171,6 +168,7 @@ class Exposures:
         """Run `shot`, replacing a running exposure."""
         self.abort()
         self._cancel_idle_timer()
+        self._stream_idle_s = self._camera.client.config.stream_idle_s
         self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
 
@@ -202,7 +200,8 @@ class Exposures:
 
     def _start_idle_timer(self) -> None:
         self._cancel_idle_timer()
-        self._idle_timer = self._camera.call_later(STREAM_IDLE_S, self._stop_streaming)
+        if self._stream_idle_s is not None:  # None: no exposure yet, nothing to stop
+            self._idle_timer = self._camera.call_later(self._stream_idle_s, self._stop_streaming)
 
     def _cancel_idle_timer(self) -> None:
         if self._idle_timer is not None:
