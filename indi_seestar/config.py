@@ -95,6 +95,15 @@ class SeestarConfig:
     client_name: str = _checked("indiseestar", _alphanumeric)
     #: Worst-case time from the end of an exposure to the first byte of its frame on 4800.
     readout_margin_s: float = _checked(0.5, _not_negative)
+    #: The frame wait beyond the exposures and the readout margin: the exposure setting, the
+    #: view start and streaming commands, each answered within ~1 s by a healthy scope. 10 s
+    #: keeps a 2 s exposure's Alert within PHD2's default watchdog (exposure + 15 s).
+    frame_setup_margin_s: float = _checked(10.0, _not_negative)
+    #: With no exposure for this long, the scope stops pushing preview frames (it goes on
+    #: exposing, so the next request waits no longer): a short preview would otherwise keep
+    #: sending ~4 MB frames over Wi-Fi for nothing. Longer than the gaps of a PHD2 loop or an
+    #: Ekos sequence.
+    stream_idle_s: float = _checked(5.0, _positive)
     #: Rate of the scope's clock relative to ours (the fake's time factor; 1 for a real scope).
     time_factor: float = _checked(1.0, _positive)
     #: A dropped session that has not come back after this long is given up: every device

@@ -53,18 +53,8 @@ COUNTDOWN_PERIOD_S = 1.0
 #: costs E/2 on average, so restarting pays from about 1 s; shorter exposures (PHD2's loops,
 #: focusing) keep the stream going, which also spares the scope a stop/start every frame.
 RESTART_PREVIEW_MIN_S = 1.0
-#: The frame wait, beyond the exposures themselves (the one asked, the frame already under way
-#: at the request, which is discarded, and an exposure of another length still running) and
-#: the readout margin: the exposure setting, the view start and streaming commands, each
-#: answered within ~1 s by a healthy scope. Keeps a 2 s exposure's Alert within PHD2's
-#: default watchdog (exposure + 15 s).
-FRAME_SETUP_MARGIN_S = 10.0
 #: Putting the wheel back at disconnect (one wheel move, ~0.4-0.8 s, §9).
 RESTORE_AT_CLOSE_S = 15.0
-#: With no exposure for this long, the scope stops pushing preview frames (it goes on exposing,
-#: so the next request waits no longer): a short preview would otherwise keep sending ~4 MB
-#: frames over WiFi for nothing. Longer than the gaps of a PHD2 loop or an Ekos sequence.
-STREAM_IDLE_S = 5.0
 
 _DARK_FRAMES = (FrameType.DARK, FrameType.BIAS)
 
@@ -109,10 +99,13 @@ def firmware_exposure_s(requested_s: float) -> float:
 
 
 def frame_timeout_s(exposure_s: float, running_exposure_s: float, client: SeestarClient) -> float:
-    """Bound on the wait for a frame of `exposure_s` while the preview runs `running_exposure_s`."""
+    """Bound on the wait for a frame of `exposure_s` while the preview runs `running_exposure_s`:
+    the exposures (the one asked, the frame already under way at the request, which is
+    discarded, and an exposure of another length still running), the readout margin and the
+    set-up commands (`seestar.frame_setup_margin_s`)."""
     cfg = client.config
     exposures_s = 2 * exposure_s + (running_exposure_s if running_exposure_s != exposure_s else 0)
-    return exposures_s / cfg.time_factor + cfg.readout_margin_s + FRAME_SETUP_MARGIN_S
+    return exposures_s / cfg.time_factor + cfg.readout_margin_s + cfg.frame_setup_margin_s
 
 
 class Exposures:
@@ -124,6 +117,7 @@ class Exposures:
         self._shot: Shot | None = None
         self._gain_applied: int | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._stream_idle_s: float | None = None  # seestar.stream_idle_s, from the first start
         self.dark_slot = DarkSlot(
             call_later=camera.call_later, message=camera.message,
             connected_client=lambda: camera.client() if camera.is_connected() else None)
@@ -141,6 +135,7 @@ class Exposures:
         """Run `shot`, replacing a running exposure."""
         self.abort()
         self._cancel_idle_timer()
+        self._stream_idle_s = self._camera.client.config.stream_idle_s
         self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
 
@@ -172,7 +167,8 @@ class Exposures:
 
     def _start_idle_timer(self) -> None:
         self._cancel_idle_timer()
-        self._idle_timer = self._camera.call_later(STREAM_IDLE_S, self._stop_streaming)
+        if self._stream_idle_s is not None:  # None: no exposure yet, nothing to stop
+            self._idle_timer = self._camera.call_later(self._stream_idle_s, self._stop_streaming)
 
     def _cancel_idle_timer(self) -> None:
         if self._idle_timer is not None:

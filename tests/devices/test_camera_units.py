@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from indi_seestar.devices import camera_frame, camera_upload
-from indi_seestar.devices.camera_exposure import firmware_exposure_s
+from indi_seestar.config import SeestarConfig
+from indi_seestar.devices.camera_exposure import firmware_exposure_s, frame_timeout_s
 from indi_seestar.devices.camera_fits import (
     Optics,
     SnoopedValues,
@@ -22,6 +23,7 @@ from indi_seestar.devices.camera_upload import UploadMode, UploadPlan
 from indi_seestar.errors import ValueRejected
 from indi_seestar.fits import FrameType, PierSide
 from indi_seestar.indi.wire import Snooped
+from indi_seestar.seestar.client import SeestarClient
 
 RNG = np.random.default_rng(7)
 FULL = RNG.integers(0, 65536, size=(1920, 1080), dtype=np.uint16)
@@ -146,3 +148,13 @@ def test_snooped_foreign_devices_fill_the_surroundings():
     snooped.feed(Snooped("delProperty", {"device": "EQMod"}))
     assert snooped_surroundings(snooped, telescope="EQMod", focuser=None, wheel=None)[
         "ra_jnow_hours"] is None
+
+
+def test_a_frame_that_never_comes_is_given_up_within_phd2s_watchdog_by_default():
+    """The shipped bound on a 2 s exposure's frame (seestar.frame_setup_margin_s and
+    readout_margin_s at their defaults, the preview at another length) is within PHD2's default
+    watchdog, exposure + 15 s; a configured margin is the one used."""
+    shipped = SeestarClient(SeestarConfig())
+    assert frame_timeout_s(2.0, 0.5, shipped) == 2 * 2.0 + 0.5 + 0.5 + 10.0 < 2.0 + 15
+    tuned = SeestarClient(SeestarConfig(frame_setup_margin_s=3.0, readout_margin_s=1.5))
+    assert frame_timeout_s(2.0, 2.0, tuned) == 2 * 2.0 + 1.5 + 3.0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.camera_helpers import FakeFrames, camera_rig, expose, open_fits, point_high
+from tests.e2e.camera_helpers import READOUT_MARGIN_S, FakeFrames, camera_rig, expose, open_fits, point_high
 
 FACTOR = 10.0  # 20 s exposures take 2 s
+#: seestar.stream_idle_s in the abort test (shipped: 5 s): the same idle stop, sooner.
+STREAM_IDLE_S = 1.0
 
 
 def exposure_updates(rig, since: int):  # noqa: ANN001, ANN201
@@ -14,7 +16,8 @@ def exposure_updates(rig, since: int):  # noqa: ANN001, ANN201
 
 
 def test_abort_during_an_exposure_sends_nothing_and_the_next_one_works(tmp_path):
-    with camera_rig(tmp_path, time_factor=FACTOR) as rig:
+    config = {"seestar": {"readout_margin_s": READOUT_MARGIN_S, "stream_idle_s": STREAM_IDLE_S}}
+    with camera_rig(tmp_path, time_factor=FACTOR, config=config) as rig:
         client, fake = rig.client, rig.fake
         point_high(rig)
         since = client.mark()
@@ -34,12 +37,14 @@ def test_abort_during_an_exposure_sends_nothing_and_the_next_one_works(tmp_path)
                      timeout_s=15)
         assert not client.updates(rig.camera, "CCD1", event="set", since=since)
         assert [u.state for u in exposure_updates(rig, since)][-1] in ("Idle", "Alert")
+        requests = fake.faults.counters.requests
+        client.until(lambda: requests["stop_streaming"] >= 1, timeout_s=20)  # idle since the abort
+        stops = requests["stop_streaming"]
         shot = expose(rig, 2.0)
         assert open_fits(shot.data)[0].header["EXPTIME"] == 2.0
         assert exposure_updates(rig, shot.since)[-1].state == "Ok"
         # Idle: the scope stops pushing preview frames; the next exposure turns them on again.
-        requests = fake.faults.counters.requests
-        client.until(lambda: requests["stop_streaming"] >= 1, timeout_s=20)
+        client.until(lambda: requests["stop_streaming"] >= stops + 1, timeout_s=20)
         streams = requests["begin_streaming"]
         assert open_fits(expose(rig, 2.0).data)[0].header["EXPTIME"] == 2.0
         assert requests["begin_streaming"] == streams + 1

@@ -28,6 +28,12 @@ from typing import Any
 _KEPT_ALIVE: list[Any] = []
 #: How long close() waits for libindi's thread after disconnectServer (which waits 2 s itself).
 CLOSE_TIMEOUT_S = 30.0
+#: Before disconnectServer, close() waits (at most QUIET_WAIT_S) for a gap of QUIET_S in the
+#: callbacks: pyindi-client holds the GIL through disconnectServer, so a callback under way
+#: then waits for the GIL and libindi's 2 s wait always runs out (6 closes of 6 right after
+#: CONNECT, measured; 0.0 s with the gap).
+QUIET_S = 0.05
+QUIET_WAIT_S = 0.5
 
 
 def _thread_alive(native_id: int) -> bool:
@@ -42,6 +48,7 @@ class ClientLifetime:
         """Set up before connectServer (no callback can come earlier)."""
         self._libindi_threads: set[int] = set()
         self._closing = False
+        self._last_callback_s = 0.0
 
     def _callback(self) -> bool:
         """Note the calling (libindi) thread; False once closing: the callback returns at once.
@@ -49,6 +56,7 @@ class ClientLifetime:
         Not for serverConnected/serverDisconnected: libindi also calls those on the caller's
         thread (from connectServer/disconnectServer)."""
         self._libindi_threads.add(threading.get_native_id())
+        self._last_callback_s = time.monotonic()
         return not self._closing
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
@@ -63,6 +71,9 @@ class ClientLifetime:
             threading.Thread(target=self.close, args=(timeout_s,),
                              name="libindi-client-close", daemon=False).start()
             return
+        quiet_by = time.monotonic() + QUIET_WAIT_S  # the callbacks return at once now
+        while time.monotonic() < quiet_by and time.monotonic() - self._last_callback_s < QUIET_S:
+            time.sleep(QUIET_S / 5)
         disconnected = self.disconnectServer()  # type: ignore[attr-defined]
         deadline = time.monotonic() + timeout_s
         while alive := [t for t in list(self._libindi_threads) if _thread_alive(t)]:
