@@ -135,7 +135,7 @@ class Exposures:
         """Run `shot`, replacing a running exposure."""
         self.abort()
         self._cancel_idle_timer()
-        self._stream_idle_s = self._camera.client.config.stream_idle_s
+        self._stream_idle_s = self._camera.client().config.stream_idle_s
         self._shot = shot
         self._task = self._camera.spawn(self._run(shot))
 
