@@ -23,14 +23,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 #: wall time of a parallel run is at least its longest test plus whatever that test waited
 #: behind. Longest first (but see test_guiding); a module missing here only loses its place.
 LONGEST_FIRST = (
-    "tests/e2e/test_guiding_frames.py",
     # One chain on one worker (ONE_WORKER): `make deb`, install, six tests, purge: 2-2.5 min
-    # at load 11-20 on 2 cores, 6+ min at load 27 (then longer than the test above: 4.2 min).
+    # at load 11-20 on 2 cores, 6+ min at load 27.
     "tests/packaging/test_deb_install.py",
+    "tests/e2e/test_guiding_frames.py",  # alt-az ~70 s, EQ ~27 s (fake clock x3)
+    "tests/e2e/test_real_sky.py",  # 35-60 s: four rigs at once, then astrometry.net
+    "tests/e2e/test_stack_live.py",
     "tests/e2e/test_camera_failures.py",
+    "tests/e2e/test_stack_batch.py",
+    "tests/e2e/test_stack_capture.py",
     "tests/bench/test_bench_tiny.py",
     "tests/e2e/test_camera_timing.py",
-    "tests/seestar/test_frame_timing.py",
     "tests/e2e/test_camera_soak.py",
     # Pulse lengths to within 5 ms: not in the first wave, when every worker imports and
     # starts a rig at once (its first pulses failed twice in that burst).
