@@ -131,9 +131,9 @@ def _instances(n: int, sim: SimProcess, deadline: Deadline,
                     server.port, host=client_host(server, "unix"), fingerprint_blobs=False)
             for name, client in clients.items():
                 deadline.check(f"{name} Camera to connect")
-                t1 = time.monotonic()
                 client.connection_defined(f"{name} Camera", min(60, deadline.left()))
-                steps[f"{name} defined"] = time.monotonic() - t0
+                t1 = time.monotonic()
+                steps[f"{name} defined"] = t1 - t0
                 client.connect_device_and_wait(f"{name} Camera", timeout_s=min(60, deadline.left()))
                 steps[f"{name} connect"] = time.monotonic() - t1
                 client.enable_blobs(f"{name} Camera", "CCD1")
