@@ -107,8 +107,11 @@ def _drivers(server: Any, names: list[str], deadline: Deadline) -> dict[str, int
 
 
 @contextlib.contextmanager
-def _instances(n: int, sim: SimProcess, deadline: Deadline) -> Iterator[tuple[Any, dict, dict]]:
-    """indiserver with n instances, a client per instance with its camera connected."""
+def _instances(n: int, sim: SimProcess, deadline: Deadline,
+               log: Callable[[str], None] = print) -> Iterator[tuple[Any, dict, dict]]:
+    """indiserver with n instances, a client per instance with its camera connected; logs
+    how long each step took (from the start command: each Camera defined at its client; each
+    CONNECT to CONNECTION Ok)."""
     names = [_name(i) for i in range(n)]
     with Stage.make("indi-seestar-b9-") as stage:
         env = stage.env(_config(stage, sim), **PROBE_ENV,
@@ -116,7 +119,9 @@ def _instances(n: int, sim: SimProcess, deadline: Deadline) -> Iterator[tuple[An
         server = stage.server(env)
         server.start([])
         clients: dict[str, Any] = {}
+        steps: dict[str, float] = {}
         try:
+            t0 = time.monotonic()
             for name in names:
                 server.command(f'start {DRIVER} -n "{name}"')
             pids = _drivers(server, names, deadline)
@@ -126,8 +131,14 @@ def _instances(n: int, sim: SimProcess, deadline: Deadline) -> Iterator[tuple[An
                     server.port, host=client_host(server, "unix"), fingerprint_blobs=False)
             for name, client in clients.items():
                 deadline.check(f"{name} Camera to connect")
+                client.connection_defined(f"{name} Camera", min(60, deadline.left()))
+                t1 = time.monotonic()
+                steps[f"{name} defined"] = t1 - t0
                 client.connect_device_and_wait(f"{name} Camera", timeout_s=min(60, deadline.left()))
+                steps[f"{name} connect"] = time.monotonic() - t1
                 client.enable_blobs(f"{name} Camera", "CCD1")
+            log(f"B9: {n} instance(s) up in {time.monotonic() - t0:.1f} s: " + ", ".join(
+                f"{k} {v:.1f} s" for k, v in steps.items()))
             yield server, pids, clients
         finally:
             for client in clients.values():
@@ -172,9 +183,10 @@ def _stalls(lines: list[bytes], t0: float, t1: float) -> list[float]:
     return out
 
 
-def measure(n: int, sim: SimProcess, stream_s: float, deadline: Deadline) -> dict[str, Any]:
+def measure(n: int, sim: SimProcess, stream_s: float, deadline: Deadline,
+            log: Callable[[str], None] = print) -> dict[str, Any]:
     """One size: per-instance CPU per frame and RSS, and the largest loop stall."""
-    with _instances(n, sim, deadline) as (server, pids, clients):
+    with _instances(n, sim, deadline, log) as (server, pids, clients):
         for name, client in clients.items():  # warm: the preview is running
             deadline.check(f"{name}'s first frame")
             expose_once(client, f"{name} Camera", EXPOSURE_S)
@@ -204,7 +216,7 @@ def run(*, rounds: int, stream_s: float, deadline_s: float = 600.0,
             order = SIZES if r % 2 == 0 else tuple(reversed(SIZES))
             for n in order:
                 deadline.check(f"round {r + 1}, {n} instance(s)")
-                got = measure(n, sim, stream_s, deadline)
+                got = measure(n, sim, stream_s, deadline, log)
                 by_size[n].append(got)
                 log(f"B9: round {r + 1}, {n} instance(s): CPU/frame "
                     f"{[round(x, 2) for x in got['cpu_per_frame_ms']]} ms, RSS "

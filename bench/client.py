@@ -38,6 +38,23 @@ class Seen:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageSeen:
+    """One message a device sent (a property's `message` or a bare <message>)."""
+
+    t: float
+    device: str
+    text: str
+
+
+class DeviceRefused(RuntimeError):
+    """A device answered CONNECT with CONNECTION Alert; the text carries the driver's message."""
+
+
+#: After CONNECTION Alert: how long to wait for the message libindi hands over separately.
+ALERT_MESSAGE_WAIT_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class BlobSeen:
     """One BLOB at the client: arrival time, sizes and the pixel fingerprint (or "")."""
 
@@ -102,6 +119,7 @@ def _make_class() -> type:
             self.fingerprint_blobs = fingerprint_blobs
             self.connected = threading.Event()
             self.pings: dict[str, float] = {}
+            self.messages: list[MessageSeen] = []
 
         @classmethod
         def connect_to(cls, port: int, *, timeout_s: float = 5, host: str = LOOPBACK,
@@ -160,6 +178,15 @@ def _make_class() -> type:
 
         def updateProperty(self, prop: Any) -> None:
             self._note("set", prop)
+
+        def newMessage(self, device: Any, message_id: int) -> None:
+            t = time.monotonic()
+            if not self._callback():
+                return
+            item = MessageSeen(t, device.getDeviceName(), device.messageQueue(message_id))
+            with self._cond:
+                self.messages.append(item)
+                self._cond.notify_all()
 
         def newPingReply(self, uid: str) -> None:
             t = time.monotonic()
@@ -280,27 +307,62 @@ def _make_class() -> type:
             """enableBLOB Also (on) or Never (off) for `device`/`name`."""
             self.setBLOBMode(PyIndi.B_ALSO if on else PyIndi.B_NEVER, device, name)
 
+        def connection_defined(self, device: str, timeout_s: float) -> Any:
+            """The device once its CONNECTION vector is defined here (its def callback came).
+
+            Not getDevice() alone: libindi lists a device before it has built the vector of
+            the def that created it, and its connectDevice() silently sends nothing while the
+            device has no CONNECTION (B9 timed out that way under load, waiting for an answer
+            to a CONNECT that was never sent)."""
+            self.wait_seen(device, "CONNECTION", event="def", timeout_s=timeout_s)
+            return self.device(device, timeout_s)
+
         def disconnect_device_and_wait(self, device: str, timeout_s: float = 30) -> None:
             """DISCONNECT and wait for CONNECTION to say so (any state but Busy)."""
-            dev = self.device(device, timeout_s)
+            dev = self.connection_defined(device, timeout_s)
             if not dev.isConnected():
                 return
             since = self.mark()
-            self.disconnectDevice(device)
+            self.send_switch(device, "CONNECTION", {"DISCONNECT"})
             self.wait_for(lambda: any(
                 s.device == device and s.name == "CONNECTION" and s.event == "set"
                 and s.state != "Busy" for s in self.seen[since:]), timeout_s,
                 f"{device} disconnected")
 
         def connect_device_and_wait(self, device: str, timeout_s: float = 30) -> None:
-            """CONNECT and wait for CONNECTION Ok (or return at once if already connected)."""
-            dev = self.device(device, timeout_s)
+            """CONNECT and wait for CONNECTION Ok (or return at once if already connected).
+
+            CONNECTION Alert ends the wait at once: DeviceRefused with the driver's message."""
+            dev = self.connection_defined(device, timeout_s)
             if dev.isConnected():
                 return
-            since = self.mark()
-            self.connectDevice(device)
-            self.wait_seen(device, "CONNECTION", event="set", state="Ok", since=since,
-                           timeout_s=timeout_s)
+            since, said = self.mark(), len(self.messages)
+            self.send_switch(device, "CONNECTION", {"CONNECT"})
+            try:
+                answer = self.wait_for(lambda: next(
+                    (s for s in self.seen[since:] if s.device == device and s.name == "CONNECTION"
+                     and s.event == "set" and s.state in ("Ok", "Alert")), None),
+                    timeout_s, f"{device}.CONNECTION set Ok")
+            except RuntimeError as exc:  # say whether the driver answered at all
+                with self._cond:
+                    states = [s.state for s in self.seen[since:]
+                              if s.device == device and s.name == "CONNECTION"]
+                raise RuntimeError(f"{exc} (CONNECTION since the CONNECT: "
+                                   f"{', '.join(states) or 'no answer'})") from None
+            if answer.state == "Alert":
+                raise DeviceRefused(f"{device} refused CONNECT (CONNECTION Alert): "
+                                    f"{self.message_after(device, said)}")
+
+        def message_after(self, device: str, since: int) -> str:
+            """The first message `device` sent from index `since` (waiting briefly), or a note."""
+            deadline = time.monotonic() + ALERT_MESSAGE_WAIT_S
+            with self._cond:
+                while True:
+                    found = [m.text for m in self.messages[since:] if m.device == device]
+                    left = deadline - time.monotonic()
+                    if found or left <= 0:
+                        return found[0] if found else "the driver sent no message with it"
+                    self._cond.wait(left)
 
     return BenchClient
 
