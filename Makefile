@@ -69,13 +69,14 @@ TEST_WORKERS ?= 6
 CHECK_TESTS  := tests/protocol tests/indi tests/test_fits.py
 
 # Tests marked realtime (guide pulses to ~5 ms, frame timing) run beside the rest, two at a time,
-# at normal priority while the rest runs under `nice` (tests/phases.py); either failing fails.
+# at nice -5 (root; else 0) while the rest runs at nice +10 (tests/phases.py); either failing fails.
 REALTIME_WORKERS ?= 2
 TEST_NICE        ?= 10
+REALTIME_NICE    ?= -5
 
 test: deps sky solver
 	@$(VPY) -m tests.phases --workers $(TEST_WORKERS) --realtime-workers $(REALTIME_WORKERS) \
-		--nice $(TEST_NICE)
+		--nice $(TEST_NICE) --realtime-nice $(REALTIME_NICE)
 
 check: deps
 	$(VPY) -m ruff check .
