@@ -117,7 +117,8 @@ class FakeSeestar:
         self.files = FileServer(self.album)
         self.batch = BatchOps(self.core, self.album)
         register_batch(handlers, self.batch, handlers[Method.GET_APP_STATE])
-        self.view.save_sub = lambda target, exposure_s, raw: save_sub(self.core, self.album, target, exposure_s, raw)
+        self.view.save_sub = lambda target, exposure_s, t_start_s, raw: save_sub(
+            self.core, self.album, target, exposure_s, t_start_s, raw)
         self.image = ImageServer(self.core, self.camera, self.view,
                                  zip_previews=self.profile.zip_previews)
         self.discovery = DiscoveryServer(self.core, host)

@@ -137,10 +137,13 @@ def register(table: dict[Method, Any], batch: BatchOps, app_state: Any) -> None:
     })
 
 
-def save_sub(core: SimCore, album: Album, target: str, exposure_s: float, raw: np.ndarray) -> str:
-    """Store one stacked sub as the firmware names it (§8.3 B); its path."""
+def save_sub(core: SimCore, album: Album, target: str, exposure_s: float, t_start_s: float,
+             raw: np.ndarray) -> str:
+    """Store one stacked sub, begun at scope time `t_start_s`, as the firmware names it (§8.3 B);
+    its path. Named by its start, not by when its processing ended: subs processed in a burst
+    (a loaded host, a fast fake clock) would otherwise share a second and overwrite each other."""
     st = core.state
-    stamp = st.clock.utc().strftime("%Y%m%d-%H%M%S")
+    stamp = st.clock.utc_at(t_start_s).strftime("%Y%m%d-%H%M%S")
     filt = "LP" if st.lp_filter else "IRCUT"
     path = f"MyWorks/{target}_sub/Light_{target}_{exposure_s:.1f}s_{filt}_{stamp}.fit"
     album.put(path, write_fits(raw, {"EXPTIME": float(exposure_s), "OBJECT": target, "GAIN": st.gain,

@@ -52,7 +52,7 @@ class ViewOps:
         self._sub_t0_s = 0.0  # start of the running stack sub (for Exposure fail 514)
         self.stack_knobs = StackKnobs()
         #: Stores a stacked sub in the album (target, exposure_s, raw) when saving subs is on.
-        self.save_sub: Callable[[str, float, np.ndarray], object] | None = None
+        self.save_sub: Callable[[str, float, float, np.ndarray], object] | None = None
 
     @property
     def _st(self):  # type: ignore[no-untyped-def]
@@ -255,7 +255,7 @@ class ViewOps:
             if not st.stack.running:
                 return
             if self.save_sub is not None and st.settings["stack"].get("save_discrete_frame"):
-                self.save_sub(st.stack.target_name, spec.exposure_s, raw)
+                self.save_sub(st.stack.target_name, spec.exposure_s, spec.t_start_s, raw)
             st.stack.rgb_sum = rgb if st.stack.rgb_sum is None else st.stack.rgb_sum + rgb
         if not st.stack.running:
             return

@@ -3,11 +3,13 @@ its storage fills by one FITS per saved sub (sim/power.py), seen in get_device_s
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from indi_seestar.protocol import builders_imaging, builders_mount, builders_session
 from indi_seestar.protocol.methods import Stage
 from indi_seestar.sim import SimThread, power
+from indi_seestar.sim.usecases_batch import save_sub
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
 
@@ -55,5 +57,22 @@ def test_storage_fills_as_subs_are_saved():
             after = sim.call(lambda: fake.state.storage_free_mb)
             assert after == pytest.approx(free_mb - stacked * power.SUB_FILE_MB)
             assert _state(sim, app)["storage"]["storage_volume"][0]["free_mb"] == int(after)
+    finally:
+        sim.stop()
+
+
+def test_subs_processed_in_one_burst_keep_a_file_each():
+    """Subs are named by when they began: processed together (a loaded host, a fast clock),
+    they once shared a second of the name and overwrote each other (11 files for 12 subs)."""
+    sim = SimThread(time_factor=1.0, parked=False)
+    fake = sim.start()
+    try:
+        raw = np.zeros((8, 8), np.uint16)
+        now_s = sim.call(fake.clock.now_s)
+        paths = sim.call(lambda: [save_sub(fake.core, fake.album, "M 42", 10.0, now_s - 10.0 * i, raw)
+                                  for i in range(3)])
+        assert len(set(paths)) == 3
+        assert sorted(sim.call(lambda: fake.album.listing("MyWorks/M 42_sub"))) == sorted(
+            p.rsplit("/", 1)[1] for p in paths)
     finally:
         sim.stop()
