@@ -72,7 +72,7 @@ def run(workers: int, realtime_workers: int, nice: int, realtime_nice: int,
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--realtime-workers", type=int, default=2)
+    parser.add_argument("--realtime-workers", type=int, default=1)
     parser.add_argument("--nice", type=int, default=10, help="the rest's nice increment")
     parser.add_argument("--realtime-nice", type=int, default=-5,
                         help="the realtime tests' nice increment (below 0: root only)")

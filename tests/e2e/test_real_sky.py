@@ -53,7 +53,9 @@ MAX_ERROR_ARCSEC = 30.0
 MAX_ROTATION_ERROR_DEG = 0.3
 FAKE_SOLVE_EVERY = 5
 #: Rigs sharing each mode's pointings, all at once (pointing i goes to rig i % RIGS_PER_MODE).
-RIGS_PER_MODE = 2
+#: One: with two (four rigs at once, 34-47 s instead of 49-55 s alone) three alt-az frames of
+#: one run in a loaded suite did not solve (17 of 20).
+RIGS_PER_MODE = 1
 SOLVE_TIMEOUT_S = 60.0
 SEED = 16
 
