@@ -69,15 +69,12 @@ TEST_WORKERS ?= 6
 CHECK_TESTS  := tests/protocol tests/indi tests/test_fits.py
 
 # Tests marked realtime (guide pulses to ~5 ms, frame timing, guiding on frames) run beside the
-# rest, one at a time (two at once skewed pulses), at nice -5 (root; else 0) while the rest runs
-# at nice +10 (tests/phases.py); either failing fails.
+# rest, one at a time (two at once skewed pulses), ten nice levels above it: as root -10 and 0,
+# else 0 and +10 (tests/phases.py, which takes --nice/--realtime-nice); either failing fails.
 REALTIME_WORKERS ?= 1
-TEST_NICE        ?= 10
-REALTIME_NICE    ?= -5
 
 test: deps sky solver
-	@$(VPY) -m tests.phases --workers $(TEST_WORKERS) --realtime-workers $(REALTIME_WORKERS) \
-		--nice $(TEST_NICE) --realtime-nice $(REALTIME_NICE)
+	@$(VPY) -m tests.phases --workers $(TEST_WORKERS) --realtime-workers $(REALTIME_WORKERS)
 
 check: deps
 	$(VPY) -m ruff check .

@@ -1,12 +1,13 @@
 """`make test`: the realtime tests beside the rest of the suite, the rest at a lower CPU priority.
 
-Tests marked `realtime` (guide pulses to ~5 ms, frame timing) need a CPU that answers at once;
-the rest mostly waits, but its bursts (a worker starting a rig, rendering frames) would land
-inside a 100 ms pulse. So both run at the same time: the rest under `nice` (default +10), the
-realtime tests (their fake, indiserver and driver too) at a higher priority (default -5 where
-allowed, i.e. as root as CI runs; else normal), so the kernel runs them first whenever they
-wake, also beside a CPU hog of normal priority. Their claims are the driver's timing, not the
-scheduler's under contention. Running them after the rest cost their whole wall time (~1 min).
+Tests marked `realtime` (guide pulses to ~5 ms, frame timing, guiding on frames) need a CPU
+that answers at once; the rest mostly waits, but its bursts (a worker starting a rig, rendering
+frames) would land inside a 100 ms pulse. So both run at the same time, the realtime tests (their
+fake, indiserver and driver too) ten nice levels above the rest, so the kernel runs them first
+whenever they wake: as root (CI) at nice -10 with the rest at 0, which then still competes
+evenly with any other load; otherwise at 0 with the rest at +10. Their claims are the driver's
+timing, not the scheduler's under contention. Running them after the rest cost their whole wall
+time (~1 min).
 
 Usage: python -m tests.phases [--workers N] [--realtime-workers N] [--nice N]
                               [--realtime-nice N] [pytest args...]
@@ -73,8 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--realtime-workers", type=int, default=1)
-    parser.add_argument("--nice", type=int, default=10, help="the rest's nice increment")
-    parser.add_argument("--realtime-nice", type=int, default=-5,
+    root = os.geteuid() == 0  # only root may raise a priority (below nice 0)
+    parser.add_argument("--nice", type=int, default=0 if root else 10,
+                        help="the rest's nice increment")
+    parser.add_argument("--realtime-nice", type=int, default=-10 if root else 0,
                         help="the realtime tests' nice increment (below 0: root only)")
     args, extra = parser.parse_known_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # make may start us with it ignored
