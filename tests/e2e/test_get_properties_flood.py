@@ -18,7 +18,9 @@ import pytest
 from tests.support.indi_harness import recv_chunks, until
 from tests.support.rig import Rig
 
-pytestmark = pytest.mark.e2e
+#: realtime: its claim is another client's wait in wall time during the flood, which a burst of
+#: the suite's other work stretches (median 0.89 s against 0.32 s once, beside guiding on frames).
+pytestmark = [pytest.mark.e2e, pytest.mark.realtime]
 
 MB = 1024 * 1024
 FLOOD = 2000
