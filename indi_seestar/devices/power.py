@@ -61,6 +61,7 @@ class Power(SeestarDevice):
         self.sequences = Sequences(self, self.add, self._site)
         self.status = PowerStatus()
         self._shown: dict[str, object] = {}  # vector name -> (state, values) last published by _show
+        self._changes = 0  # settings the client changed: a poll read before one is stale
         self._armed: str | None = None
         self._arm_timer: asyncio.TimerHandle | None = None
 
@@ -99,11 +100,15 @@ class Power(SeestarDevice):
     async def _refresh(self) -> None:
         if not self.is_connected:
             return
+        changes = self._changes
         try:
-            self.status = await self.client.get_power_status(self.status)
+            status = await self.client.get_power_status(self.status)
         except IndiSeestarError as exc:
             self.log.debug("power status poll failed: %s", exc)
             return
+        if changes != self._changes:  # asked before a change the client made: may predate it
+            return
+        self.status = status
         self._show(publish=True)
 
     def _on_event(self, event: Event) -> None:
@@ -168,6 +173,7 @@ class Power(SeestarDevice):
         self._set_heater(round(values["DEW_CHANNEL_1"]))
 
     def _set_heater(self, percent: int) -> None:
+        self._changes += 1
         self._publish_shown(self.dew, state=State.BUSY)
         self._publish_shown(self.duty, state=State.BUSY)
         self.spawn(self._apply_heater(percent))
@@ -193,6 +199,7 @@ class Power(SeestarDevice):
 
     def _on_leds(self, values: dict[str, bool]) -> None:
         dark = bool(values.get("INDI_DISABLED"))
+        self._changes += 1
         self._publish_shown(self.leds, state=State.BUSY)
         self.spawn(self._apply_leds(dark))
 
