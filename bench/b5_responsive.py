@@ -130,6 +130,9 @@ def run(*, getprops: int, stream_s: float, pin: bool = True,
                 raise errors[0]
             time.sleep(1.2)  # the last probe window is logged
             stall = probe_windows(rig.stderr_lines(), t0 + 1.0, t1)
+            if not stall:  # the driver's loop probe logs one window a second
+                notes.append(f"no loop-probe window fell inside the {t1 - t0 - 1.0:.1f} s of "
+                             "streaming measured: max_stall_ms has no samples")
             fps = frames / (t1 - t0 + 1.0)
             log(f"B5: {frames} frames ({fps:.1f}/s), worst stall {max(stall, default=0):.1f} ms, "
                 f"getProperties {summary(streaming_gp, 1000.0)} ms")
