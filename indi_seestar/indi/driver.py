@@ -16,6 +16,15 @@ Bounded output under a flood of input (a client sending thousands of getProperti
   not yet started, also answers an identical request read after it was queued, and that
   request is not answered again. At most one unstarted answer per (device, property or all)
   waits, and another client's getProperties waits behind at most those, not behind the flood.
+* A device's whole definition begins at most ANSWER_BURST times in any ANSWER_WINDOW_S: a
+  request past that is answered once the oldest of those leaves the window, and identical
+  requests meanwhile are covered by that answer (their clients are registered by then, as
+  above). The burst lets indiserver's own request at start-up and a first client's through.
+  indiserver 1.9.9 reads a client 8 bytes at a time (`read(fd, buf, sizeof(buf))` on a
+  pointer), so a flood reaches us one request per read; answering each made ~1 answer of ~47 KB
+  per 2.5 requests, and indiserver, writing one message per client per loop turn, spent seconds
+  of CPU on its swollen queues while another client's request waited (measured with strace,
+  2026-12-02). A request for one property is answered at once: its answer is small.
 Together: the writer's queue holds at most MAX_BACKLOG_BYTES plus what one read of
 READ_BYTES of input produces, in which getProperties answers count at most once per key.
 """
@@ -23,6 +32,7 @@ READ_BYTES of input produces, in which getProperties answers count at most once 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import threading
@@ -48,6 +58,10 @@ BLOB_INLINE, BLOB_ATTACHED, BLOB_AUTO = "inline", "attached", "auto"
 BLOB_TRANSPORTS = (BLOB_INLINE, BLOB_ATTACHED, BLOB_AUTO)
 SHUTDOWN_TIMEOUT_S = 0.5  # devices' on_disconnect at EOF; indiserver is gone, keep exit prompt
 WRITER_JOIN_TIMEOUT_S = 0.2  # flush what is queued, but never hang on a dead socket
+#: A device's whole definition begins at most ANSWER_BURST times in any ANSWER_WINDOW_S (see
+#: above): ten a second at most under a flood; a client asking past that waits < the window.
+ANSWER_BURST = 3
+ANSWER_WINDOW_S = 0.3
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +87,14 @@ class Driver:
         #: indiserver registered each of their clients before passing the request on, so one
         #: answer serves them all, whatever the writer thread has begun meanwhile.
         self._batch_answered: set[tuple[str, str | None]] | None = None
-        #: Per device: getProperties answered, and covered by an answer already queued.
+        #: When each device's last ANSWER_BURST whole definitions were queued (loop time), and
+        #: the timers of whole definitions put off until the oldest leaves ANSWER_WINDOW_S.
+        self._whole_answered_at: dict[str, collections.deque[float]] = {}
+        self._whole_deferred: dict[str, asyncio.TimerHandle] = {}
+        #: Per device: getProperties answered, and covered by an answer already queued or due.
         self.get_properties_answered = 0
         self.get_properties_coalesced = 0
+        self.get_properties_deferred = 0  # whole definitions put off (ANSWER_BURST)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._eof: asyncio.Event | None = None
         self.writer = Writer(output_fd, on_broken=lambda _exc: self._signal_eof(),
@@ -94,6 +113,8 @@ class Driver:
             await self._eof.wait()
             log.info("INDI input closed; shutting down")
         finally:
+            for timer in self._whole_deferred.values():
+                timer.cancel()
             await asyncio.gather(*(d.shutdown(SHUTDOWN_TIMEOUT_S) for d in self.devices.values()))
             self.writer.close(WRITER_JOIN_TIMEOUT_S)
 
@@ -126,13 +147,38 @@ class Driver:
             log.debug("ignored %r", message)
 
     def _answer_get_properties(self, device: Device, name: str | None) -> None:
-        """Define `device`'s properties unless an unstarted queued answer already covers it."""
+        """Define `device`'s properties unless an answer queued or due already covers it."""
         batch = self._batch_answered
         for key in ((device.name, None), (device.name, name)):
             queued = self._answers.get(key)
             if (batch is not None and key in batch) or (queued is not None and not queued.started):
                 self.get_properties_coalesced += 1
                 return
+        if name is None and self._loop is not None:
+            if device.name in self._whole_deferred:
+                self.get_properties_coalesced += 1
+                return
+            times = self._whole_answered_at.setdefault(
+                device.name, collections.deque(maxlen=ANSWER_BURST))
+            if len(times) == ANSWER_BURST and self._loop.time() < times[0] + ANSWER_WINDOW_S:
+                self._whole_deferred[device.name] = self._loop.call_at(
+                    times[0] + ANSWER_WINDOW_S, self._answer_deferred, device)
+                self.get_properties_deferred += 1
+                self.get_properties_coalesced += 1
+                return
+            times.append(self._loop.time())
+        self._queue_answer(device, name)
+
+    def _answer_deferred(self, device: Device) -> None:
+        """The whole definition put off by _answer_get_properties, now due."""
+        del self._whole_deferred[device.name]
+        if self._loop is not None:
+            self._whole_answered_at[device.name].append(self._loop.time())
+        self._queue_answer(device, None)
+
+    def _queue_answer(self, device: Device, name: str | None) -> None:
+        """Queue `device`'s definitions (all, or property `name`) behind a Mark."""
+        batch = self._batch_answered
         mark = self.writer.mark()
         self.get_properties_answered += 1
         if batch is not None:

@@ -13,7 +13,12 @@ import pytest
 
 from indi_seestar.indi import standard as std
 from indi_seestar.indi.device import Device
-from indi_seestar.indi.driver import MAX_BACKLOG_BYTES, READ_BYTES, Driver
+from indi_seestar.indi.driver import (
+    ANSWER_BURST,
+    ANSWER_WINDOW_S,
+    MAX_BACKLOG_BYTES, READ_BYTES,
+    Driver,
+)
 from indi_seestar.indi.standard._build import texts
 from indi_seestar.indi.wire import PingReply, Snooped, XmlStreamDecoder
 from tests.support.indi_harness import driver_socketpair, until_async
@@ -140,5 +145,41 @@ async def test_identical_get_properties_in_one_read_are_answered_once_however_fa
     await until_async(lambda: PingReply("end") in peer.messages, 30, what="the ping after all")
     assert driver.get_properties_answered == len(devices)
     assert peer.count("defTextVector", "NOTE0") == len(devices)
+    sock.shutdown(socket.SHUT_WR)
+    await asyncio.wait_for(run, 5)
+
+
+async def test_a_device_is_defined_whole_at_most_a_burst_per_window_and_after_the_last_request(
+        wire) -> None:
+    """Requests for everything arriving one per read, as indiserver 1.9.9 passes on a flood (it
+    reads a client 8 bytes at a time), with the peer reading at once: each device's whole
+    definition begins at most ANSWER_BURST times per ANSWER_WINDOW_S (before: about once per
+    request), yet the requests put off are answered after the last of them came."""
+    sock, fd = wire
+    devices = [Crowded("A"), Crowded("B")]
+    driver = Driver(devices, input_fd=fd, output_fd=fd)
+    run = asyncio.create_task(driver.run())
+    peer = SlowPeer(sock)
+    peer.reading.set()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    requests = 60
+    for _ in range(requests):  # one request per read: the driver dispatches each before the next
+        before = driver.get_properties_answered + driver.get_properties_coalesced
+        sock.sendall(b'<getProperties version="1.7"/>\n')
+        await until_async(lambda: driver.get_properties_answered + driver.get_properties_coalesced
+                          >= before + len(devices), 5, what="the request dispatched")
+    last_read = loop.time()
+    await until_async(lambda: not driver._whole_deferred, 5, what="the answers put off")
+    sock.sendall(b'<pingRequest uid="end"/>')
+    await until_async(lambda: PingReply("end") in peer.messages, 30, what="the ping after all")
+    whole = peer.count("defTextVector", "NOTE0")
+    elapsed = last_read - started
+    assert whole < requests  # far fewer answers than requests (about one each before)
+    windows = elapsed / ANSWER_WINDOW_S + 2
+    assert whole <= len(devices) * ANSWER_BURST * windows, (whole, elapsed)
+    assert whole == driver.get_properties_answered and driver.get_properties_deferred > 0
+    # the requests put off were answered (their timers ran) no earlier than the last one came
+    assert min(times[-1] for times in driver._whole_answered_at.values()) >= last_read - ANSWER_WINDOW_S
     sock.shutdown(socket.SHUT_WR)
     await asyncio.wait_for(run, 5)
