@@ -85,8 +85,19 @@ def _driver_env(tmp_path: Path) -> dict[str, str]:
             "INDI_SEESTAR_CONFIG": str(config), "PATH": SYSTEM_PATH}
 
 
+def _accepting(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def _client(port: int) -> Iterator[Any]:
+    # indiserver 1.9.9 starts its drivers before it listens: a driver process seen is not yet a
+    # port to connect to (refused once, 2026-12-02, the unit test under load)
+    until(lambda: _accepting(port), 20, what=f"indiserver listening on port {port}")
     client = recording_client_class().connected(port)
     try:
         yield client
