@@ -54,15 +54,21 @@ def _module(nodeid: str) -> str:
 
 
 #: Tests whose claim is real-time precision (guide pulses to ~5 ms): `make test` runs them in a
-#: pytest run of their own, two at a time, beside the rest which runs under `nice`
+#: pytest run of their own, one at a time, beside the rest which runs under `nice`
 #: (tests/phases.py), so that no burst of the suite's other work (a worker starting a rig,
-#: rendering frames) takes the CPU inside a 100 ms pulse.
+#: rendering frames) takes the CPU inside a 100 ms pulse. REALTIME_BUSY_MARK: wall-time claims
+#: from tests that render frames themselves (guiding on frames, frame timing): a lane of their
+#: own between the two.
 REALTIME_MARK = "realtime"
+REALTIME_BUSY_MARK = "realtime_busy"
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", f"{REALTIME_MARK}: real-time precision; make test runs these apart, at a higher priority")
+    config.addinivalue_line(
+        "markers", f"{REALTIME_BUSY_MARK}: wall-time claims, frames rendered in bursts; make test "
+        "runs these in a lane of their own, between the rest and the realtime tests")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,17 +1,18 @@
-"""`make test`: the realtime tests beside the rest of the suite, the rest at a lower CPU priority.
+"""`make test`: the realtime tests in two lanes beside the rest of the suite, at higher priorities.
 
-Tests marked `realtime` (guide pulses to ~5 ms, frame timing, guiding on frames) need a CPU
-that answers at once; the rest mostly waits, but its bursts (a worker starting a rig, rendering
-frames) would land inside a 100 ms pulse. So both run at the same time, the realtime tests (their
-fake, indiserver and driver too) ten nice levels above the rest, so the kernel runs them first
-whenever they wake: as root (CI) at nice -10 with the rest at 0, which then still competes
-evenly with any other load; otherwise at 0 with the rest at +10. Their claims are the driver's
-timing, not the scheduler's under contention. Running them after the rest cost their whole wall
-time (~1 min).
+Tests marked `realtime` (guide pulses to ~5 ms, timer lateness) need a CPU that answers at once;
+the rest mostly waits, but its bursts (a worker starting a rig, rendering frames) would land
+inside a 100 ms pulse. So they run at the same time as the rest, one at a time (two pulse tests
+at once skewed pulses), ten nice levels above it, so the kernel runs them first whenever they
+wake: as root (CI) at nice -10 with the rest at 0, which then still competes evenly with any
+other load; otherwise at 0 with the rest at +10. Tests marked `realtime_busy` (guiding on
+frames, frame timing, the getProperties flood) also have wall-time claims but render frames in
+bursts themselves: they run in a third lane, one at a time, five levels above the rest and five
+below the pulses, so neither lane's bursts land in the other's pulses and the pulse lane no
+longer waits for them (~2 min of the ~3.7 min it took with them).
 
-Usage: python -m tests.phases [--workers N] [--realtime-workers N] [--nice N]
-                              [--realtime-nice N] [pytest args...]
-Exit status: 0 when both runs pass, else the first non-zero one (130 after Ctrl-C).
+Usage: python -m tests.phases [--workers N] [--nice N] [--realtime-nice N] [pytest args...]
+Exit status: 0 when all three runs pass, else the first non-zero one (130 after Ctrl-C).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 
-REALTIME = "realtime"  # the marker tests/conftest.py declares
+REALTIME = "realtime"  # the markers tests/conftest.py declares
+REALTIME_BUSY = "realtime_busy"
+BUSY_NICE_ABOVE_REST = 5  # the busy lane's nice level: this many above the rest's
 
 
 def _niced(increment: int) -> Callable[[], None]:
@@ -37,43 +40,53 @@ def _niced(increment: int) -> Callable[[], None]:
     return step
 
 
-def commands(workers: int, realtime_workers: int, extra: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(the rest, the realtime tests) as pytest command lines."""
+def commands(workers: int, extra: Sequence[str]) -> dict[str, list[str]]:
+    """The three pytest command lines by lane: the rest, the pulses, the busy realtime tests."""
     base = [sys.executable, "-m", "pytest", "-q", *extra]
-    rest = [*base, "-n", str(workers), "--dist", "load", "-m", f"not {REALTIME}"]
-    realtime = [*base, "-n", str(realtime_workers), "--dist", "load", "-m", REALTIME]
-    return rest, realtime
+    return {
+        "rest": [*base, "-n", str(workers), "--dist", "load",
+                 "-m", f"not {REALTIME} and not {REALTIME_BUSY}"],
+        REALTIME: [*base, "-n", "1", "-m", REALTIME],
+        REALTIME_BUSY: [*base, "-n", "1", "-m", REALTIME_BUSY],
+    }
 
 
-def run(workers: int, realtime_workers: int, nice: int, realtime_nice: int,
-        extra: Sequence[str]) -> int:
-    """Run both at once; print the realtime run's output after the rest's; the combined status."""
-    rest_cmd, realtime_cmd = commands(workers, realtime_workers, extra)
-    with tempfile.TemporaryFile(mode="w+") as realtime_out:
-        # Its output is held back so that the two progress lines do not interleave.
-        realtime = subprocess.Popen(realtime_cmd, stdout=realtime_out, stderr=subprocess.STDOUT,
-                                    preexec_fn=_niced(realtime_nice))
-        rest = subprocess.Popen(rest_cmd, preexec_fn=_niced(nice))
+def run(workers: int, nice: int, realtime_nice: int, extra: Sequence[str]) -> int:
+    """Run the three at once; print the realtime lanes' output after the rest's; the status."""
+    cmds = commands(workers, extra)
+    nices = {"rest": nice, REALTIME: realtime_nice, REALTIME_BUSY: nice - BUSY_NICE_ABOVE_REST}
+    held = {lane: tempfile.TemporaryFile(mode="w+") for lane in (REALTIME, REALTIME_BUSY)}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
         try:
-            rest_rc = rest.wait()
-            realtime_rc = realtime.wait()
-        except KeyboardInterrupt:  # Ctrl-C reached both pytest runs too: let them clean up
-            for proc in (rest, realtime):
+            for lane, out in held.items():  # their output waits: progress lines would interleave
+                procs[lane] = subprocess.Popen(cmds[lane], stdout=out, stderr=subprocess.STDOUT,
+                                               preexec_fn=_niced(nices[lane]))
+            # One collection first fills the bytecode and assertion-rewrite caches, which the
+            # rest's workers would otherwise each fill at once on a fresh clone (~3 s of CPU each).
+            subprocess.run([*cmds["rest"][:3], "--collect-only", "-q", *extra], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           preexec_fn=_niced(nice))
+            procs["rest"] = subprocess.Popen(cmds["rest"], preexec_fn=_niced(nice))
+            codes = {lane: procs[lane].wait() for lane in ("rest", REALTIME, REALTIME_BUSY)}
+        except KeyboardInterrupt:  # Ctrl-C reached the pytest runs too: let them clean up
+            for proc in procs.values():
                 proc.wait()
             return 130
-        finally:
-            realtime_out.seek(0)
-            print(f"\n--- the {REALTIME} tests (run beside the rest, at a higher priority):",
+        return next((code for code in codes.values() if code), 0)
+    finally:
+        for lane, out in held.items():
+            out.seek(0)
+            print(f"\n--- the {lane} tests (run beside the rest, at a higher priority):",
                   flush=True)
-            sys.stdout.write(realtime_out.read())
+            sys.stdout.write(out.read())
             sys.stdout.flush()
-    return rest_rc or realtime_rc
+            out.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--realtime-workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=8)
     root = os.geteuid() == 0  # only root may raise a priority (below nice 0)
     parser.add_argument("--nice", type=int, default=0 if root else 10,
                         help="the rest's nice increment")
@@ -81,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the realtime tests' nice increment (below 0: root only)")
     args, extra = parser.parse_known_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # make may start us with it ignored
-    return run(args.workers, args.realtime_workers, args.nice, args.realtime_nice, extra)
+    return run(args.workers, args.nice, args.realtime_nice, extra)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from tests.support.rig import Rig
 
 #: realtime: at the fake's clock x3 a pulse's stop latency counts three times in scope time, so
 #: a burst of the suite's other work inside a 2 s pulse skews a calibration axis (25 % once).
-pytestmark = [pytest.mark.e2e, pytest.mark.realtime,
+pytestmark = [pytest.mark.e2e, pytest.mark.realtime_busy,
               pytest.mark.usefixtures(fast_thread_switches.__name__)]
 
 GUIDE_RATE = 0.5

@@ -22,7 +22,7 @@ Clients = Callable[..., SeestarClient]
 
 #: The guarantee rests on every frame reaching us within the readout margin (0.3-1.5 s), which
 #: the in-process fake's rendering misses when six workers share 2 cores: the quiet phase.
-pytestmark = pytest.mark.realtime
+pytestmark = pytest.mark.realtime_busy
 
 
 @asynccontextmanager
