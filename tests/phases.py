@@ -86,7 +86,7 @@ def run(workers: int, nice: int, realtime_nice: int, extra: Sequence[str]) -> in
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=6)
     root = os.geteuid() == 0  # only root may raise a priority (below nice 0)
     parser.add_argument("--nice", type=int, default=0 if root else 10,
                         help="the rest's nice increment")
