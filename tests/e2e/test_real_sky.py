@@ -33,7 +33,7 @@ from astropy.io import fits
 
 from indi_seestar import sky
 from indi_seestar.sim.tycho import TychoSky
-from indi_seestar.sim.plate_solve import solve_now
+from indi_seestar.sim.plate_solve import solve_now, star_count
 from tests.e2e.camera_helpers import FakeFrames, camera_rig, date_obs, expose, open_fits
 from tests.e2e.mount_support import separation_deg
 from tests.support.indi_harness import until
@@ -52,6 +52,9 @@ MAX_ERROR_ARCSEC = 30.0
 #: the zenith the field turns ~0.05 deg/s, so a late exposure on a loaded machine costs a little.
 MAX_ROTATION_ERROR_DEG = 0.3
 FAKE_SOLVE_EVERY = 5
+#: The fake fails a solve (code 251) on a frame with fewer detectable stars than this, as the
+#: scope does (sim/plate_solve.py); which pointings are that sparse depends on the hour.
+FAKE_SOLVE_MIN_STARS = 10
 #: Rigs sharing each mode's pointings, all at once (pointing i goes to rig i % RIGS_PER_MODE).
 #: One: with two (four rigs at once, 34-47 s instead of 49-55 s alone) three alt-az frames of
 #: one run in a loaded suite did not solve (17 of 20).
@@ -172,14 +175,19 @@ def _point(rig: Rig, alt_deg: float, az_deg: float) -> None:
 
 
 def _fake_solve(rig: Rig, frames: FakeFrames, image: Any, utc: Any,
-                pool: Any) -> concurrent.futures.Future[tuple[float, float]]:
-    """The fake's plate solve of the frame `image` came from, as J2000 (it takes the scope's
-    2.7 s: it runs in `pool` while the next frames are taken)."""
+                pool: Any) -> concurrent.futures.Future[tuple[float, float] | None]:
+    """The fake's plate solve of the frame `image` came from, as J2000, or None where the frame
+    has too few stars for it (it takes the scope's 2.7 s: it runs in `pool` while the next
+    frames are taken)."""
     spec, _full = frames.source_of(image)  # now, while the fake still has the frame
 
-    def run() -> tuple[float, float]:
+    def run() -> tuple[float, float] | None:
+        stars = int(rig.fake_call(star_count, rig.fake.core, spec))
         result = rig.sim.run(solve_now(rig.fake.core, spec, ["View"], tag="Exposure-PlateSolve"))
-        assert result is not None, "the fake's plate solve failed on a frame astrometry.net got"
+        if stars < FAKE_SOLVE_MIN_STARS:
+            assert result is None, f"the fake solved a frame of {stars} stars"
+            return None
+        assert result is not None, f"the fake's plate solve failed on a frame of {stars} stars"
         return sky.jnow_to_j2000(result[0], result[1], utc)
 
     return pool.submit(run)
@@ -266,7 +274,7 @@ def test_astrometry_net_solves_the_drivers_light_frames(tmp_path: Path) -> None:
         runs = [rigs.submit(run_share, mode, part) for mode, part in shares]
         frames = [f for run in runs for f in run.result()]
         results = [(f, f.solution.result(timeout=SOLVE_TIMEOUT_S * 2)) for f in frames]
-    solved = 0
+    solved = compared = 0
     for f, s in results:
         if s is None:
             print(f"\n{f.label}: not solved")
@@ -278,11 +286,13 @@ def test_astrometry_net_solves_the_drivers_light_frames(tmp_path: Path) -> None:
             fake_error = separation_deg(f.fake_solve_j2000, (s.ra_deg / 15.0, s.dec_deg)) * 3600.0
             line += f", fake's solve {fake_error:.1f}\" from astrometry.net"
             assert fake_error <= MAX_ERROR_ARCSEC, line
+            compared += 1
         print(line)
         assert error <= MAX_ERROR_ARCSEC, line
         assert turn <= MAX_ROTATION_ERROR_DEG, line
         solved += 1
     assert solved >= MIN_SOLVED, f"{solved} of {len(frames)} frames solved"
+    assert compared >= 1, "no frame solved by both the fake and astrometry.net"
     turning = [f for f in frames if f.label.startswith("altaz") and abs(f.parallactic_deg) > 10.0]
     assert len(turning) >= POINTINGS_PER_MODE // 2, "the alt-az pointings should turn the field visibly"
 

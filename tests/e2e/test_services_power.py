@@ -35,7 +35,10 @@ def test_dew_heater_at_60_percent_is_what_the_fake_reports(rig):
     since = rig.client.mark()
     rig.client.send_number(rig.power, "DEW_DUTY_CYCLES", {"DEW_CHANNEL_1": 60})
     done = rig.wait_state(rig.power, "DEW_DUTY_CYCLES", "Ok", since=since)
-    assert rig.states(rig.power, "DEW_DUTY_CYCLES", since)[0] == "Busy"
+    # Busy before the Ok; a poll's Idle update published before the request was read may come
+    # first (under a CPU hog plus make bench it did, 2026-12-02)
+    states = rig.states(rig.power, "DEW_DUTY_CYCLES", since)
+    assert "Busy" in states[:states.index("Ok")], states
     assert done.values["DEW_CHANNEL_1"] == 60
     assert rig.fake_call(lambda: rig.fake.state.heater_value) == 60
     assert rig.wait_state(rig.power, "DEW_CHANNELS", "Ok", since=since).values["DEW_CHANNEL_1"] is True
