@@ -128,18 +128,25 @@ class Crowded(Device):
             self.add(texts(self.name, f"NOTE{i}", "Note", "Main", [("TEXT", "Text", "x" * 40)]))
 
 
+def _crowded(wire: tuple[socket.socket, int]) -> tuple[
+        socket.socket, Driver, asyncio.Task[None], SlowPeer]:
+    """A driver of two Crowded devices running on `wire`, its peer reading at once."""
+    sock, fd = wire
+    driver = Driver([Crowded("A"), Crowded("B")], input_fd=fd, output_fd=fd)
+    run = asyncio.create_task(driver.run())
+    peer = SlowPeer(sock)
+    peer.reading.set()
+    return sock, driver, run, peer
+
+
 async def test_identical_get_properties_in_one_read_are_answered_once_however_fast_the_writer(
         wire) -> None:
     """indiserver reading at once (the writer never stuck): the requests of one read of input
     get one answer per device, whatever the writer thread started meanwhile. Before, an answer
     the writer had begun no longer covered the next request, and with answers long enough for
     the writer thread to get the GIL during dispatch, a flood was answered many times over."""
-    sock, fd = wire
-    devices = [Crowded("A"), Crowded("B")]
-    driver = Driver(devices, input_fd=fd, output_fd=fd)
-    run = asyncio.create_task(driver.run())
-    peer = SlowPeer(sock)
-    peer.reading.set()
+    sock, driver, run, peer = _crowded(wire)
+    devices = list(driver.devices.values())
     batch = b'<getProperties version="1.7"/>\n' * 200  # one read of input
     sock.sendall(batch + b'<pingRequest uid="end"/>')
     await until_async(lambda: PingReply("end") in peer.messages, 30, what="the ping after all")
@@ -155,12 +162,8 @@ async def test_a_device_is_defined_whole_at_most_a_burst_per_window_and_after_th
     reads a client 8 bytes at a time), with the peer reading at once: each device's whole
     definition begins at most ANSWER_BURST times per ANSWER_WINDOW_S (before: about once per
     request), yet the requests put off are answered after the last of them came."""
-    sock, fd = wire
-    devices = [Crowded("A"), Crowded("B")]
-    driver = Driver(devices, input_fd=fd, output_fd=fd)
-    run = asyncio.create_task(driver.run())
-    peer = SlowPeer(sock)
-    peer.reading.set()
+    sock, driver, run, peer = _crowded(wire)
+    devices = list(driver.devices.values())
     loop = asyncio.get_running_loop()
     started = loop.time()
     requests = 60

@@ -29,7 +29,13 @@ import psutil
 import pytest
 
 from tests.packaging.debian_host import PACKAGE, exclusive_apt, installed, installed_packages
-from tests.support.indi_harness import IndiServer, free_port, recording_client_class, until
+from tests.support.indi_harness import (
+    IndiServer,
+    accepts,
+    free_port,
+    recording_client_class,
+    until,
+)
 
 #: The first test also waits for the build (and its tools' install with apt on a new machine).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -85,19 +91,11 @@ def _driver_env(tmp_path: Path) -> dict[str, str]:
             "INDI_SEESTAR_CONFIG": str(config), "PATH": SYSTEM_PATH}
 
 
-def _accepting(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def _client(port: int) -> Iterator[Any]:
     # indiserver 1.9.9 starts its drivers before it listens: a driver process seen is not yet a
     # port to connect to (refused once, 2026-12-02, the unit test under load)
-    until(lambda: _accepting(port), 20, what=f"indiserver listening on port {port}")
+    until(lambda: accepts(port), 20, what=f"indiserver listening on port {port}")
     client = recording_client_class().connected(port)
     try:
         yield client

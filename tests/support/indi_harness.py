@@ -253,11 +253,16 @@ class IndiServer:
             raise AssertionError(
                 f"indiserver exited: {self.stderr_path.read_text(errors='replace')}"
             )
-        try:
-            with socket.create_connection((LOOPBACK, self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
+        return accepts(self.port)
+
+
+def accepts(port: int) -> bool:
+    """True when something accepts TCP connections on the loopback `port`."""
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
