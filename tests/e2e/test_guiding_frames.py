@@ -55,17 +55,22 @@ TIME_FACTOR = 3.0
 READOUT_MARGIN_S = 0.3
 
 
+#: Where start() looks for a guide star (alt 55, these azimuths): the Tycho stars there depend
+#: on the hour; az 160-175 alone had none usable at 18:30 UTC (2026-12-02).
+SEARCH_AZ_DEG = tuple(160.0 + 3.0 * i for i in range(26))  # 160-235
+
+
 def start(rig: Rig) -> StarTracker:
     """Point high; the fake's sky is random, so look a little further if no star is in the region."""
     set_camera_number(rig, "CCD_FRAME", ROI)
     assert latest(rig, "GUIDE_RATE").values == {"GUIDE_RATE_WE": GUIDE_RATE, "GUIDE_RATE_NS": GUIDE_RATE}
-    for az_deg in (160.0, 163.0, 166.0, 169.0, 172.0, 175.0):
+    for az_deg in SEARCH_AZ_DEG:
         point_high(rig, az_deg=az_deg)
         try:
             return StarTracker(rig)
         except NoStar:
             continue
-    raise AssertionError("no usable star near the six pointings tried")
+    raise AssertionError(f"no usable star near the {len(SEARCH_AZ_DEG)} pointings tried")
 
 
 def check_calibration(cal: Calibration, label: str, dec_deg: float) -> None:
