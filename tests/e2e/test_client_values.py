@@ -111,8 +111,7 @@ def test_a_megabyte_switch_value_and_element_name_are_cut_too(rig):
 
 def _refused(rig: Rig, device: str, name: str, values: dict[str, float]) -> str:
     """Send a number vector; it must come back Alert with the old values; return the message."""
-    # the definition may still be on its way right after connecting (none yet once, 2026-12-02)
-    before = until(lambda: rig.client.updates(device, name), 10, what=f"{name}")[-1].values
+    before = rig.latest(device, name).values
     since = rig.client.mark()
     rig.client.send_number(device, name, values)
     alert = rig.wait_state(device, name, "Alert", since=since)

@@ -84,10 +84,7 @@ def test_solve_and_sync_moves_the_reported_position_to_the_true_one(rig):
 
 
 def _eod(rig: Rig) -> tuple[float, float]:
-    # def or set: the latest (the definition may still be on its way right after connecting:
-    # none yet once, 2026-12-02, a fresh-clone run)
-    updates = until(lambda: rig.client.updates(rig.mount, EOD), 10, what="the mount's EOD")
-    values = updates[-1].values
+    values = rig.latest(rig.mount, EOD).values  # def or set: the latest
     return values["RA"], values["DEC"]
 
 

@@ -155,6 +155,12 @@ class Rig:
         """Texts of the INDI messages the client received (from <message> and set*/def*)."""
         return [u.message for u in self.client.updates(device=device, event="message", since=since)]
 
+    def latest(self, device: str, name: str, timeout_s: float = 10) -> Any:
+        """The client's last update of `device`'s `name`, waiting for a first one (right after
+        connecting, a definition may still be on its way)."""
+        return until(lambda: self.client.updates(device, name), timeout_s,
+                     what=f"{device}.{name}")[-1]
+
     def wait_state(self, device: str, name: str, state: str, *, since: int,
                    timeout_s: float = 20) -> Update:
         """The first set* of `device.name` with `state` from `since` on, waiting for it."""
