@@ -167,6 +167,17 @@ class Rig:
         return self.client.wait(lambda u: (u.device == device and u.name == name and u.event == "set"
                                            and u.state == state), timeout_s=timeout_s, since=since)
 
+    def outcome(self, device: str, name: str, *, since: int, timeout_s: float = 20) -> Update:
+        """The answer to a command sent after `since`: the first Ok or Alert set* of `device.name`
+        after its first Busy (a poll's update published before the driver read the command may
+        come before the Busy)."""
+        def found() -> Update | None:
+            sets = self.client.updates(device, name, event="set", since=since)
+            busy = next((i for i, u in enumerate(sets) if u.state == "Busy"), None)
+            return None if busy is None else next(
+                (u for u in sets[busy + 1:] if u.state in ("Ok", "Alert")), None)
+        return until(found, timeout_s, what=f"{device}.{name} Busy, then Ok or Alert")
+
     def states(self, device: str, name: str, since: int) -> list[str]:
         """States of the set* of `device.name` from `since` on, in order."""
         return [u.state for u in self.client.updates(device, name, event="set", since=since)]
