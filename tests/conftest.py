@@ -61,6 +61,7 @@ def _module(nodeid: str) -> str:
 #: own between the two.
 REALTIME_MARK = "realtime"
 REALTIME_BUSY_MARK = "realtime_busy"
+WAITING_MARK = "waiting"
 
 
 def pytest_configure(config):
@@ -69,6 +70,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", f"{REALTIME_BUSY_MARK}: wall-time claims, frames rendered in bursts; make test "
         "runs these in a lane of their own, between the rest and the realtime tests")
+    config.addinivalue_line(
+        "markers", f"{WAITING_MARK}: mostly asleep on child processes (tiny benchmark runs); make "
+        "test runs these in a lane of their own beside the rest")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -66,6 +66,7 @@ def _check_positive(value, where):
 
 
 @pytest.mark.bench
+@pytest.mark.waiting  # ~16 s each, ~3 s of CPU: a lane of their own (tests/phases.py)
 @pytest.mark.parametrize("name", sorted(HEADLINES))
 def test_tiny_run_writes_the_documented_shape(name, tmp_path):
     out = tmp_path / "results.json"
