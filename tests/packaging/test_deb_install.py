@@ -47,6 +47,9 @@ ENTRIES = [f"{PREFIX} {role}" for role in ("Mount", "Camera", "Focuser", "Filter
 DEVICES = [*ENTRIES, f"{PREFIX} Stack", f"{PREFIX} Power"]
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 SERVICE_USER = "indi-seestar"
+#: How often a wait polls the process table (psutil walks every process of the machine: at
+#: until()'s 5 ms the strict-xfail test's 20 s wait cost more CPU than any other test's wait).
+PROCESS_POLL_S = 0.25
 #: Left by the package while installed and removed by its purge.
 PACKAGE_PATHS = ("/usr/bin/indi_seestar", "/usr/share/indi/indi_seestar.xml",
                  "/lib/systemd/system/indi-seestar.service", "/etc/indi-seestar",
@@ -226,7 +229,8 @@ def test_the_unit_runs_the_driver_as_the_service_user_writing_only_where_it_can(
         server = subprocess.Popen([*as_user, *start], stdout=subprocess.DEVNULL, stderr=err,
                                   start_new_session=True)
     try:
-        until(lambda: _seestar_drivers(port), 20, what="the driver under the service user")
+        until(lambda: _seestar_drivers(port), 20, interval_s=PROCESS_POLL_S,
+              what="the driver under the service user")
         with _client(port) as client:
             until(lambda: all(_defined(client).values()), 30, what="every device")
             focuser = f"{PREFIX} Focuser"
@@ -325,7 +329,8 @@ def _profile_started(tmp_path: Path, labels: list[str]) -> Iterator[int]:
         _web(web, "POST", "/api/profiles/seestar/drivers", [{"label": label} for label in labels])
         # returns once indiweb has written every `start` line to indiserver's FIFO
         _web(web, "POST", "/api/server/start/seestar")
-        until(lambda: _seestar_drivers(indi_port), 20, what="indiweb's indiserver and driver")
+        until(lambda: _seestar_drivers(indi_port), 20, interval_s=PROCESS_POLL_S,
+              what="indiweb's indiserver and driver")
         try:
             yield indi_port
         finally:  # also when the test failed (the strict xfail does): nothing may be left running
@@ -356,4 +361,5 @@ def test_a_profile_naming_the_four_entries_runs_one_driver_process(installed_deb
     with _profile_started(tmp_path, ENTRIES) as indi_port:
         with _client(indi_port) as client:
             until(lambda: all(_defined(client).values()), 30, what="every device")
-        until(lambda: len(_seestar_drivers(indi_port)) == 1, 20, what="one indi_seestar process")
+        until(lambda: len(_seestar_drivers(indi_port)) == 1, 20, interval_s=PROCESS_POLL_S,
+              what="one indi_seestar process")
