@@ -8,8 +8,9 @@ wake: as root (CI) at nice -10 and real-time round robin (SCHED_RR, see ROUND_RO
 with the rest at 0, which then still competes evenly with any other load; otherwise at 0 with
 the rest at +10. Tests marked `realtime_busy` (guiding on frames, frame timing, the
 getProperties flood) also have wall-time claims but render frames in bursts themselves: they
-run in a third lane, one at a time, five levels above the rest and five below the pulses, so neither lane's bursts land in the other's pulses and the pulse lane no
-longer waits for them (~2 min of the ~3.7 min it took with them). Tests marked `waiting` (the
+run in a third lane, one at a time, five levels above the rest and five below the pulses, so
+neither lane's bursts land in the other's pulses and the pulse lane no longer waits for them
+(~2 min of the ~3.7 min it took with them). Tests marked `waiting` (the
 tiny benchmark runs, asleep on their child processes) run in a fourth lane of WAITING_WORKERS,
 at the rest's priority, so that they do not hold the rest's workers.
 
