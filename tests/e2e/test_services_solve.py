@@ -13,6 +13,7 @@ import pytest
 from indi_seestar import sky
 from indi_seestar.protocol import builders_imaging
 from indi_seestar.protocol.methods import Method
+from indi_seestar.sim.plate_solve import star_count
 from tests.support.app import AppConnection
 from tests.support.indi_harness import until
 from tests.support.rig import Rig
@@ -35,12 +36,27 @@ def _sep_arcsec(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
     return math.hypot(dra, dec1 - dec2) * 3600.0
 
 
+#: Where _point_up looks (alt 55, these azimuths) for a field the fake can solve: its Tycho
+#: stars depend on the hour, and at 05:41 UTC (2026-12-03) az 130 alone had too few (two
+#: solves failed 251 at once, in two workers).
+SEARCH_AZ_DEG = tuple(130.0 + step for i in range(12) for step in (10.0 * i, -10.0 * i - 5.0))
+#: Stars the fake's solver must see there: its bar is 10 (fewer fail with 251); the margin
+#: covers the field turning (alt-az) between this check and the solve.
+SOLVABLE_STARS = 15
+
+
 def _point_up(rig: Rig, offset: tuple[float, float] = (0.0, 0.0)) -> None:
-    def point() -> None:
-        mount = rig.fake.state.mount
-        mount.set_pointing(*mount.radec_of_altaz(55.0, 130.0), tracking=True)
+    """Point high, tracking, at the first field of SEARCH_AZ_DEG the fake's solver can solve."""
+    def point(az_deg: float) -> int:
+        fake = rig.fake
+        mount = fake.state.mount
+        mount.set_pointing(*mount.radec_of_altaz(55.0, az_deg), tracking=True)
         mount.model_offset = offset
-    rig.fake_call(point)
+        return star_count(fake.core, fake.camera.make_spec(fake.clock.now_s(), 1.0))
+    for az_deg in SEARCH_AZ_DEG:
+        if rig.fake_call(point, az_deg) >= SOLVABLE_STARS:
+            return
+    raise AssertionError(f"no field the fake can solve at the {len(SEARCH_AZ_DEG)} places tried")
 
 
 def _true(rig: Rig) -> tuple[float, float]:
