@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from indi_seestar.devices.camera_exposure import RESTART_PREVIEW_MIN_S
 from tests.e2e.camera_helpers import FakeFrames, camera_rig, expose, open_fits, point_high
 from tests.support.indi_harness import until
 
 
+#: 1 s frames against the 1.5 s readout margin: a frame the fake renders and sends more than
+#: 1.5 s late passes for a new one. At the run's start beside two CPU hogs (2026-12-03) the
+#: fake's render was that late (the driver took a frame begun 0.667 s before the request); the
+#: busy realtime lane runs it at a higher priority, as a user's machine would run the driver.
+@pytest.mark.realtime_busy
 def test_a_scene_changed_just_before_the_request_is_what_the_image_shows(tmp_path):
     with camera_rig(tmp_path) as rig:
         frames = FakeFrames(rig)

@@ -301,6 +301,9 @@ PACE_EXPOSURE_S = 0.5
 PACE_WINDOW_S = 6.0
 
 
+#: A wall-time claim (the fake renders and sends each 0.5 s frame before the next one ends):
+#: beside two CPU hogs (2026-12-03) one frame in ~12 was dropped; in the busy realtime lane.
+@pytest.mark.realtime_busy
 def test_preview_frames_of_the_real_sky_stream_at_the_scopes_pace(tmp_path: Path) -> None:
     """Acceptance 4: with the driver connected, 0.5 s previews of a turning (alt-az) real-sky
     field, each one a new render, reach the driver's 4800 stream one per exposure, none dropped."""
