@@ -53,10 +53,12 @@ venv: $(STAMP)
 # manylinux wheel with --no-deps: its declared runtime deps (dbus-python, bottle, requests)
 # serve indiweb, not the client, and dbus-python does not build on a bare Debian.
 # A venv without pip (left by a run before python3-venv was installed) is made again.
+# --no-compile: Python writes the .pyc of a module when it is first imported, so only those
+# in use are compiled, not all of astropy and numpy (this step: 17.4 -> 10.3 s, 2 cores).
 $(STAMP): pyproject.toml
 	@$(VPY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[test]'
+	$(VPY) -m pip install -q --no-compile -e '.[test]'
 	$(VPY) -m pip install -q --no-deps --only-binary :all: pyindi-client==2.3.0
 	@touch $(STAMP)
 
