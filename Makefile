@@ -75,7 +75,7 @@ CHECK_TESTS  := tests/protocol tests/indi tests/test_fits.py
 # Tests marked realtime (guide pulses to ~5 ms) run beside the rest, one at a time (two at once
 # skewed pulses), ten nice levels above it: as root -10 (and SCHED_RR) and 0, else 0 and +10;
 # those marked realtime_busy (guiding on frames, frame timing) in a third lane five levels above
-# the rest, those marked waiting (tiny benchmark runs) in a fourth of 2 workers beside it
+# the rest, those marked waiting (long, mostly asleep) in a fourth of 2 workers beside it
 # (tests/phases.py, which takes --nice/--realtime-nice); any failing fails.
 # Bytecode caches on: the suite starts hundreds of driver, fake and worker processes, and where
 # the environment exports PYTHONDONTWRITEBYTECODE each one compiled the package again (an import

@@ -71,8 +71,8 @@ def pytest_configure(config):
         "markers", f"{REALTIME_BUSY_MARK}: wall-time claims, frames rendered in bursts; make test "
         "runs these in a lane of their own, between the rest and the realtime tests")
     config.addinivalue_line(
-        "markers", f"{WAITING_MARK}: mostly asleep on child processes (tiny benchmark runs); make "
-        "test runs these in a lane of their own beside the rest")
+        "markers", f"{WAITING_MARK}: long and mostly asleep (on child processes, the fake's timings); "
+        "make test runs these in a lane of their own beside the rest")
 
 
 def pytest_collection_modifyitems(config, items):

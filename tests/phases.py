@@ -11,7 +11,8 @@ getProperties flood) also have wall-time claims but render frames in bursts them
 run in a third lane, one at a time, five levels above the rest and five below the pulses, so
 neither lane's bursts land in the other's pulses and the pulse lane no longer waits for them
 (~2 min of the ~3.7 min it took with them). Tests marked `waiting` (the
-tiny benchmark runs, asleep on their child processes) run in a fourth lane of WAITING_WORKERS,
+tiny benchmark runs, the client-lifetime cases, the outcome and firmware tests: long, mostly
+asleep on child processes or on the fake's timings) run in a fourth lane of WAITING_WORKERS,
 at the rest's priority, so that they do not hold the rest's workers.
 
 Usage: python -m tests.phases [--workers N] [--nice N] [--realtime-nice N] [pytest args...]
@@ -34,8 +35,9 @@ WAITING = "waiting"
 NO_TESTS = 5  # pytest's exit status when no test was selected
 BUSY_NICE_ABOVE_REST = 5  # the busy lane's nice level: this many above the rest's
 #: Workers of the lane for tests marked `waiting` (tiny benchmark runs: ~160 s of a worker's
-#: time, ~30 s of CPU, 2026-12-02), at the rest's priority: two more tests at a time, both
-#: mostly asleep, where the rest's six workers had the box ~17 % idle.
+#: time, ~30 s of CPU, 2026-12-02; with the outcome, firmware and client-lifetime modules
+#: ~330 s, ~40 s of CPU, 2026-12-03), at the rest's priority: two more tests at a time, both
+#: mostly asleep, where the rest's six workers had the box ~17 % (later ~36 %) idle.
 WAITING_WORKERS = 2
 #: The pulse lane's SCHED_RR priority (1, the lowest real-time one), inherited by its worker,
 #: indiserver, driver and fake. A nice level only weighs its share: beside a hog and the rest

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+#: Asleep on child processes (~36 s of a worker, no CPU): the waiting lane (tests/phases.py).
+pytestmark = pytest.mark.waiting
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -32,6 +32,9 @@ from tests.e2e.outcome_support import (
 from tests.support.indi_harness import until
 from tests.support.rig import Rig
 
+#: Mostly asleep on frozen and dropped links (~43 s of a worker, ~2 s of CPU): the waiting lane.
+pytestmark = pytest.mark.waiting
+
 TIME_FACTOR = 4.0
 #: Real seconds the fake stays down in a long outage: longer than a park (4 s of scope time),
 #: a focuser move of 900 steps (3 s) or a pulse, at the time factor; a short one restarts at once.

@@ -24,6 +24,9 @@ from tests.e2e.outcome_support import (
 from tests.support.indi_harness import until
 from tests.support.rig import Rig
 
+#: Mostly asleep on frozen and dropped links (~39 s of a worker, ~1 s of CPU): the waiting lane.
+pytestmark = pytest.mark.waiting
+
 #: A freeze is noticed after the heartbeats go unanswered (~11 s with the engine's defaults).
 FREEZE_NOTICED_S = 30.0
 

@@ -24,6 +24,9 @@ from .conftest import FAST, KeyPair, LoopWatch, config_for, running_fake
 from .helpers import until
 from .test_acceptance import Clients, target_above_horizon
 
+#: Mostly asleep on the fake's firmware timings (~50 s of a worker, ~4 s of CPU): the waiting lane.
+pytestmark = pytest.mark.waiting
+
 TIME_FACTOR = 20.0
 PROFILES = [("S50", "6.70"), ("S30", "7.06"), ("S50", "7.32"), ("S50", "7.75"), ("S50", "8.46")]
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
