@@ -37,7 +37,7 @@ def test_darks_and_biases_are_taken_on_the_dark_slot_and_the_wheel_goes_back(tmp
         dark = open_fits(expose(rig, 1.0).data)[0]
         # The pixels are matched now (the bias's 1 ms frames push them out of the fake's record);
         # the rest is checked after the bias, so that it follows the dark as in an Ekos sequence,
-        # within the driver's hold of the dark slot, however loaded the machine.
+        # well within the driver's 2 s hold of the dark slot (DARK_RESTORE_GRACE_S).
         spec, _ = frames.source_of(dark.data)
 
         select(rig, "CCD_FRAME_TYPE", "FRAME_BIAS")
