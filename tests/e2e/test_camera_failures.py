@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.camera_helpers import READOUT_MARGIN_S, camera_rig, expose, open_fits, point_high
+import pytest
+
+from tests.e2e.camera_helpers import camera_rig, expose, open_fits, point_high
 
 
 def settle(rig, since: int, timeout_s: float):  # noqa: ANN001, ANN201
@@ -36,15 +38,18 @@ def test_a_refused_command_is_an_alert_with_the_firmware_reason(tmp_path):
 #: The bound's margins in the test below (seestar.*): the bound is the configured one, so smaller
 #: margins check the same mechanism sooner. The shipped set-up margin (10 s) is checked against
 #: PHD2's watchdog in tests/devices/test_camera_units.py; 3 s is still above the ~1 s the
-#: fake's set-up commands take. The readout margin is the camera tests' (camera_helpers): with
-#: 0.1 s, under two CPU hogs (2026-12-03), a preview frame completed just before the driver's
-#: restart reached it more than 0.1 s after the stop and passed for a new one (Ok, not Alert);
-#: 1.5 s costs ~5 s here (the exposures before and after take the second frame, not the first).
+#: fake's set-up commands take. The timing guarantee is not under test here (test_camera_timing
+#: is): a small readout margin lets a 2 s exposure take the first frame after the preview's
+#: restart instead of the one after it (~2.5 s instead of ~4.7 s each).
 FRAME_SETUP_MARGIN_S = 3.0
-FAILURE_READOUT_MARGIN_S = READOUT_MARGIN_S
+FAILURE_READOUT_MARGIN_S = 0.1
 CE = "ContinuousExposure"
 
 
+#: With the 0.1 s margin a preview frame completed just before the driver's restart must reach
+#: it within 0.1 s of the stop, or it passes for a new one (Ok, not Alert): at the run's start
+#: beside two CPU hogs (2026-12-03) one did not. The busy realtime lane runs it first.
+@pytest.mark.realtime_busy
 def test_frames_that_never_come_end_in_an_alert_within_the_bound(tmp_path):
     exposure_s = 2.0
     config = {"seestar": {"readout_margin_s": FAILURE_READOUT_MARGIN_S,
